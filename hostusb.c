@@ -1,0 +1,1472 @@
+/*
+ * hostusb: hands host USB devices to a virtual machine, as a VDSM hook.
+ *
+ * One binary serves three hook points, chosen by the directory it runs from:
+ * before_vm_start claims the devices named by the "hostusb" custom property,
+ * chowns their nodes to qemu and adds <hostdev> elements to the domain XML;
+ * after_vm_destroy gives them back; before_vm_migrate_source refuses to
+ * migrate a VM that uses them.  The original owners are kept in a journal so a
+ * crash at any point can be undone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+#include "xmlpatch.h"
+
+#ifndef HOSTUSB_VERSION
+#define HOSTUSB_VERSION "unknown"
+#endif
+/* Fixed at build time: never taken from the environment. */
+#ifndef HOSTUSB_SUDO
+#define HOSTUSB_SUDO "/usr/bin/sudo"
+#endif
+#ifndef HOSTUSB_CHOWN
+#define HOSTUSB_CHOWN "/bin/chown"
+#endif
+
+#define JOURNAL_DIR       "/var/run/vdsm/hooks"
+#define JOURNAL_PATH      JOURNAL_DIR "/hostusb-permissions"
+#define LOCK_PATH         JOURNAL_PATH ".lock"
+#define MAX_ENTRIES       32
+#define MAX_JOURNAL_BYTES (1u << 20)
+#define MAX_DB_BYTES      (16u << 20)
+#define VMID_MAX          64
+#define DEVPATH_SIZE      24          /* "/dev/bus/usb/BBB/DDD" */
+#define PATH_SIZE         4096
+#define FRAGMENT_SIZE     256
+#define EXIT_HOOK_FAILED  2
+#define DEFAULT_OWNER     "qemu:qemu"
+#define DEFAULT_LOCK_WAIT 30
+
+enum command {
+	CMD_NONE,
+	CMD_BEFORE_VM_START,
+	CMD_AFTER_VM_DESTROY,
+	CMD_BEFORE_VM_MIGRATE_SOURCE,
+	CMD_LIST,
+	CMD_HELP,
+	CMD_VERSION,
+};
+
+struct options {
+	const char *root;        /* prefix of every host path, "" for the host */
+	const char *owner;       /* USER:GROUP the devices are given to */
+	bool dry_run;
+	unsigned lock_wait;      /* seconds to wait for the journal lock */
+	enum command command;
+};
+
+struct usb_id {
+	unsigned vendor, product;
+};
+
+struct request {
+	struct usb_id ids[MAX_ENTRIES];
+	size_t count;
+};
+
+struct journal_entry {
+	char devpath[DEVPATH_SIZE];
+	unsigned uid, gid;
+	char vmid[VMID_MAX + 1];    /* "" for a line without one (an unknown VM) */
+};
+
+struct journal {
+	struct journal_entry *entries;
+	size_t count;
+	char *original;             /* the file's bytes as read, for rollback */
+	size_t original_len;
+	bool existed;
+};
+
+/* One requested device, from the plan to the change of its owner. */
+struct claim {
+	struct usb_device device;
+	char devpath[DEVPATH_SIZE];
+	bool ambiguous;             /* its id matches more than one host device */
+	bool recorded;              /* the journal already holds its original owner */
+	int node_fd;                /* O_PATH descriptor of the verified node */
+	unsigned old_uid, old_gid;  /* owner before this run */
+	bool changed;
+};
+
+/* Everything one run works with; built once in main. */
+struct context {
+	const struct options *opt;
+	const char *property;       /* hostusb=..., "" when unset */
+	const char *domxml;         /* _hook_domxml */
+	char vmid[VMID_MAX + 1];
+	unsigned uid, gid;          /* the new owner */
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One line on stderr, "hostusb: ...", written with a single write(2). */
+__attribute__((format(printf, 1, 2)))
+static void say(const char *fmt, ...)
+{
+	char line[1024] = "hostusb: ";
+	size_t prefix = strlen(line);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line + prefix, sizeof line - prefix - 1, fmt, ap);
+	va_end(ap);
+	size_t len = n < 0 ? prefix : prefix + (size_t)n;
+	if (len > sizeof line - 2)
+		len = sizeof line - 2;
+	line[len++] = '\n';
+	(void)write_all(STDERR_FILENO, line, len);
+}
+
+/* Printable, bounded copy of untrusted text for a message. */
+static void quote_untrusted(const char *text, size_t len, char *out, size_t size)
+{
+	size_t limit = size - 4, o = 0;
+	for (size_t i = 0; i < len && o < limit; i++) {
+		unsigned char c = (unsigned char)text[i];
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (len > limit)
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = '\0';
+}
+
+/* ---- paths and files ---------------------------------------------------- */
+
+/* buf = root + path, where path is as seen inside the root. */
+static int root_path(const struct context *ctx, const char *path, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%s", ctx->opt->root, path);
+	if (n < 0 || (size_t)n >= size) {
+		say("%s%s: path too long", ctx->opt->root, path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads a whole small file.  Returns 0, 1 when it does not exist and
+ * missing_ok, or -1 after saying why.
+ */
+static int read_small_file(const char *path, size_t max, char **data, size_t *len, bool missing_ok)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 1;
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *wrong = fstat(fd, &st) < 0 ? strerror(errno)
+			  : !S_ISREG(st.st_mode) ? "not a regular file"
+			  : (size_t)st.st_size > max ? "file too large" : NULL;
+	if (wrong) {
+		say("%s: %s", path, wrong);
+		close(fd);
+		return -1;
+	}
+	char *buf = malloc(max + 1);
+	size_t used = 0;
+	while (buf && used <= max) {
+		ssize_t n = read(fd, buf + used, max + 1 - used);
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			say("%s: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		used += (size_t)n;
+	}
+	close(fd);
+	if (!buf || used > max) {
+		say("%s: %s", path, buf ? "file too large" : strerror(ENOMEM));
+		free(buf);
+		return -1;
+	}
+	buf[used] = '\0';
+	*data = buf;
+	*len = used;
+	return 0;
+}
+
+static int parse_decimal(const char *s, size_t len, unsigned *out)
+{
+	unsigned long long value = 0;
+	if (len == 0 || len > 10)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		value = value * 10 + (unsigned)(s[i] - '0');
+	}
+	if (value >= 0xffffffffu)   /* (uid_t)-1 means "unchanged" to chown */
+		return -1;
+	*out = (unsigned)value;
+	return 0;
+}
+
+/* ---- the property ------------------------------------------------------ */
+
+static int parse_hex4(const char *s, unsigned *out)
+{
+	unsigned value = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		unsigned digit;
+		if (c >= '0' && c <= '9')
+			digit = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			digit = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			digit = (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+		value = value << 4 | digit;
+	}
+	*out = value;
+	return 0;
+}
+
+/* "0xVVVV:0xPPPP", exactly. */
+static int parse_entry(const char *s, size_t len, struct usb_id *id)
+{
+	if (len != 13 || s[0] != '0' || s[1] != 'x' || s[6] != ':' || s[7] != '0' || s[8] != 'x')
+		return -1;
+	if (parse_hex4(s + 2, &id->vendor) < 0 || parse_hex4(s + 9, &id->product) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_property(const char *text, struct request *req)
+{
+	size_t entries = 1;
+	for (const char *p = text; *p; p++)
+		entries += *p == '&';
+	if (entries > MAX_ENTRIES) {
+		say("hostusb property has %zu entries; at most %d are allowed", entries, MAX_ENTRIES);
+		return -1;
+	}
+	const char *entry = text;
+	for (size_t i = 0; i < entries; i++) {
+		const char *amp = strchr(entry, '&');
+		size_t len = amp ? (size_t)(amp - entry) : strlen(entry);
+		if (parse_entry(entry, len, &req->ids[i]) < 0) {
+			char shown[48];
+			quote_untrusted(entry, len, shown, sizeof shown);
+			say("hostusb property, entry %zu \"%s\": expected 0xVVVV:0xPPPP (4 hex digits each)",
+			    i + 1, shown);
+			return -1;
+		}
+		entry += len + 1;
+	}
+	req->count = entries;
+	return 0;
+}
+
+/* A VM id is used in the journal: a plain UUID-like token, nothing else. */
+static int check_vmid(const char *vmid)
+{
+	size_t len = strlen(vmid);
+	bool plain = len <= VMID_MAX;
+	for (size_t i = 0; plain && i < len; i++) {
+		char c = vmid[i];
+		plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+	}
+	if (!plain) {
+		char shown[48];
+		quote_untrusted(vmid, len, shown, sizeof shown);
+		say("vmId \"%s\": not a UUID-like token", shown);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the owner, without NSS ------------------------------------------- */
+
+/* The third field of the line whose first field is name, in passwd or group. */
+static int lookup_db(const char *db, const char *name, size_t name_len, unsigned *id)
+{
+	for (const char *line = db; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *f1 = memchr(line, ':', len);
+		if (f1 && (size_t)(f1 - line) == name_len && memcmp(line, name, name_len) == 0) {
+			const char *f2 = memchr(f1 + 1, ':', len - (size_t)(f1 + 1 - line));
+			const char *f3 = f2 ? memchr(f2 + 1, ':', len - (size_t)(f2 + 1 - line)) : NULL;
+			size_t id_len = f3 ? (size_t)(f3 - f2 - 1) : f2 ? len - (size_t)(f2 + 1 - line) : 0;
+			return f2 && parse_decimal(f2 + 1, id_len, id) == 0 ? 0 : -1;
+		}
+		line += len + (end != NULL);
+	}
+	return -1;
+}
+
+static int resolve_name(const struct context *ctx, const char *name, size_t len,
+			const char *db_path, unsigned *id)
+{
+	if (parse_decimal(name, len, id) == 0)
+		return 0;
+	char path[PATH_SIZE], shown[48], *db;
+	size_t db_len;
+	quote_untrusted(name, len, shown, sizeof shown);
+	if (len == 0 || root_path(ctx, db_path, path, sizeof path) < 0 ||
+	    read_small_file(path, MAX_DB_BYTES, &db, &db_len, false) != 0) {
+		if (len == 0)
+			say("--owner: empty name");
+		return -1;
+	}
+	int found = lookup_db(db, name, len, id);
+	free(db);
+	if (found < 0)
+		say("%s: no valid entry for \"%s\"", path, shown);
+	return found;
+}
+
+static int resolve_owner(struct context *ctx)
+{
+	const char *spec = ctx->opt->owner, *colon = strchr(spec, ':');
+	if (!colon) {
+		say("--owner %s: expected USER:GROUP", spec);
+		return -1;
+	}
+	if (resolve_name(ctx, spec, (size_t)(colon - spec), "/etc/passwd", &ctx->uid) < 0)
+		return -1;
+	return resolve_name(ctx, colon + 1, strlen(colon + 1), "/etc/group", &ctx->gid);
+}
+
+/* ---- the journal -------------------------------------------------------- */
+
+static bool is_vmid_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+}
+
+/* "/dev/bus/usb/BBB/DDD" at s, exactly */
+static bool is_devpath(const char *s, size_t avail)
+{
+	static const char shape[] = "/dev/bus/usb/999/999";
+	if (avail < sizeof shape - 1)
+		return false;
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		bool ok = shape[i] == '9' ? (s[i] >= '0' && s[i] <= '9') : s[i] == shape[i];
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static size_t count_digits(const char *s, const char *end)
+{
+	size_t n = 0;
+	while (s + n < end && s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+/*
+ * Parses one record at *p: DEVPATH:UID:GID[:VMID], ended by '\n', the end of
+ * the text, or directly by the next record's '/' (the Python hook wrote its
+ * records without newlines).
+ */
+static int parse_journal_record(const char **p, const char *end, struct journal_entry *e)
+{
+	const char *s = *p;
+	if (!is_devpath(s, (size_t)(end - s)))
+		return -1;
+	memcpy(e->devpath, s, 20);
+	e->devpath[20] = '\0';
+	s += 20;
+	unsigned *fields[2] = { &e->uid, &e->gid };
+	for (int i = 0; i < 2; i++) {
+		if (s >= end || *s++ != ':')
+			return -1;
+		size_t digits = count_digits(s, end);
+		if (parse_decimal(s, digits, fields[i]) < 0)
+			return -1;
+		s += digits;
+	}
+	size_t vmid_len = 0;
+	if (s < end && *s == ':') {
+		s++;
+		while (s + vmid_len < end && is_vmid_char(s[vmid_len]))
+			vmid_len++;
+		if (vmid_len == 0 || vmid_len > VMID_MAX)
+			return -1;
+	}
+	memcpy(e->vmid, s, vmid_len);
+	e->vmid[vmid_len] = '\0';
+	s += vmid_len;
+	if (s < end && *s == '\n')
+		s++;
+	else if (s < end && *s != '/')
+		return -1;
+	*p = s;
+	return 0;
+}
+
+static void journal_free(struct journal *j)
+{
+	free(j->entries);
+	free(j->original);
+	*j = (struct journal){ 0 };
+}
+
+static const struct journal_entry *journal_find(const struct journal *j, const char *devpath)
+{
+	for (size_t i = 0; i < j->count; i++)
+		if (strcmp(j->entries[i].devpath, devpath) == 0)
+			return &j->entries[i];
+	return NULL;
+}
+
+/* Parses text into j->entries; on error, names the record in err. */
+static int journal_parse(const char *text, size_t len, struct journal *j, char *err, size_t errlen)
+{
+	size_t records = 0;
+	for (size_t i = 0; i < len; i++)
+		records += text[i] == '/' && i + 4 < len && memcmp(text + i, "/dev/", 5) == 0;
+	j->entries = calloc(records ? records : 1, sizeof *j->entries);
+	if (!j->entries) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	const char *p = text, *end = text + len;
+	size_t line = 1;
+	while (p < end) {
+		if (*p == '\n') {
+			p++, line++;
+			continue;
+		}
+		struct journal_entry *e = &j->entries[j->count];
+		if (j->count == records || parse_journal_record(&p, end, e) < 0) {
+			snprintf(err, errlen, "line %zu: malformed record", line);
+			return -1;
+		}
+		/* a later line for the same node is not the original owner */
+		if (!journal_find(j, e->devpath))
+			j->count++;
+		line += p[-1] == '\n';
+	}
+	return 0;
+}
+
+/* Reads the journal (absent: empty).  Returns 0 or -1 after saying why. */
+static int journal_read(const struct context *ctx, struct journal *j)
+{
+	char path[PATH_SIZE], err[128];
+	*j = (struct journal){ 0 };
+	if (root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
+		return -1;
+	int found = read_small_file(path, MAX_JOURNAL_BYTES, &j->original, &j->original_len, true);
+	if (found < 0)
+		return -1;
+	j->existed = found == 0;
+	if (journal_parse(j->original ? j->original : "", j->original_len, j, err, sizeof err) < 0) {
+		say("%s: %s", path, err);
+		journal_free(j);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t journal_format(const struct journal *j, char *buf, size_t size)
+{
+	size_t used = 0;
+	for (size_t i = 0; i < j->count; i++) {
+		const struct journal_entry *e = &j->entries[i];
+		int n = snprintf(buf + used, size - used, "%s:%u:%u%s%s\n", e->devpath, e->uid, e->gid,
+				 e->vmid[0] ? ":" : "", e->vmid);
+		if (n < 0 || (size_t)n >= size - used)
+			return (size_t)-1;
+		used += (size_t)n;
+	}
+	return used;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[PATH_SIZE];
+	const char *slash = strrchr(path, '/');
+	size_t len = slash && slash != path ? (size_t)(slash - path) : 1;
+	if (!slash || len >= sizeof dir)
+		return 0;
+	memcpy(dir, slash == path ? "/" : path, len);
+	dir[len] = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Replaces path durably with data: temp file, fsync, rename, fsync of the directory. */
+static int replace_file_durably(const char *path, const char *data, size_t len)
+{
+	char temp[PATH_SIZE];
+	if (snprintf(temp, sizeof temp, "%s.XXXXXX", path) >= (int)sizeof temp) {
+		say("%s: path too long", path);
+		return -1;
+	}
+	int fd = mkostemp(temp, O_CLOEXEC);
+	if (fd < 0) {
+		say("%s: cannot create temporary file: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		say("%s: %s", temp, strerror(errno));
+		close(fd);
+		unlink(temp);
+		return -1;
+	}
+	if (close(fd) < 0 || rename(temp, path) < 0) {
+		say("%s: %s", path, strerror(errno));
+		unlink(temp);
+		return -1;
+	}
+	if (fsync_dir_of(path) < 0) {
+		say("%s: fsync of its directory: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int journal_write(const struct context *ctx, const struct journal *j)
+{
+	char path[PATH_SIZE];
+	size_t size = j->count * (DEVPATH_SIZE + 24 + VMID_MAX) + 1;
+	char *buf = malloc(size);
+	if (!buf) {
+		say("journal: %s", strerror(ENOMEM));
+		return -1;
+	}
+	size_t len = journal_format(j, buf, size);
+	int rc = root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0 || len == (size_t)-1 ? -1
+		: replace_file_durably(path, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Puts the journal back exactly as it was read (or removes it if it did not exist). */
+static int journal_restore_original(const struct context *ctx, const struct journal *j)
+{
+	char path[PATH_SIZE];
+	if (root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
+		return -1;
+	if (j->existed)
+		return replace_file_durably(path, j->original, j->original_len);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int make_journal_dirs(const struct context *ctx)
+{
+	static const char *const dirs[] = { "/var", "/var/run", "/var/run/vdsm", JOURNAL_DIR };
+	char path[PATH_SIZE];
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		if (root_path(ctx, dirs[i], path, sizeof path) < 0)
+			return -1;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			say("%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Takes the journal lock: an flock on a file that is never replaced, waited
+ * for at most lock_wait seconds.  Returns the lock's descriptor or -1.
+ */
+static int journal_lock(const struct context *ctx)
+{
+	char path[PATH_SIZE];
+	if (make_journal_dirs(ctx) < 0 || root_path(ctx, LOCK_PATH, path, sizeof path) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	for (unsigned long waited_ms = 0;; waited_ms += 10) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			say("%s: %s", path, strerror(errno));
+			break;
+		}
+		if (waited_ms >= ctx->opt->lock_wait * 1000ul) {
+			say("%s: still locked by another hostusb after %u s", path, ctx->opt->lock_wait);
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	close(fd);
+	return -1;
+}
+
+/* ---- device nodes ------------------------------------------------------ */
+
+/*
+ * Opens <root>/dev/bus/usb/BBB/DDD without following a symlink at any step
+ * and checks it is the character device sysfs names.  Returns an O_PATH
+ * descriptor, or -1 after saying why.
+ */
+static int open_node(const struct context *ctx, const struct usb_device *dev, const char *devpath,
+		     struct stat *st)
+{
+	char top[PATH_SIZE], part[4][8];
+	snprintf(part[0], sizeof part[0], "%03u", dev->busnum);
+	snprintf(part[1], sizeof part[1], "%03u", dev->devnum);
+	if (root_path(ctx, "/", top, sizeof top) < 0)
+		return -1;
+	const char *steps[] = { "dev", "bus", "usb", part[0], part[1] };
+	int fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; fd >= 0 && i < 5; i++) {
+		int flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (i < 4 ? O_DIRECTORY : 0);
+		int next = openat(fd, steps[i], flags);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0) {
+		say("%s%s: %s", ctx->opt->root, devpath, errno == ENOTDIR ? "not a directory or a symlink" :
+		    strerror(errno));
+		return -1;
+	}
+	const char *wrong = NULL;
+	if (fstat(fd, st) < 0)
+		wrong = strerror(errno);
+	else if (!S_ISCHR(st->st_mode))
+		wrong = S_ISLNK(st->st_mode) ? "a symbolic link, not a device" : "not a character device";
+	else if (st->st_rdev != makedev(dev->dev_major, dev->dev_minor))
+		wrong = "its device number is not the one sysfs gives";
+	if (wrong) {
+		say("%s%s: %s", ctx->opt->root, devpath, wrong);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Runs HOSTUSB_SUDO -n HOSTUSB_CHOWN UID:GID PATH; on failure says sudo's own words. */
+static int sudo_chown(const char *path, unsigned uid, unsigned gid)
+{
+	char owner[32];
+	snprintf(owner, sizeof owner, "%u:%u", uid, gid);
+	char *const argv[] = { HOSTUSB_SUDO, "-n", HOSTUSB_CHOWN, owner, (char *)path, NULL };
+	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		say("%s: pipe: %s", path, strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		say("%s: fork: %s", path, strerror(errno));
+		close(out[0]);
+		close(out[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+			_exit(126);
+		execve(HOSTUSB_SUDO, argv, envp);
+		_exit(127);
+	}
+	close(out[1]);
+	char said[512];
+	size_t len = 0;
+	for (ssize_t n = 1; n != 0;) {
+		char scratch[512];
+		n = read(out[0], len < sizeof said - 1 ? said + len : scratch,
+			 len < sizeof said - 1 ? sizeof said - 1 - len : sizeof scratch);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && len < sizeof said - 1)
+			len += (size_t)n;
+	}
+	close(out[0]);
+	said[len] = '\0';
+	said[strcspn(said, "\n")] = '\0';
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			say("%s: waitpid: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !said[0])
+		say("%s: cannot run %s", path, HOSTUSB_SUDO);
+	else
+		say("%s: %s -n %s %s failed: %s", path, HOSTUSB_SUDO, HOSTUSB_CHOWN, owner,
+		    said[0] ? said : "no reason given");
+	return -1;
+}
+
+/*
+ * Gives the node behind fd to uid:gid: directly, or through sudo when we are
+ * not root and the kernel says we may not.
+ */
+static int chown_node(const struct context *ctx, int fd, const char *devpath, unsigned uid, unsigned gid)
+{
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0)
+		return 0;
+	char path[PATH_SIZE];
+	if (errno != EPERM || geteuid() == 0) {
+		say("%s%s: chown to %u:%u: %s", ctx->opt->root, devpath, uid, gid, strerror(errno));
+		return -1;
+	}
+	if (root_path(ctx, devpath, path, sizeof path) < 0 || sudo_chown(path, uid, gid) < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_uid != uid || st.st_gid != gid) {
+		say("%s: owner did not change to %u:%u after sudo chown", path, uid, gid);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the plan ---------------------------------------------------------- */
+
+static bool same_id(const struct usb_device *dev, struct usb_id id)
+{
+	return dev->vendor == id.vendor && dev->product == id.product;
+}
+
+static bool held_by_vm(const struct journal_entry *e, const char *vmid)
+{
+	return e && vmid[0] && strcmp(e->vmid, vmid) == 0;
+}
+
+static void describe_holder(const struct journal_entry *e, char *buf, size_t size)
+{
+	if (e->vmid[0])
+		snprintf(buf, size, "VM %s", e->vmid);
+	else
+		snprintf(buf, size, "an unknown VM (a line without vmId)");
+}
+
+static size_t count_matching(const struct usb_device_list *list, struct usb_id id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < list->count; i++)
+		n += same_id(&list->devices[i], id);
+	return n;
+}
+
+/*
+ * Chooses count devices with the given id: ones this VM already holds first,
+ * then free ones, each in ascending (bus, devnum) order; never one another VM
+ * holds.  chosen[] receives indexes into list, sorted ascending.
+ */
+static int choose_devices(const struct usb_device_list *list, const struct journal *j, const char *vmid,
+			  struct usb_id id, size_t count, size_t *chosen)
+{
+	size_t present = count_matching(list, id), found = 0;
+	if (present < count) {
+		say("device 0x%04x:0x%04x: %zu requested, %zu present", id.vendor, id.product, count, present);
+		return -1;
+	}
+	const struct journal_entry *other = NULL;
+	char devpath[DEVPATH_SIZE];
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < list->count && found < count; i++) {
+			if (!same_id(&list->devices[i], id))
+				continue;
+			sysfs_node_path(&list->devices[i], devpath, sizeof devpath);
+			const struct journal_entry *e = journal_find(j, devpath);
+			if (pass == 0 ? held_by_vm(e, vmid) : e == NULL)
+				chosen[found++] = i;
+			else if (e && !held_by_vm(e, vmid) && !other)
+				other = e;
+		}
+	}
+	if (found < count) {
+		char holder[96];
+		if (!other)
+			return -1;
+		describe_holder(other, holder, sizeof holder);
+		say("device 0x%04x:0x%04x: %zu requested, %zu free; %s is held by %s", id.vendor, id.product,
+		    count, found, other->devpath, holder);
+		return -1;
+	}
+	/* ascending order, whichever pass found them */
+	for (size_t a = 1; a < found; a++)
+		for (size_t b = a; b > 0 && chosen[b - 1] > chosen[b]; b--) {
+			size_t t = chosen[b];
+			chosen[b] = chosen[b - 1];
+			chosen[b - 1] = t;
+		}
+	return 0;
+}
+
+/*
+ * One claim per requested entry.  The k entries of one id get the k chosen
+ * devices in ascending order.
+ */
+static int plan_claims(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
+		       const struct journal *j, struct claim *claims)
+{
+	bool done[MAX_ENTRIES] = { false };
+	for (size_t i = 0; i < req->count; i++) {
+		if (done[i])
+			continue;
+		size_t count = 0, chosen[MAX_ENTRIES];
+		for (size_t k = i; k < req->count; k++)
+			count += req->ids[k].vendor == req->ids[i].vendor && req->ids[k].product == req->ids[i].product;
+		if (choose_devices(list, j, ctx->vmid, req->ids[i], count, chosen) < 0)
+			return -1;
+		for (size_t k = i, used = 0; k < req->count; k++) {
+			if (req->ids[k].vendor != req->ids[i].vendor || req->ids[k].product != req->ids[i].product)
+				continue;
+			struct claim *c = &claims[k];
+			*c = (struct claim){ .device = list->devices[chosen[used++]], .node_fd = -1 };
+			c->ambiguous = count_matching(list, req->ids[i]) > 1;
+			sysfs_node_path(&c->device, c->devpath, sizeof c->devpath);
+			c->recorded = journal_find(j, c->devpath) != NULL;
+			done[k] = true;
+		}
+	}
+	return 0;
+}
+
+static void close_claims(struct claim *claims, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (claims[i].node_fd >= 0) {
+			close(claims[i].node_fd);
+			claims[i].node_fd = -1;
+		}
+}
+
+/*
+ * Opens and verifies every claimed node.  A dry run goes on past a refused
+ * node (its owner read with lstat) so the whole plan is shown: returns 1.
+ */
+static int open_claimed_nodes(const struct context *ctx, struct claim *claims, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st = { .st_uid = (uid_t)-1, .st_gid = (gid_t)-1 };
+		char path[PATH_SIZE];
+		claims[i].node_fd = open_node(ctx, &claims[i].device, claims[i].devpath, &st);
+		if (claims[i].node_fd < 0 && !ctx->opt->dry_run)
+			return -1;
+		if (claims[i].node_fd < 0) {
+			rc = 1;
+			if (root_path(ctx, claims[i].devpath, path, sizeof path) == 0)
+				(void)lstat(path, &st);
+		}
+		claims[i].old_uid = st.st_uid;
+		claims[i].old_gid = st.st_gid;
+	}
+	return rc;
+}
+
+/* ---- the domain XML ---------------------------------------------------- */
+
+static void format_hostdev(const struct claim *c, char *buf, size_t size)
+{
+	char address[64] = "";
+	if (c->ambiguous)
+		snprintf(address, sizeof address, "\n    <address bus='%u' device='%u'/>", c->device.busnum,
+			 c->device.devnum);
+	snprintf(buf, size,
+		 "<hostdev mode='subsystem' type='usb'>\n"
+		 "  <source>\n"
+		 "    <vendor id='0x%04x'/>\n"
+		 "    <product id='0x%04x'/>%s\n"
+		 "  </source>\n"
+		 "</hostdev>",
+		 c->device.vendor, c->device.product, address);
+}
+
+/* Streams the domain XML from in_fd to out_fd with a hostdev per claim. */
+static int patch_domain(const struct context *ctx, int in_fd, int out_fd, const struct claim *claims, size_t n)
+{
+	char text[MAX_ENTRIES][FRAGMENT_SIZE];
+	const char *fragments[MAX_ENTRIES];
+	for (size_t i = 0; i < n; i++) {
+		format_hostdev(&claims[i], text[i], sizeof text[i]);
+		fragments[i] = text[i];
+	}
+	struct xmlpatch_result result;
+	struct xmlpatch_error err;
+	if (xmlpatch_stream(in_fd, out_fd, fragments, n, &result, &err) < 0) {
+		say("%s: %s", ctx->domxml, err.message);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the domain file, which must be a regular file. */
+static int open_domain(const struct context *ctx, struct stat *st)
+{
+	if (!ctx->domxml || !ctx->domxml[0]) {
+		say("_hook_domxml is not set: not run by VDSM?");
+		return -1;
+	}
+	int fd = open(ctx->domxml, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0) {
+		say("%s: %s", ctx->domxml, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		say("%s: %s", ctx->domxml, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The patched document in a temp file beside the domain file, with its mode and owner. */
+static int write_domain_temp(const struct context *ctx, int in_fd, const struct stat *st,
+			     const struct claim *claims, size_t n, char *temp, size_t size)
+{
+	if (snprintf(temp, size, "%s.hostusb-XXXXXX", ctx->domxml) >= (int)size) {
+		say("%s: path too long", ctx->domxml);
+		return -1;
+	}
+	int fd = mkostemp(temp, O_CLOEXEC);
+	if (fd < 0) {
+		say("%s: cannot create a temporary file beside it: %s", ctx->domxml, strerror(errno));
+		return -1;
+	}
+	bool ok = patch_domain(ctx, in_fd, fd, claims, n) == 0;
+	if (ok && (fchmod(fd, st->st_mode & 07777) < 0 ||
+		   ((st->st_uid != geteuid() || st->st_gid != getegid()) && fchown(fd, st->st_uid, st->st_gid) < 0))) {
+		say("%s: cannot give it the domain file's mode and owner: %s", temp, strerror(errno));
+		ok = false;
+	}
+	if (close(fd) < 0 && ok) {
+		say("%s: %s", temp, strerror(errno));
+		ok = false;
+	}
+	if (!ok) {
+		unlink(temp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- before_vm_start --------------------------------------------------- */
+
+/* Adds a line for each claim the journal does not hold yet. */
+static int journal_add_claims(struct journal *j, const struct claim *claims, size_t n, const char *vmid)
+{
+	struct journal_entry *grown = realloc(j->entries, (j->count + n + 1) * sizeof *grown);
+	if (!grown) {
+		say("journal: %s", strerror(ENOMEM));
+		return -1;
+	}
+	j->entries = grown;
+	for (size_t i = 0; i < n; i++) {
+		if (claims[i].recorded)
+			continue;
+		struct journal_entry *e = &j->entries[j->count++];
+		*e = (struct journal_entry){ .uid = claims[i].old_uid, .gid = claims[i].old_gid };
+		memcpy(e->devpath, claims[i].devpath, sizeof e->devpath);
+		memcpy(e->vmid, vmid, strlen(vmid) + 1);
+	}
+	return 0;
+}
+
+/* Gives every changed node back its owner from before this run. */
+static int undo_chowns(const struct context *ctx, struct claim *claims, size_t n)
+{
+	int rc = 0;
+	for (size_t i = n; i-- > 0;) {
+		if (!claims[i].changed)
+			continue;
+		if (chown_node(ctx, claims[i].node_fd, claims[i].devpath, claims[i].old_uid, claims[i].old_gid) < 0)
+			rc = -1;
+		else
+			claims[i].changed = false;
+	}
+	return rc;
+}
+
+static int chown_claims(const struct context *ctx, struct claim *claims, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (chown_node(ctx, claims[i].node_fd, claims[i].devpath, ctx->uid, ctx->gid) < 0)
+			return -1;
+		claims[i].changed = true;
+	}
+	return 0;
+}
+
+static void say_plan(const struct context *ctx, const struct claim *claims, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		say("dry run: %s %s%s (bus %u device %u, 0x%04x:0x%04x) from %d:%d to %u:%u",
+		    claims[i].node_fd >= 0 ? "would chown" : "REFUSED, would not chown", ctx->opt->root,
+		    claims[i].devpath, claims[i].device.busnum, claims[i].device.devnum, claims[i].device.vendor,
+		    claims[i].device.product, (int)claims[i].old_uid, (int)claims[i].old_gid, ctx->uid, ctx->gid);
+}
+
+/* --dry-run: the patched XML to stdout, the plan to stderr, nothing changed. */
+static int dry_run_start(const struct context *ctx, struct claim *claims, size_t n)
+{
+	struct stat st;
+	int in_fd = open_domain(ctx, &st);
+	if (in_fd < 0)
+		return -1;
+	int rc = patch_domain(ctx, in_fd, STDOUT_FILENO, claims, n);
+	close(in_fd);
+	if (rc == 0)
+		say_plan(ctx, claims, n);
+	return rc;
+}
+
+/*
+ * The transaction: temp XML, journal lines (durable), chowns, rename.  A
+ * failure at any step puts back everything done before it.
+ */
+static int commit_start(const struct context *ctx, struct claim *claims, size_t n, struct journal *j)
+{
+	struct stat st;
+	char temp[PATH_SIZE];
+	int in_fd = open_domain(ctx, &st);
+	if (in_fd < 0)
+		return -1;
+	int rc = write_domain_temp(ctx, in_fd, &st, claims, n, temp, sizeof temp);
+	close(in_fd);
+	if (rc < 0)
+		return -1;
+	if (journal_add_claims(j, claims, n, ctx->vmid) < 0 || journal_write(ctx, j) < 0) {
+		journal_restore_original(ctx, j);
+		unlink(temp);
+		return -1;
+	}
+	rc = chown_claims(ctx, claims, n);
+	if (rc == 0 && rename(temp, ctx->domxml) < 0) {
+		say("%s: cannot replace it: %s", ctx->domxml, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0)
+		return 0;
+	undo_chowns(ctx, claims, n);
+	journal_restore_original(ctx, j);
+	unlink(temp);
+	return -1;
+}
+
+/*
+ * Reads the journal, chooses the devices and verifies their nodes; changes
+ * nothing.  0: all good; 1: a dry run found a node it would refuse; -1: failed.
+ */
+static int plan_start(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
+		      struct journal *j, struct claim *claims)
+{
+	for (size_t i = 0; i < req->count; i++)
+		claims[i].node_fd = -1;
+	if (journal_read(ctx, j) < 0)
+		return -1;
+	if (plan_claims(ctx, req, list, j, claims) < 0)
+		return -1;
+	return open_claimed_nodes(ctx, claims, req->count);
+}
+
+static void forget_plan(struct journal *j, struct claim *claims, size_t n)
+{
+	close_claims(claims, n);
+	journal_free(j);
+}
+
+static int before_vm_start(struct context *ctx)
+{
+	struct request req;
+	struct usb_device_list list = { 0 };
+	struct journal j = { 0 };
+	struct claim claims[MAX_ENTRIES];
+	char err[256];
+	if (!ctx->property[0])
+		return 0;
+	if (parse_property(ctx->property, &req) < 0 || resolve_owner(ctx) < 0)
+		return -1;
+	if (sysfs_scan(ctx->opt->root, &list, err, sizeof err) < 0) {
+		say("%s", err);
+		return -1;
+	}
+	/* Everything is checked before the lock is even created ... */
+	int lock_fd = -1, rc = plan_start(ctx, &req, &list, &j, claims);
+	if (rc >= 0 && ctx->opt->dry_run) {
+		rc = dry_run_start(ctx, claims, req.count) < 0 ? -1 : -rc;
+	} else if (rc == 0) {
+		/* ... and again under it: another VM may have claimed a device meanwhile. */
+		forget_plan(&j, claims, req.count);
+		lock_fd = journal_lock(ctx);
+		rc = lock_fd < 0 ? -1 : plan_start(ctx, &req, &list, &j, claims);
+		if (rc == 0)
+			rc = commit_start(ctx, claims, req.count, &j);
+	}
+	forget_plan(&j, claims, req.count);
+	sysfs_free(&list);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return rc;
+}
+
+/* ---- after_vm_destroy -------------------------------------------------- */
+
+static const struct usb_device *device_at(const struct usb_device_list *list, const char *devpath)
+{
+	char path[DEVPATH_SIZE];
+	for (size_t i = 0; i < list->count; i++) {
+		sysfs_node_path(&list->devices[i], path, sizeof path);
+		if (strcmp(path, devpath) == 0)
+			return &list->devices[i];
+	}
+	return NULL;
+}
+
+/*
+ * Marks the journal lines this VM gives back: every line of its vmId, and for
+ * an id of the property it holds fewer of than requested, lines without a
+ * vmId (the Python hook's) on matching devices, ascending.
+ */
+static void select_releases(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
+			    const struct journal *j, bool *release)
+{
+	for (size_t i = 0; i < j->count; i++)
+		release[i] = held_by_vm(&j->entries[i], ctx->vmid);
+	bool done[MAX_ENTRIES] = { false };
+	for (size_t r = 0; r < req->count; r++) {
+		if (done[r])
+			continue;
+		size_t wanted = 0;
+		for (size_t k = r; k < req->count; k++)
+			if (req->ids[k].vendor == req->ids[r].vendor && req->ids[k].product == req->ids[r].product)
+				wanted++, done[k] = true;
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < j->count && wanted > 0; i++) {
+				const struct usb_device *dev = device_at(list, j->entries[i].devpath);
+				if (!dev || !same_id(dev, req->ids[r]))
+					continue;
+				if (pass == 0 && release[i])
+					wanted--;
+				else if (pass == 1 && !release[i] && !j->entries[i].vmid[0])
+					release[i] = true, wanted--;
+			}
+		if (wanted > 0)
+			say("warning: device 0x%04x:0x%04x: %zu requested but not recorded as held by this VM",
+			    req->ids[r].vendor, req->ids[r].product, wanted);
+	}
+}
+
+/* Gives one node back its recorded owner.  1: the device is gone (warned). */
+static int release_entry(const struct context *ctx, const struct usb_device_list *list,
+			 const struct journal_entry *e)
+{
+	const struct usb_device *dev = device_at(list, e->devpath);
+	if (!dev) {
+		say("warning: %s is gone; forgetting its recorded owner %u:%u", e->devpath, e->uid, e->gid);
+		return 1;
+	}
+	struct stat st;
+	int fd = open_node(ctx, dev, e->devpath, &st);
+	if (fd < 0)
+		return -1;
+	int rc = chown_node(ctx, fd, e->devpath, e->uid, e->gid);
+	close(fd);
+	return rc;
+}
+
+static int release_all(const struct context *ctx, const struct request *req, struct journal *j)
+{
+	struct usb_device_list list = { 0 };
+	char err[256];
+	if (sysfs_scan(ctx->opt->root, &list, err, sizeof err) < 0) {
+		say("%s", err);
+		return -1;
+	}
+	bool *release = calloc(j->count + 1, sizeof *release);
+	if (!release) {
+		sysfs_free(&list);
+		say("journal: %s", strerror(ENOMEM));
+		return -1;
+	}
+	select_releases(ctx, req, &list, j, release);
+	int rc = 0;
+	size_t kept = 0, released = 0;
+	for (size_t i = 0; i < j->count; i++) {
+		if (release[i] && release_entry(ctx, &list, &j->entries[i]) >= 0) {
+			released++;
+			continue;
+		}
+		rc = release[i] ? -1 : rc;
+		j->entries[kept++] = j->entries[i];
+	}
+	j->count = kept;
+	if (released && journal_write(ctx, j) < 0)
+		rc = -1;
+	free(release);
+	sysfs_free(&list);
+	return rc;
+}
+
+static int after_vm_destroy(const struct context *ctx)
+{
+	struct request req = { .count = 0 };
+	struct journal j = { 0 };
+	char path[PATH_SIZE];
+	struct stat st;
+	if (ctx->property[0] && parse_property(ctx->property, &req) < 0)
+		req.count = 0;   /* said; the lines of this vmId are still given back */
+	if (root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
+		return -1;
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
+		if (req.count)
+			say("warning: %s does not exist: no device to give back", path);
+		return 0;
+	}
+	int lock_fd = journal_lock(ctx);
+	if (lock_fd < 0)
+		return -1;
+	int rc = journal_read(ctx, &j) == 0 ? release_all(ctx, &req, &j) : -1;
+	journal_free(&j);
+	close(lock_fd);
+	return rc;
+}
+
+/* ---- list -------------------------------------------------------------- */
+
+static void list_line(const struct context *ctx, const struct usb_device *dev, const struct journal *j,
+		      char *buf, size_t size)
+{
+	char devpath[DEVPATH_SIZE], node[PATH_SIZE], owner[32] = "-", holder[VMID_MAX + 1] = "-";
+	struct stat st;
+	sysfs_node_path(dev, devpath, sizeof devpath);
+	snprintf(node, sizeof node, "%s%s", ctx->opt->root, devpath);
+	if (lstat(node, &st) == 0)
+		snprintf(owner, sizeof owner, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
+	const struct journal_entry *e = journal_find(j, devpath);
+	if (e)
+		snprintf(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
+	snprintf(buf, size, "%03u %03u %04x:%04x %-20s %-9s %-36s hostusb=0x%04x:0x%04x\n", dev->busnum,
+		 dev->devnum, dev->vendor, dev->product, devpath, owner, holder, dev->vendor, dev->product);
+}
+
+static int list_devices(const struct context *ctx)
+{
+	struct usb_device_list list = { 0 };
+	struct journal j = { 0 };
+	char err[256], line[512];
+	if (sysfs_scan(ctx->opt->root, &list, err, sizeof err) < 0) {
+		say("%s", err);
+		return -1;
+	}
+	int rc = journal_read(ctx, &j);
+	static const char header[] = "BUS DEV ID        NODE                 OWNER     HELD-BY"
+				     "                              SELECT\n";
+	if (rc == 0 && write_all(STDOUT_FILENO, header, sizeof header - 1) < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < list.count; i++) {
+		list_line(ctx, &list.devices[i], &j, line, sizeof line);
+		rc = write_all(STDOUT_FILENO, line, strlen(line));
+	}
+	if (rc < 0 && errno)
+		say("stdout: %s", strerror(errno));
+	journal_free(&j);
+	sysfs_free(&list);
+	return rc;
+}
+
+/* ---- options and main -------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	enum command command;
+} hook_points[] = {
+	{ "before_vm_start", CMD_BEFORE_VM_START },
+	{ "after_vm_destroy", CMD_AFTER_VM_DESTROY },
+	{ "before_vm_migrate_source", CMD_BEFORE_VM_MIGRATE_SOURCE },
+};
+
+static enum command hook_point_named(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof hook_points / sizeof hook_points[0]; i++)
+		if (strlen(hook_points[i].name) == len && memcmp(hook_points[i].name, name, len) == 0)
+			return hook_points[i].command;
+	return CMD_NONE;
+}
+
+/* The name of the directory holding argv[0]: .../hooks/before_vm_start/50_hostusb */
+static enum command hook_point_of(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+	if (!slash)
+		return CMD_NONE;
+	const char *dir = slash;
+	while (dir > argv0 && dir[-1] != '/')
+		dir--;
+	return hook_point_named(dir, (size_t)(slash - dir));
+}
+
+static const char usage_text[] =
+	"usage: hostusb [--root DIR] [--owner USER:GROUP] [--dry-run] [--lock-wait SEC] [HOOK]\n"
+	"       hostusb [--root DIR] list\n"
+	"       hostusb --help | --version\n"
+	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source; without it,\n"
+	"the name of the directory holding the program (as VDSM runs hooks).\n"
+	"Environment: hostusb=0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., _hook_domxml, vmId.\n";
+
+/* "--name VALUE" or "--name=VALUE"; advances *i past what it took */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t len = strlen(name);
+	if (strncmp(argv[*i], name, len) != 0)
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static int set_command(struct options *opt, enum command command, const char *word)
+{
+	if (opt->command != CMD_NONE || command == CMD_NONE) {
+		say("unexpected argument \"%s\"; see hostusb --help", word);
+		return -1;
+	}
+	opt->command = command;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	*opt = (struct options){ .root = "", .owner = DEFAULT_OWNER, .lock_wait = DEFAULT_LOCK_WAIT };
+	const char *value, *lock_wait = NULL;
+	int rc = 0;
+	for (int i = 1; i < argc && rc == 0; i++) {
+		const char *arg = argv[i];
+		if ((value = option_value(argc, argv, &i, "--root")))
+			opt->root = value;
+		else if ((value = option_value(argc, argv, &i, "--owner")))
+			opt->owner = value;
+		else if ((value = option_value(argc, argv, &i, "--lock-wait")))
+			lock_wait = value;
+		else if (strcmp(arg, "--dry-run") == 0)
+			opt->dry_run = true;
+		else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+			rc = set_command(opt, CMD_HELP, arg);
+		else if (strcmp(arg, "--version") == 0)
+			rc = set_command(opt, CMD_VERSION, arg);
+		else if (strcmp(arg, "list") == 0)
+			rc = set_command(opt, CMD_LIST, arg);
+		else if (arg[0] == '-')
+			say("unknown option \"%s\"; see hostusb --help", arg), rc = -1;
+		else
+			rc = set_command(opt, hook_point_named(arg, strlen(arg)), arg);
+	}
+	if (rc == 0 && lock_wait && parse_decimal(lock_wait, strlen(lock_wait), &opt->lock_wait) < 0) {
+		say("--lock-wait \"%s\": expected a number of seconds", lock_wait);
+		rc = -1;
+	}
+	if (rc == 0 && opt->command == CMD_NONE && argc > 0)
+		opt->command = hook_point_of(argv[0]);
+	if (rc == 0 && opt->command == CMD_NONE) {
+		say("no hook point: run from a before_vm_start, after_vm_destroy or "
+		    "before_vm_migrate_source directory, or name one; see hostusb --help");
+		rc = -1;
+	}
+	return rc;
+}
+
+/* "/" and trailing slashes mean the host itself: root paths are root + "/..." */
+static char *normalize_root(const char *root)
+{
+	size_t len = strlen(root);
+	while (len > 0 && root[len - 1] == '/')
+		len--;
+	return strndup(root, len);
+}
+
+static int run(const struct options *opt)
+{
+	const char *vmid = getenv("vmId"), *property = getenv("hostusb");
+	struct context ctx = { .opt = opt, .property = property ? property : "", .domxml = getenv("_hook_domxml") };
+	if (vmid && (check_vmid(vmid) < 0))
+		return -1;
+	snprintf(ctx.vmid, sizeof ctx.vmid, "%s", vmid ? vmid : "");
+	switch (opt->command) {
+	case CMD_BEFORE_VM_START:
+		return before_vm_start(&ctx);
+	case CMD_AFTER_VM_DESTROY:
+		return after_vm_destroy(&ctx);
+	case CMD_BEFORE_VM_MIGRATE_SOURCE:
+		if (ctx.property[0]) {
+			say("cannot migrate VM with host usb devices");
+			return -1;
+		}
+		return 0;
+	case CMD_LIST:
+		return list_devices(&ctx);
+	case CMD_HELP:
+		return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1);
+	case CMD_VERSION:
+		return write_all(STDOUT_FILENO, "hostusb " HOSTUSB_VERSION "\n", sizeof "hostusb " HOSTUSB_VERSION);
+	case CMD_NONE:
+		break;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	if (parse_options(argc, argv, &opt) < 0)
+		return EXIT_HOOK_FAILED;
+	char *root = normalize_root(opt.root);
+	if (!root) {
+		say("%s", strerror(ENOMEM));
+		return EXIT_HOOK_FAILED;
+	}
+	opt.root = root;
+	int rc = run(&opt);
+	free(root);
+	return rc == 0 ? 0 : EXIT_HOOK_FAILED;
+}

@@ -1,0 +1,340 @@
+/* Host USB devices as the kernel lists them in <root>/sys/bus/usb/devices. */
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEVICES_DIR "/sys/bus/usb/devices"
+/* Far more than any host has; a bus list beyond this is not a real one. */
+#define MAX_DEVICES 4096
+/* Every attribute we read is a few bytes; a file this long is malformed. */
+#define MAX_ATTRIBUTE 64
+#define MAX_BUS_OR_DEVNUM 999
+
+__attribute__((format(printf, 3, 4)))
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- attribute parsers: total on any bytes, output written only on success ---- */
+
+static size_t without_newline(const char *text, size_t len)
+{
+	return len > 0 && text[len - 1] == '\n' ? len - 1 : len;
+}
+
+static int hex_digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Plain decimal as the kernel prints it ("%u"): digits only, no leading zero. */
+static int parse_decimal(const char *text, size_t len, unsigned max, unsigned *value)
+{
+	unsigned result = 0;
+
+	if (len == 0 || (len > 1 && text[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		unsigned digit = (unsigned)(text[i] - '0');
+		if (result > (max - digit) / 10)
+			return -1;
+		result = result * 10 + digit;
+	}
+	*value = result;
+	return 0;
+}
+
+int sysfs_parse_id(const char *text, size_t len, unsigned *id)
+{
+	unsigned result = 0;
+
+	len = without_newline(text, len);
+	if (len != 4)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		int digit = hex_digit_value(text[i]);
+		if (digit < 0)
+			return -1;
+		result = result << 4 | (unsigned)digit;
+	}
+	*id = result;
+	return 0;
+}
+
+int sysfs_parse_number(const char *text, size_t len, unsigned *number)
+{
+	unsigned result;
+
+	len = without_newline(text, len);
+	if (parse_decimal(text, len, MAX_BUS_OR_DEVNUM, &result) < 0 || result == 0)
+		return -1;
+	*number = result;
+	return 0;
+}
+
+int sysfs_parse_devt(const char *text, size_t len, unsigned *major, unsigned *minor)
+{
+	unsigned major_value, minor_value;
+
+	len = without_newline(text, len);
+	const char *colon = len > 0 ? memchr(text, ':', len) : NULL;
+	if (!colon)
+		return -1;
+	size_t major_len = (size_t)(colon - text);
+	if (parse_decimal(text, major_len, UINT_MAX, &major_value) < 0 ||
+	    parse_decimal(colon + 1, len - major_len - 1, UINT_MAX, &minor_value) < 0)
+		return -1;
+	*major = major_value;
+	*minor = minor_value;
+	return 0;
+}
+
+int sysfs_node_path(const struct usb_device *dev, char *buf, size_t len)
+{
+	return snprintf(buf, len, "/dev/bus/usb/%03u/%03u", dev->busnum, dev->devnum);
+}
+
+/* ---- reading one device directory ---- */
+
+/* Reads the whole file; one that fills buf is too long to be an attribute. */
+static int read_bounded(int fd, char *buf, size_t size, size_t *len)
+{
+	size_t used = 0;
+
+	while (used < size) {
+		ssize_t n = read(fd, buf + used, size - used);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used == size)
+		return -1;
+	*len = used;
+	return 0;
+}
+
+/*
+ * A sysfs attribute is a regular file in the device directory itself.  A
+ * symlink there is never followed (O_NOFOLLOW); a fifo or device node is
+ * opened without blocking (O_NONBLOCK) and rejected before any read.
+ */
+static int read_attribute(int device_fd, const char *attribute, char *buf, size_t size, size_t *len)
+{
+	struct stat st;
+	int fd = openat(device_fd, attribute, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read_bounded(fd, buf, size, len) == 0;
+	if (close(fd) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+static int read_id(int device_fd, const char *attribute, unsigned *id)
+{
+	char text[MAX_ATTRIBUTE];
+	size_t len;
+
+	if (read_attribute(device_fd, attribute, text, sizeof text, &len) < 0)
+		return -1;
+	return sysfs_parse_id(text, len, id);
+}
+
+static int read_number(int device_fd, const char *attribute, unsigned *number)
+{
+	char text[MAX_ATTRIBUTE];
+	size_t len;
+
+	if (read_attribute(device_fd, attribute, text, sizeof text, &len) < 0)
+		return -1;
+	return sysfs_parse_number(text, len, number);
+}
+
+static int read_devt(int device_fd, unsigned *major, unsigned *minor)
+{
+	char text[MAX_ATTRIBUTE];
+	size_t len;
+
+	if (read_attribute(device_fd, "dev", text, sizeof text, &len) < 0)
+		return -1;
+	return sysfs_parse_devt(text, len, major, minor);
+}
+
+/*
+ * Returns 0 with *device filled, or -1 when the entry is not a readable,
+ * well-formed USB device (the caller skips it).  The entry itself is a
+ * symlink into /sys/devices, so it is followed; nothing below it is.
+ */
+static int read_device(int devices_fd, const char *name, struct usb_device *device)
+{
+	size_t name_len = strlen(name);
+
+	if (name_len >= sizeof device->name)
+		return -1;
+	int fd = openat(devices_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int ok = read_id(fd, "idVendor", &device->vendor) == 0 &&
+		 read_id(fd, "idProduct", &device->product) == 0 &&
+		 read_number(fd, "busnum", &device->busnum) == 0 &&
+		 read_number(fd, "devnum", &device->devnum) == 0 &&
+		 read_devt(fd, &device->dev_major, &device->dev_minor) == 0;
+	if (close(fd) != 0 || !ok)
+		return -1;
+	memcpy(device->name, name, name_len + 1);
+	return 0;
+}
+
+/* ---- the scan ---- */
+
+/* Interfaces ("1-3.1:1.0") share the bus list with devices; dot names are not the kernel's. */
+static int is_device_entry(const char *name)
+{
+	return name[0] != '.' && !strchr(name, ':');
+}
+
+static int append_device(struct usb_device_list *list, size_t *capacity, const struct usb_device *device)
+{
+	if (list->count == *capacity) {
+		size_t new_capacity = *capacity ? *capacity * 2 : 16;
+		if (new_capacity > SIZE_MAX / sizeof *list->devices)
+			return -1;
+		struct usb_device *grown = realloc(list->devices, new_capacity * sizeof *list->devices);
+		if (!grown)
+			return -1;
+		list->devices = grown;
+		*capacity = new_capacity;
+	}
+	list->devices[list->count++] = *device;
+	return 0;
+}
+
+static int compare_devices(const void *a, const void *b)
+{
+	const struct usb_device *x = a, *y = b;
+
+	if (x->busnum != y->busnum)
+		return x->busnum < y->busnum ? -1 : 1;
+	if (x->devnum != y->devnum)
+		return x->devnum < y->devnum ? -1 : 1;
+	return strcmp(x->name, y->name); /* only a broken sysfs has duplicates; stay deterministic */
+}
+
+/* "<root>/sys/bus/usb/devices", with "" or any number of trailing '/' on root handled. */
+static int devices_dir_path(const char *root, char *path, size_t size)
+{
+	size_t root_len = strlen(root);
+
+	while (root_len > 0 && root[root_len - 1] == '/')
+		root_len--;
+	if (root_len > INT_MAX)
+		return -1;
+	int n = snprintf(path, size, "%.*s%s", (int)root_len, root, DEVICES_DIR);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int scan_entries(DIR *dir, const char *path, struct usb_device_list *list, char *err, size_t errlen)
+{
+	size_t capacity = 0;
+	struct dirent *entry;
+	struct usb_device device;
+
+	for (;;) {
+		errno = 0;
+		entry = readdir(dir);
+		if (!entry)
+			break;
+		if (!is_device_entry(entry->d_name))
+			continue;
+		if (read_device(dirfd(dir), entry->d_name, &device) < 0)
+			continue;
+		if (list->count == MAX_DEVICES) {
+			set_error(err, errlen, "too many USB devices in %s (more than %d)", path, MAX_DEVICES);
+			return -1;
+		}
+		if (append_device(list, &capacity, &device) < 0) {
+			set_error(err, errlen, "out of memory reading %s", path);
+			return -1;
+		}
+	}
+	if (errno != 0) {
+		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	list->devices = NULL;
+	list->count = 0;
+	if (devices_dir_path(root, path, sizeof path) < 0) {
+		set_error(err, errlen, "root directory path too long");
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	DIR *dir = fdopendir(fd);
+	if (!dir) {
+		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		(void)close(fd); /* already failing; the first error is the one reported */
+		return -1;
+	}
+	int status = scan_entries(dir, path, list, err, errlen);
+	if (closedir(dir) != 0 && status == 0) {
+		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		status = -1;
+	}
+	if (status < 0) {
+		sysfs_free(list);
+		return -1;
+	}
+	if (list->count > 1)
+		qsort(list->devices, list->count, sizeof *list->devices, compare_devices);
+	return 0;
+}
+
+void sysfs_free(struct usb_device_list *list)
+{
+	if (!list)
+		return;
+	free(list->devices);
+	list->devices = NULL;
+	list->count = 0;
+}

@@ -1,0 +1,43 @@
+#ifndef HOSTUSB_SYSFS_H
+#define HOSTUSB_SYSFS_H
+/* Host USB devices as the kernel lists them in sysfs; knows nothing of XML. */
+#include <stddef.h>
+
+struct usb_device {
+	unsigned vendor, product;      /* idVendor, idProduct */
+	unsigned busnum, devnum;       /* busnum, devnum */
+	unsigned dev_major, dev_minor; /* dev "189:4" */
+	char name[32];                 /* sysfs entry, e.g. "1-3.1" or "usb1" */
+};
+
+struct usb_device_list {
+	struct usb_device *devices;    /* sorted by (busnum, devnum) */
+	size_t count;
+};
+
+/*
+ * Scans <root>/sys/bus/usb/devices ("" or "/" for the real host; trailing '/'
+ * on root is ignored).  Interfaces (names with ':') and names starting with
+ * '.' are skipped, and so is a device whose attributes are unreadable or
+ * malformed.  Returns 0 with *list owning the devices (free with sysfs_free),
+ * or -1 with *list empty and a one-line reason in err, naming the full path:
+ * "cannot read /tmp/r/sys/bus/usb/devices: No such file or directory",
+ * "too many USB devices in <path> (more than 4096)", "out of memory reading <path>".
+ */
+int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen);
+void sysfs_free(struct usb_device_list *list); /* leaves *list empty; NULL is fine */
+
+/* "/dev/bus/usb/BBB/DDD" as seen inside the root; returns snprintf's result. */
+int sysfs_node_path(const struct usb_device *dev, char *buf, size_t len);
+
+/*
+ * Attribute parsers, exposed for tests and fuzzing.  Each takes the raw bytes
+ * read from the file (not NUL-terminated; exactly one trailing '\n' allowed),
+ * returns 0 or -1, and writes its outputs only on success.  Decimal numbers
+ * are as the kernel prints them: digits only, no sign, space or leading zero.
+ */
+int sysfs_parse_id(const char *text, size_t len, unsigned *id);          /* "0627\n": exactly 4 hex digits */
+int sysfs_parse_number(const char *text, size_t len, unsigned *number);  /* "5\n": busnum/devnum, 1..999 */
+int sysfs_parse_devt(const char *text, size_t len, unsigned *major, unsigned *minor); /* "189:4\n": each part 0..UINT_MAX */
+
+#endif

@@ -1,0 +1,474 @@
+#!/bin/bash
+# make check-system: what needs root.  Run as root on a machine you may add a
+# user to (CI does; it is what .ci/run runs after make check).
+#
+#  1. Non-root operation, as VDSM runs the hook: a throwaway user (hostusbtest)
+#     runs the installed hook against root-owned device nodes (mknod, 0600
+#     root:root) at the real paths /dev/bus/usb/BBB/DDD, with a fake
+#     /sys/bus/usb/devices and an empty /var/run, all inside a private mount
+#     namespace (unshare -m), so the host's /dev, /sys and /run are untouched.
+#     The shipped sudoers rule, adapted to that user, is installed in
+#     /etc/sudoers.d for the run only; the real sudo decides.
+#  2. make dist: the tarball unpacked elsewhere passes make check.
+#  3. rpmbuild of hostusb.spec from that tarball, and the RPM's file list.
+#
+# Prints "PASS name", "FAIL name: detail" or "SKIP name: reason" per check
+# and "N passed, N failed, N skipped" last; exits 1 if anything failed.
+# Everything it creates (user, sudoers file, work directory) is removed on exit.
+set -u
+umask 022
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=$(cd "$HERE/../.." && pwd)
+VERSION=$(sed -n 's/^VERSION *= *//p' "$SRCDIR/Makefile")
+TUSER=hostusbtest
+TUSER_COMMENT='hostusb system test'
+OWNER=4242:4242                     # what the hook gives nodes to (--owner)
+VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
+SUDOERS_TEST=/etc/sudoers.d/zz_hostusb_system_test   # no '.': sudo reads it
+HOOKS=/usr/libexec/vdsm/hooks
+HOOK_TIMEOUT=60                     # a hook that takes longer has hung
+
+# Results go to stdout and to $RESULTS, which the namespace half appends to too.
+pass() { printf 'PASS %s\n' "$1" | tee -a "$RESULTS"; }
+fail() { printf 'FAIL %s: %s\n' "$1" "${2:-}" | tee -a "$RESULTS"; }
+skip() { printf 'SKIP %s: %s\n' "$1" "$2" | tee -a "$RESULTS"; }
+check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got [$2], want [$3]"; fi; }
+check_contains() { case $2 in *"$3"*) pass "$1" ;; *) fail "$1" "[$2] does not contain [$3]" ;; esac; }
+oneline() { printf '%s' "$1" | oneline_in; }
+oneline_in() { tr '\n' '|' | cut -c1-300; }
+
+# ============================================================================
+# Inside the private mount namespace (run.sh --namespace WORK)
+# ============================================================================
+if [ "${1:-}" = --namespace ]; then
+	WORK=$2
+	RESULTS=$WORK/results
+	# shellcheck source-path=SCRIPTDIR source=../fixture.sh disable=SC1091
+	. "$SRCDIR/tests/fixture.sh"
+	FIX=$WORK/fix
+	RUNDIR=$(readlink -f /var/run)
+	JOURNAL=$RUNDIR/vdsm/hooks/hostusb-permissions
+	XMLDIR=$WORK/xml
+	DOMXML=$XMLDIR/domxml
+	SUDOLOG=$WORK/sudo.log
+	HOOK=$WORK/inst$HOOKS/before_vm_start/50_hostusb
+	DESTROY=$WORK/inst$HOOKS/after_vm_destroy/50_hostusb
+
+	# The host as the kernel would lay it out: bus 1 with a root hub and three
+	# devices (two of them 0627:0001, like QEMU's tablet and keyboard), bus 2
+	# with one device whose node belongs to root:46 (plugdev-like), 0660.
+	fixture_root "$FIX"
+	fixture_bus "$FIX" 1
+	fixture_device "$FIX" 1-1 0627 0001 2
+	fixture_device "$FIX" 1-2 0627 0001 3
+	fixture_device "$FIX" 1-3 abcd ef01 4
+	fixture_bus "$FIX" 2
+	fixture_device "$FIX" 2-1 1234 5678 2 0660
+	chown 0:46 "$FIX/dev/bus/usb/002/002"
+
+	# A private /dev (the host may have no /dev/bus at all, and devtmpfs is
+	# shared with the host), the fake sysfs over /sys, an empty /var/run.
+	setup() {
+		mount -t tmpfs -o mode=0755 hostusb-run "$RUNDIR" &&
+			mkdir -m 0755 "$RUNDIR/vdsm" && chown "$TUSER:$TUSER" "$RUNDIR/vdsm" &&
+			mount -t tmpfs -o mode=0755 hostusb-dev /dev &&
+			mknod -m 0666 /dev/null c 1 3 && mknod -m 0666 /dev/zero c 1 5 &&
+			mknod -m 0666 /dev/full c 1 7 && mknod -m 0666 /dev/random c 1 8 &&
+			mknod -m 0666 /dev/urandom c 1 9 && mknod -m 0666 /dev/tty c 5 0 &&
+			ln -s /proc/self/fd /dev/fd && ln -s /proc/self/fd/0 /dev/stdin &&
+			ln -s /proc/self/fd/1 /dev/stdout && ln -s /proc/self/fd/2 /dev/stderr &&
+			mkdir -p /dev/bus/usb && mount --bind "$FIX/dev/bus/usb" /dev/bus/usb &&
+			mount --bind "$FIX/sys" /sys
+	}
+	if ! out=$(setup 2>&1); then
+		fail namespace_setup "$(oneline "$out")"
+		exit 0
+	fi
+	if ! [ -e /sys/bus/usb/devices/1-1/idVendor ] || ! [ -c /dev/bus/usb/001/002 ] ||
+		[ -e "$RUNDIR/vdsm/hooks" ]; then
+		fail namespace_setup "fake /sys, /dev/bus/usb or /var/run not in place"
+		exit 0
+	fi
+
+	# sudoers: the shipped rule, for $TUSER; alias renamed so that it cannot
+	# clash with an installed 50_vdsm_hook_hostusb; sudo logs to $SUDOLOG.
+	# install_rule [sed-expression]: a variant of the rule, for one test
+	install_rule() {
+		local tmp=$WORK/sudoers.tmp
+		sed -e 's/HOSTUSB_CHOWN/HOSTUSB_TEST_CHOWN/g' -e "s/^vdsm\\([[:space:]]\\)/$TUSER\\1/" \
+			${1:+-e "$1"} "$SRCDIR/sudoers.vdsm_hook_hostusb" >"$tmp" &&
+			printf 'Defaults:%s logfile=%s, loglinelen=0, !syslog\n' "$TUSER" "$SUDOLOG" >>"$tmp" || return 1
+		if ! grep -q "^$TUSER ALL=(root) NOPASSWD: HOSTUSB_TEST_CHOWN\$" "$tmp" || grep -q '^vdsm' "$tmp"; then
+			echo "could not adapt the rule to $TUSER"
+			return 1
+		fi
+		visudo -cqf "$tmp" || return 1
+		chmod 0440 "$tmp" && mv -f "$tmp" "$SUDOERS_TEST" || return 1
+		# the whole configuration must still parse, or sudo breaks for everyone
+		visudo -cq || { rm -f "$SUDOERS_TEST"; echo "visudo -c fails with the rule in place"; return 1; }
+	}
+	remove_rule() { rm -f "$SUDOERS_TEST"; }
+
+	# as_user CMD...: as $TUSER, with a clean environment, like VDSM's hooks
+	as_user() {
+		timeout -k 5 "$HOOK_TIMEOUT" setpriv --reuid="$TUSER" --regid="$TUSER" --init-groups -- \
+			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"
+	}
+	# hook ENTRY PROPERTY [ARGS...]: runs an installed hook entry as VDSM does;
+	# sets $status and $err (stderr)
+	hook() {
+		local entry=$1 property=$2
+		shift 2
+		err=$( (cd / && as_user hostusb="$property" _hook_domxml="$DOMXML" vmId="$VMID" \
+			"$entry" --owner "$OWNER" "$@") 2>&1 >"$WORK/hook.out")
+		status=$?
+	}
+	sudo_allows() { as_user sudo -n -l "$@" >/dev/null 2>&1; }
+	owner_of() { stat -c %u:%g "$@"; }
+	owners() { owner_of /dev/bus/usb/001/002 /dev/bus/usb/001/003 /dev/bus/usb/002/002 | tr '\n' ' '; }
+	ORIGINAL_OWNERS='0:0 0:0 0:46 '
+	journal_lines() { if [ -e "$JOURNAL" ]; then grep -c . "$JOURNAL"; else echo 0; fi; }
+	new_domxml() {
+		rm -rf "$XMLDIR" && mkdir -m 0700 "$XMLDIR" && chown "$TUSER:$TUSER" "$XMLDIR"
+		cat >"$DOMXML" <<'XML'
+<?xml version='1.0' encoding='utf-8'?>
+<domain type='kvm' xmlns:ovirt-vm="http://ovirt.org/vm/1.0">
+    <name>hostusb-system-test</name>
+    <devices>
+        <disk type='file' device='disk'/>
+    </devices>
+</domain>
+XML
+		chown "$TUSER:$TUSER" "$DOMXML" && chmod 0600 "$DOMXML" && cp "$DOMXML" "$WORK/domxml.orig"
+	}
+	# leftovers: files beside the domain file (temp files not cleaned up)
+	leftovers() { find "$XMLDIR" -mindepth 1 ! -name domxml -printf '%f '; }
+	# unchanged NAME: domain file byte-identical, no temp file left beside it
+	unchanged() {
+		local left
+		left=$(leftovers)
+		if cmp -s "$DOMXML" "$WORK/domxml.orig" && [ -z "$left" ]; then pass "$1"
+		else fail "$1" "domain file changed or temp files left: [$left]"; fi
+	}
+	# sudo_commands: the commands sudo allowed (and so ran), in order
+	sudo_commands() {
+		grep -v -e 'command not allowed' -e 'password is required' "$SUDOLOG" 2>/dev/null |
+			sed -n 's/.*COMMAND=//p'
+	}
+	# sudo_ran NAME LINE...: each command ran through sudo, in this order
+	sudo_ran() {
+		local name=$1 want got
+		shift
+		got=$(sudo_commands)
+		want=$(printf '%s\n' "$@")
+		if printf '%s\n' "$got" | grep -Fx -f <(printf '%s\n' "$@") | diff -q - <(printf '%s\n' "$want") >/dev/null; then
+			pass "$name"
+		else
+			fail "$name" "sudo log has [$(oneline "$got")], want in order [$(oneline "$want")]"
+		fi
+	}
+	reset_state() {
+		remove_rule
+		chown 0:0 /dev/bus/usb/001/002 /dev/bus/usb/001/003
+		chown 0:46 /dev/bus/usb/002/002
+		rm -rf "$RUNDIR/vdsm/hooks"
+		: >"$SUDOLOG"
+		new_domxml
+	}
+
+	# --- the rule, as the real sudo reads it --------------------------------
+	reset_state
+	if out=$(install_rule 2>&1); then
+		pass sudoers_rule_installs
+		if sudo_allows /bin/chown "$OWNER" /dev/bus/usb/001/002 && sudo_allows /bin/chown 0:0 /dev/bus/usb/002/002 &&
+			sudo_allows /bin/chown 107:107 /dev/bus/usb/003/127; then
+			pass sudoers_permits_hook_chown
+		else
+			fail sudoers_permits_hook_chown "sudo -n -l refuses /bin/chown UID:GID /dev/bus/usb/BBB/DDD"
+		fi
+		# sudo -l only asks the policy; nothing is run
+		for refused in \
+			"shadow|/bin/chown|$OWNER|/etc/shadow" \
+			"dotdot|/bin/chown|$OWNER|/dev/bus/usb/001/002/../../../../etc/shadow" \
+			"dotdot_bus|/bin/chown|$OWNER|/dev/bus/usb/../../../etc/shadow" \
+			"two_nodes|/bin/chown|$OWNER|/dev/bus/usb/001/002|/dev/bus/usb/001/003" \
+			"shadow_and_node|/bin/chown|$OWNER|/etc/shadow|/dev/bus/usb/001/002" \
+			"owner_spaces|/bin/chown|1|/etc/shadow|2:3|/dev/bus/usb/001/002" \
+			"recursive|/bin/chown|-R|$OWNER|/dev/bus/usb/001/002" \
+			"reference|/bin/chown|--reference=/etc/shadow|/dev/bus/usb/001/002" \
+			"name_owner|/bin/chown|root:root|/dev/bus/usb/001/002" \
+			"short_path|/bin/chown|$OWNER|/dev/bus/usb/1/2" \
+			"newline|/bin/chown|$OWNER|/dev/bus/usb/001/002
+/etc/shadow" \
+			"other_program|/bin/sh|-c|id"; do
+			IFS='|' read -r -d '' -a cmd <<<"$refused"
+			cmd[-1]=${cmd[-1]%$'\n'}
+			name=${cmd[0]}
+			if sudo_allows "${cmd[@]:1}"; then
+				fail "sudoers_refuses_$name" "sudo allows: ${cmd[*]:1}"
+			else
+				pass "sudoers_refuses_$name"
+			fi
+		done
+	else
+		fail sudoers_rule_installs "$(oneline "$out")"
+	fi
+
+	# --- no rule: sudo -n refuses at once, nothing changes -------------------
+	reset_state
+	hook "$HOOK" 0x0627:0x0001
+	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+		fail no_rule_fails_fast "the hook was still running after ${HOOK_TIMEOUT}s (a password prompt?)"
+	else
+		check_eq no_rule_fails_fast "$status" 2
+		check_contains no_rule_says_sudo_message "$err" "a password is required"
+		case $err in
+		"hostusb: "*"/dev/bus/usb/001/002"*)
+			check_eq no_rule_one_line "$(printf '%s\n' "$err" | grep -c .)" 1 ;;
+		*) fail no_rule_one_line "want one 'hostusb: ... /dev/bus/usb/001/002 ...' line, got [$(oneline "$err")]" ;;
+		esac
+	fi
+	check_eq no_rule_owners_kept "$(owners)" "$ORIGINAL_OWNERS"
+	check_eq no_rule_journal_empty "$(journal_lines)" 0
+	unchanged no_rule_domain_unchanged
+
+	# --- before_vm_start and after_vm_destroy through sudo -------------------
+	reset_state
+	if out=$(install_rule 2>&1); then
+		hook "$HOOK" '0x0627:0x0001&0x1234:0x5678'
+		check_eq start_via_sudo_exit "$status:$err" "0:"
+		check_eq start_via_sudo_owners "$(owners)" "$OWNER 0:0 $OWNER "
+		check_eq start_keeps_modes "$(stat -c %a /dev/bus/usb/001/002 /dev/bus/usb/002/002 | tr '\n' ' ')" "600 660 "
+		sudo_ran start_ran_sudo_chown "/bin/chown $OWNER /dev/bus/usb/001/002" "/bin/chown $OWNER /dev/bus/usb/002/002"
+		check_eq start_journal "$(LC_ALL=C sort "$JOURNAL" 2>&1 | tr '\n' ' ')" \
+			"/dev/bus/usb/001/002:0:0:$VMID /dev/bus/usb/002/002:0:46:$VMID "
+		xml=$(cat "$DOMXML")
+		if [ "$(grep -c "<hostdev mode='subsystem' type='usb'>" "$DOMXML")" = 2 ] &&
+			grep -q "<vendor id='0x0627'/>" "$DOMXML" && grep -q "<address bus='1' device='2'/>" "$DOMXML" &&
+			grep -q "<vendor id='0x1234'/>" "$DOMXML" && [ "$(grep -c '<address ' "$DOMXML")" = 1 ]; then
+			pass start_domain_hostdevs
+		else
+			fail start_domain_hostdevs "$(oneline "$xml")"
+		fi
+		# The vdsm user can read and rewrite what it wrote; nobody else can write.
+		if as_user test -r "$JOURNAL" && as_user test -w "$JOURNAL" && as_user test -r "$JOURNAL.lock"; then
+			pass journal_usable_by_hook_user
+		else
+			fail journal_usable_by_hook_user "$(find "$RUNDIR/vdsm" -printf '%M %u:%g %p\n' 2>&1 | oneline_in)"
+		fi
+		ww=$(find "$RUNDIR/vdsm" "$XMLDIR" ! -type l -perm -0002 2>&1)
+		check_eq nothing_world_writable "$ww" ""
+		check_eq start_owner_of_files "$(stat -c %U "$JOURNAL" "$JOURNAL.lock" "$DOMXML" 2>&1 | sort -u | tr '\n' ' ')" "$TUSER "
+		left=$(leftovers)
+		check_eq start_no_temp_left "$left" ""
+
+		list=$(cd / && as_user "$HOOK" list 2>&1)
+		check_contains list_shows_holder "$(printf '%s\n' "$list" | grep ' 001 002 \|^001 002 ')" "$VMID"
+
+		: >"$SUDOLOG"
+		hook "$DESTROY" '0x0627:0x0001&0x1234:0x5678'
+		check_eq destroy_via_sudo_exit "$status:$err" "0:"
+		check_eq destroy_restores_owners "$(owners)" "$ORIGINAL_OWNERS"
+		sudo_ran destroy_ran_sudo_chown "/bin/chown 0:0 /dev/bus/usb/001/002" "/bin/chown 0:46 /dev/bus/usb/002/002"
+		check_eq destroy_journal_empty "$(journal_lines)" 0
+		ww=$(find "$RUNDIR/vdsm" "$XMLDIR" ! -type l -perm -0002 2>&1)
+		check_eq destroy_nothing_world_writable "$ww" ""
+	else
+		fail start_via_sudo "could not install the rule: $(oneline "$out")"
+	fi
+
+	# --- a permissive umask leaves nothing world-writable --------------------
+	reset_state
+	if install_rule >/dev/null 2>&1; then
+		err=$( (umask 000; cd / && as_user hostusb=0x0627:0x0001 _hook_domxml="$DOMXML" vmId="$VMID" \
+			"$HOOK" --owner "$OWNER") 2>&1 >/dev/null)
+		status=$?
+		check_eq umask000_start "$status:$err" "0:"
+		ww=$(find "$RUNDIR/vdsm" "$XMLDIR" ! -type l -perm -0002 2>&1)
+		check_eq umask000_nothing_world_writable "$ww" ""
+		(umask 000; cd / && as_user hostusb=0x0627:0x0001 _hook_domxml="$DOMXML" vmId="$VMID" \
+			"$DESTROY" --owner "$OWNER") >/dev/null 2>&1
+		check_eq umask000_destroy_restores "$(owners)" "$ORIGINAL_OWNERS"
+	fi
+
+	# --- second device has no node: nothing changed, all checked first -------
+	reset_state
+	if install_rule >/dev/null 2>&1; then
+		mv /dev/bus/usb/001/004 "$WORK/node-001-004"
+		hook "$HOOK" '0x0627:0x0001&0xabcd:0xef01'
+		check_eq missing_node_exit 2 "$status"
+		check_contains missing_node_names_it "$err" "/dev/bus/usb/001/004"
+		check_eq missing_node_owners_kept "$(owners)" "$ORIGINAL_OWNERS"
+		check_eq missing_node_journal_empty "$(journal_lines)" 0
+		unchanged missing_node_domain_unchanged
+		# if the first node was given away before the second was found
+		# missing, it came back through sudo; either way sudo gave nothing else
+		got=$(sudo_commands | tr '\n' '|')
+		case $got in
+		"" | "/bin/chown $OWNER /dev/bus/usb/001/002|/bin/chown 0:0 /dev/bus/usb/001/002|")
+			pass missing_node_sudo_balanced ;;
+		*) fail missing_node_sudo_balanced "sudo ran [$got]" ;;
+		esac
+		mv "$WORK/node-001-004" /dev/bus/usb/001/004
+	fi
+
+	# --- sudo refuses the second chown: the first is rolled back via sudo -----
+	# A rule variant that allows bus 001 only, so the failure comes half-way,
+	# after the first node was given away.
+	reset_state
+	if out=$(install_rule 's|/dev/bus/usb/\[0-9\]\[0-9\]\[0-9\]/|/dev/bus/usb/001/|' 2>&1); then
+		hook "$HOOK" '0x0627:0x0001&0x1234:0x5678'
+		check_eq rollback_exit 2 "$status"
+		check_contains rollback_says_sudo_message "$err" "a password is required"
+		check_eq rollback_owners_restored "$(owners)" "$ORIGINAL_OWNERS"
+		sudo_ran rollback_ran_via_sudo "/bin/chown $OWNER /dev/bus/usb/001/002" "/bin/chown 0:0 /dev/bus/usb/001/002"
+		check_eq rollback_journal_empty "$(journal_lines)" 0
+		unchanged rollback_domain_unchanged
+	else
+		fail rollback "could not install the rule variant: $(oneline "$out")"
+	fi
+
+	# --- --root: sudo never touches a node outside the root -----------------
+	# The rule names host paths; with --root DIR the node checked is
+	# DIR/dev/bus/usb/..., so a sudo chown of /dev/bus/usb/... would change a
+	# node that was never checked.
+	reset_state
+	if install_rule >/dev/null 2>&1; then
+		ROOT2=$WORK/root2
+		fixture_root "$ROOT2"
+		fixture_bus "$ROOT2" 2
+		fixture_device "$ROOT2" 2-1 1234 5678 2 0600
+		mkdir -m 0755 "$ROOT2/var/run/vdsm" && chown "$TUSER:$TUSER" "$ROOT2/var/run/vdsm"
+		hook "$HOOK" 0x1234:0x5678 --root "$ROOT2"
+		check_eq root_option_fails_without_privilege 2 "$status"
+		check_eq root_option_host_node_untouched "$(owner_of /dev/bus/usb/002/002)" 0:46
+		check_eq root_option_root_node_untouched "$(owner_of "$ROOT2/dev/bus/usb/002/002")" 0:0
+		got=$(sudo_commands)
+		check_eq root_option_sudo_ran_nothing "$got" ""
+	fi
+
+	reset_state
+	echo "NAMESPACE-DONE" >>"$RESULTS"
+	exit 0
+fi
+
+# ============================================================================
+# Outside: prerequisites, user, install, then the namespace half, dist, rpm
+# ============================================================================
+WORK=$(mktemp -d /tmp/hostusb-system.XXXXXX) || exit 2
+chmod 0755 "$WORK"
+RESULTS=$WORK/results
+: >"$RESULTS"
+created_user=
+
+cleanup() {
+	local passed failed skipped
+	rm -f "$SUDOERS_TEST"
+	if [ -n "$created_user" ]; then
+		userdel "$TUSER" >/dev/null 2>&1 || printf 'run.sh: could not remove user %s\n' "$TUSER" >&2
+	fi
+	passed=$(grep -c '^PASS ' "$RESULTS")
+	failed=$(grep -c '^FAIL ' "$RESULTS")
+	skipped=$(grep -c '^SKIP ' "$RESULTS")
+	rm -rf "$WORK"
+	printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
+	[ "$failed" -eq 0 ]
+}
+trap 'cleanup; exit $?' EXIT
+trap 'exit 1' INT TERM HUP
+
+if [ "$(id -u)" != 0 ]; then
+	skip system "needs root: it adds a user, a sudoers file and mounts in a private namespace (sudo make check-system)"
+	exit
+fi
+HOSTUSB=$SRCDIR/hostusb
+if [ ! -x "$HOSTUSB" ]; then
+	fail system "$HOSTUSB not built (make hostusb)"
+	exit
+fi
+
+# --- 1. non-root operation ----------------------------------------------------
+missing=
+for tool in sudo visudo useradd userdel setpriv unshare mount mknod timeout; do
+	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+	skip non_root "missing:$missing (apt-get install sudo util-linux passwd coreutils)"
+elif [ "$(sudo -V | sed -n '1s/^Sudo version //p')" = "" ]; then
+	skip non_root "sudo -V does not say its version"
+else
+	if id "$TUSER" >/dev/null 2>&1; then
+		# left by an interrupted run? only ever remove our own
+		if [ "$(getent passwd "$TUSER" | cut -d: -f5)" = "$TUSER_COMMENT" ]; then
+			created_user=yes
+		fi
+	elif useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --comment "$TUSER_COMMENT" "$TUSER"; then
+		created_user=yes
+	fi
+	if [ -z "$created_user" ]; then
+		fail non_root "cannot create user $TUSER (or one not made by this test exists)"
+	elif ! make -s --no-print-directory -C "$SRCDIR" install DESTDIR="$WORK/inst" >"$WORK/install.log" 2>&1; then
+		fail non_root "make install DESTDIR failed: $(oneline "$(cat "$WORK/install.log")")"
+	elif ! unshare -m --propagation private true 2>/dev/null; then
+		skip non_root "cannot unshare a mount namespace here (needs CAP_SYS_ADMIN)"
+	else
+		unshare -m --propagation private bash "$0" --namespace "$WORK"
+		status=$?
+		grep -qx NAMESPACE-DONE "$RESULTS" || fail non_root "the namespace half stopped early (status $status)"
+		rm -f "$SUDOERS_TEST"
+	fi
+fi
+
+# --- 2. make dist, unpacked elsewhere: make check ------------------------------
+tarball=$WORK/hostusb-$VERSION.tar.gz
+if ! make -s --no-print-directory -C "$SRCDIR" dist DISTDIR="$WORK" >"$WORK/dist.log" 2>&1 || [ ! -f "$tarball" ]; then
+	fail dist "make dist failed: $(oneline "$(cat "$WORK/dist.log")")"
+else
+	mkdir "$WORK/unpacked"
+	tar -xzf "$tarball" -C "$WORK/unpacked"
+	if make -C "$WORK/unpacked/hostusb-$VERSION" check >"$WORK/dist-check.log" 2>&1; then
+		pass dist_tarball_make_check
+	else
+		fail dist_tarball_make_check "$( (grep -E '^FAIL' "$WORK/dist-check.log"; tail -3 "$WORK/dist-check.log") | head -8 | oneline_in)"
+	fi
+	grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/dist-check.log" | tail -1 | sed 's/^/  | tarball make check: /'
+fi
+
+# --- 3. rpmbuild and the RPM's layout ------------------------------------------
+if ! command -v rpmbuild >/dev/null 2>&1 || ! command -v rpm >/dev/null 2>&1; then
+	skip rpm_build "rpmbuild not installed (apt-get install rpm)"
+elif [ ! -f "$tarball" ]; then
+	skip rpm_build "no tarball from make dist"
+else
+	# --nodeps: BuildRequires name Fedora/EL packages that a Debian host has no
+	# RPM database entries for; %check runs make check inside the build.
+	if rpmbuild --define "_topdir $WORK/rpm" --nodeps -tb "$tarball" >"$WORK/rpmbuild.log" 2>&1; then
+		pass rpm_build
+	else
+		fail rpm_build "$(tail -5 "$WORK/rpmbuild.log" | oneline_in)"
+	fi
+	rpmfile=$(find "$WORK/rpm/RPMS" -name "vdsm-hook-hostusb-$VERSION-*.rpm" 2>/dev/null | head -1)
+	if [ -n "$rpmfile" ]; then
+		files=$(rpm -qlp "$rpmfile" 2>/dev/null | sed 's/\.gz$//' | tr '\n' ' ')
+		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/share/man/man8/hostusb.8 "
+		modes=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES} %{FILELINKTOS}\n]' "$rpmfile" 2>/dev/null)
+		want_line() {
+			if printf '%s\n' "$modes" | grep -qxF "$2"; then pass "$1"; else fail "$1" "no [$2] in [$(oneline "$modes")]"; fi
+		}
+		want_line rpm_hook_mode "-rwxr-xr-x root:root $HOOKS/before_vm_start/50_hostusb "
+		want_line rpm_destroy_link "lrwxrwxrwx root:root $HOOKS/after_vm_destroy/50_hostusb ../before_vm_start/50_hostusb"
+		want_line rpm_migrate_link "lrwxrwxrwx root:root $HOOKS/before_vm_migrate_source/50_hostusb ../before_vm_start/50_hostusb"
+		want_line rpm_sudoers_mode "-r--r----- root:root /etc/sudoers.d/50_vdsm_hook_hostusb "
+		check_eq rpm_sudoers_is_config "$(rpm -qcp "$rpmfile" 2>/dev/null)" /etc/sudoers.d/50_vdsm_hook_hostusb
+		requires=$(rpm -qRp "$rpmfile" 2>/dev/null | tr '\n' ' ')
+		case $requires in *"vdsm "*"sudo "* | *"sudo "*"vdsm "*) pass rpm_requires ;; *) fail rpm_requires "[$requires]" ;; esac
+		if grep -q 'make check' "$WORK/rpmbuild.log" && grep -qE '^[0-9]+ passed, 0 failed' "$WORK/rpmbuild.log"; then
+			pass rpm_check_ran_make_check
+		else
+			fail rpm_check_ran_make_check "no passing make check in the rpmbuild log"
+		fi
+	elif grep -q . "$WORK/rpmbuild.log"; then
+		fail rpm_files "no RPM built"
+	fi
+fi

@@ -1,0 +1,267 @@
+# The built static binary, run exactly as VDSM runs it: no arguments but
+# --root, argv[0] inside a hook-point directory, the property and the domain
+# file in the environment; against fake roots laid out like the kernel's.
+. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/fixture.sh"
+
+VM1=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
+VM2=0f0e0d0c-0b0a-4909-8807-060504030201
+HOOKS=$TESTTMP/hooks
+for point in before_vm_start after_vm_destroy before_vm_migrate_source; do
+	mkdir -p "$HOOKS/$point"
+	ln -s "$HOSTUSB" "$HOOKS/$point/50_hostusb"
+done
+
+# new_root: a root with two buses, a hub, three 0627:0001 devices, one unique
+new_root() {
+	R=$TESTTMP/root.$1
+	rm -rf "$R"
+	fixture_root "$R"
+	fixture_bus "$R" 1
+	fixture_bus "$R" 2
+	fixture_device "$R" 1-1 0627 0001 2       # tablet
+	fixture_device "$R" 1-2 0627 0001 3       # keyboard
+	fixture_device "$R" 1-3 05e3 0608 4       # hub
+	fixture_device "$R" 1-3.1 1234 beef 5     # behind the hub
+	fixture_device "$R" 2-1 0627 0001 2       # mouse, other bus
+	fixture_device "$R" 2-2 0781 5567 3       # a unique stick
+	DOM=$TESTTMP/domxml.$1
+	cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+	chmod 0600 "$DOM"
+	JOURNAL=$R/var/run/vdsm/hooks/hostusb-permissions
+}
+
+# hook POINT PROPERTY [VMID] [extra args]: runs it; sets RC, ERR
+hook() {
+	local point=$1 prop=$2 vmid=${3:-$VM1}
+	shift 3 2>/dev/null || shift $#
+	ERR=$(env -i PATH=/usr/bin:/bin hostusb="$prop" _hook_domxml="$DOM" vmId="$vmid" \
+		"$HOOKS/$point/50_hostusb" --root "$R" "$@" 2>&1 >"$TESTTMP/stdout")
+	RC=$?
+}
+
+owner() { stat -c '%u:%g' "$(printf '%s/dev/bus/usb/%03d/%03d' "$R" "$1" "$2")" 2>/dev/null || echo none; }
+owners() { local n; for n in 1:1 1:2 1:3 1:4 1:5 2:1 2:2 2:3; do printf '%s=%s ' "$n" "$(owner "${n%:*}" "${n#*:}")"; done; }
+snapshot() { printf '%s|%s|%s|%s' "$(owners)" "$(cat "$JOURNAL" 2>/dev/null || echo none)" \
+	"$(md5sum <"$DOM")" "$(find "$TESTTMP" -maxdepth 1 -name 'domxml.*.hostusb-*' | wc -l)"; }
+# the patched file minus the lines added equals the original, byte for byte
+only_added() {
+	diff "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM" | grep -v '^> ' | grep -qv '^[0-9]*a[0-9,]*$' && return 1
+	return 0
+}
+hostdevs() { grep -c "<hostdev mode='subsystem' type='usb'>" "$DOM"; }
+
+if ! is_root; then
+	skip "hook tests" "need root to mknod device nodes and chown them"
+	exit 0
+fi
+
+# --- property unset or empty: nothing opened for writing
+new_root unset
+touch -d '2020-01-01 00:00:00' "$DOM"
+before=$(stat -c '%Y %s' "$DOM")
+hook before_vm_start "" "$VM1"
+check_eq "unset property: exit 0" "$RC" 0
+check_eq "unset property: domain file untouched (mtime, size)" "$(stat -c '%Y %s' "$DOM")" "$before"
+check "unset property: no journal directory created" test ! -e "$R/var/run/vdsm"
+ERR=$(env -i _hook_domxml="$DOM" "$HOOKS/before_vm_start/50_hostusb" --root "$R" 2>&1); RC=$?
+check_eq "property not in the environment: exit 0" "$RC:$ERR" "0:"
+
+# --- one unique device
+new_root single
+hook before_vm_start 0x0781:0x5567
+check_eq "single: exit 0" "$RC" 0
+check_eq "single: node given to qemu" "$(owner 2 3)" 107:107
+check_eq "single: others untouched" "$(owner 1 2):$(owner 2 2)" 0:0:0:0
+check_eq "single: journal records original owner and VM" "$(cat "$JOURNAL")" "/dev/bus/usb/002/003:0:0:$VM1"
+check_eq "single: one hostdev" "$(hostdevs)" 1
+check "single: no address for an unambiguous id" grep -qv "address bus=" "$DOM"
+check "single: only lines added, the rest byte for byte" only_added
+check_contains "single: vendor and product" "$(cat "$DOM")" "<vendor id='0x0781'/>"
+check_eq "single: domain file keeps mode 0600" "$(stat -c %a "$DOM")" 600
+check_eq "single: node keeps mode 0600" "$(stat -c %a "$R/dev/bus/usb/002/003")" 600
+check_eq "single: no temp file left" "$(find "$TESTTMP" "$R/var/run/vdsm/hooks" -name '*XXXX*' -o -name '*.hostusb-*' | wc -l)" 0
+ins=$(diff "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM" | sed -n 's/^> //p')
+check_eq "single: inserted with the children's indentation" "$ins" \
+"        <hostdev mode='subsystem' type='usb'>
+            <source>
+                <vendor id='0x0781'/>
+                <product id='0x5567'/>
+            </source>
+        </hostdev>"
+hook after_vm_destroy 0x0781:0x5567
+check_eq "single: destroy exit 0" "$RC" 0
+check_eq "single: destroy restores root:root" "$(owner 2 3)" 0:0
+check_eq "single: destroy keeps mode 0600" "$(stat -c %a "$R/dev/bus/usb/002/003")" 600
+check_eq "single: destroy empties the journal" "$(cat "$JOURNAL")" ""
+
+# --- the same vendor:product twice, and a device behind a hub
+new_root dup
+hook before_vm_start "0x0627:0x0001&0x1234:0xbeef&0x0627:0x0001"
+check_eq "duplicate id: exit 0" "$RC" 0
+check_eq "duplicate id: the two lowest (bus, devnum) taken" "$(owner 1 2) $(owner 1 3) $(owner 2 2)" "107:107 107:107 0:0"
+check_eq "behind a hub: 1-3.1 taken" "$(owner 1 5)" 107:107
+check_eq "duplicate id: hub itself untouched" "$(owner 1 4)" 0:0
+check_eq "duplicate id: three hostdevs" "$(hostdevs)" 3
+check_eq "duplicate id: addresses of exactly the chowned devices" \
+	"$(grep -o "<address bus='[0-9]*' device='[0-9]*'/>" "$DOM" | tr '\n' ' ')" \
+	"<address bus='1' device='2'/> <address bus='1' device='3'/> "
+check "duplicate id: only lines added" only_added
+check_eq "duplicate id: journal has one line per node" "$(wc -l <"$JOURNAL")" 3
+hook before_vm_migrate_source "0x0627:0x0001&0x1234:0xbeef&0x0627:0x0001"
+check_eq "migrate: refused with exit 2" "$RC" 2
+check_eq "migrate: one clear line" "$ERR" "hostusb: cannot migrate VM with host usb devices"
+hook before_vm_migrate_source ""
+check_eq "migrate: allowed without the property" "$RC" 0
+hook after_vm_destroy "0x0627:0x0001&0x1234:0xbeef&0x0627:0x0001"
+check_eq "duplicate id: destroy restores all" "$RC:$(owners)" "0:$(printf '%s=0:0 ' 1:1 1:2 1:3 1:4 1:5 2:1 2:2 2:3)"
+
+# --- nothing changes when anything is wrong (the original chowned first)
+new_root missing
+before=$(snapshot)
+hook before_vm_start "0x0781:0x5567&0xdead:0xbeef"
+check_eq "missing second device: exit 2" "$RC" 2
+check_contains "missing second device: names the id and counts" "$ERR" "device 0xdead:0xbeef: 1 requested, 0 present"
+check_eq "missing second device: nothing changed" "$(snapshot)" "$before"
+check "missing second device: no journal directory" test ! -e "$R/var/run/vdsm/hooks/hostusb-permissions"
+hook before_vm_start "0x0627:0x0001&0x0627:0x0001&0x0627:0x0001&0x0627:0x0001"
+check_contains "four of three: both counts" "$ERR" "0x0627:0x0001: 4 requested, 3 present"
+check_eq "four of three: nothing changed" "$RC|$(snapshot)" "2|$before"
+hook before_vm_start "0x,,,,:0xbeef"
+check_eq "comma id (the original accepted it): refused" "$RC" 2
+check_contains "comma id: names entry and text" "$ERR" 'entry 1 "0x,,,,:0xbeef"'
+hook before_vm_start "0x0781:0x5567&0x0627:0x01"
+check_contains "bad second entry: named" "$ERR" 'entry 2 "0x0627:0x01"'
+check_eq "bad property: nothing changed" "$(snapshot)" "$before"
+hook before_vm_start 0x0781:0x5567 "../../etc/passwd"
+check_eq "bad vmId: refused" "$RC" 2
+check_contains "bad vmId: said" "$ERR" "not a UUID-like token"
+check_eq "bad vmId: nothing changed" "$(snapshot)" "$before"
+
+# --- the node must be the device sysfs names
+for kind in regular symlink rdev missing; do
+	new_root "node-$kind"
+	node=$R/dev/bus/usb/002/003
+	case $kind in
+	regular) rm "$node"; echo x >"$node" ;;
+	symlink) rm "$node"; ln -s ../001/002 "$node" ;;
+	rdev) rm "$node"; mknod -m 0600 "$node" c 189 1 ;;
+	missing) rm "$node" ;;
+	esac
+	before=$(snapshot)
+	hook before_vm_start "0x0627:0x0001&0x0781:0x5567"
+	check_eq "node $kind: refused with exit 2" "$RC" 2
+	check_eq "node $kind: one line naming the node" "$(printf '%s\n' "$ERR" | wc -l):${ERR%%:*}" "1:hostusb"
+	check_contains "node $kind: names the node" "$ERR" "/dev/bus/usb/002/003"
+	check_eq "node $kind: nothing changed" "$(snapshot)" "$before"
+done
+
+# --- a failing chown half-way is rolled back (read-only bind mount over bus 2)
+new_root rollback
+before=$(snapshot)
+if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' _ \
+		"$R/dev/bus/usb/002" env -i hostusb="0x0627:0x0001&0x0781:0x5567" _hook_domxml="$DOM" vmId="$VM1" \
+		"$HOOKS/before_vm_start/50_hostusb" --root "$R" >/dev/null 2>"$TESTTMP/err"
+	RC=$?
+	check_eq "chown fails on device 2: exit 2" "$RC" 2
+	check_contains "chown fails on device 2: says why" "$(cat "$TESTTMP/err")" "Read-only file system"
+	check_eq "chown fails on device 2: device 1 given back, journal and XML as before" "$(snapshot)" "$before"
+else
+	skip "rollback of a failed chown" "unshare -m is not available"
+fi
+
+# --- /var/run/vdsm missing (the original crashed after chowning)
+new_root rundir
+rm -rf "$R/var/run"
+hook before_vm_start 0x0781:0x5567
+check_eq "no /var/run/vdsm: created, journal written" "$RC:$(cat "$JOURNAL")" "0:/dev/bus/usb/002/003:0:0:$VM1"
+check "journal lock is its own file" test -f "$JOURNAL.lock"
+
+# --- two VMs share out the devices with one id
+new_root vms
+hook before_vm_start 0x0627:0x0001 "$VM1"
+check_eq "VM1 takes the first 0627:0001" "$RC:$(owner 1 2)" 0:107:107
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+hook before_vm_start "0x0627:0x0001&0x0627:0x0001" "$VM2"
+check_eq "VM2 gets the two others" "$RC:$(owner 1 3):$(owner 2 2)" 0:107:107:107:107
+check_eq "VM2's addresses are the other two" \
+	"$(grep -o "<address bus='[0-9]*' device='[0-9]*'/>" "$DOM" | tr '\n' ' ')" \
+	"<address bus='1' device='3'/> <address bus='2' device='2'/> "
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+hook before_vm_start 0x0627:0x0001 0a0a0a0a-0000-0000-0000-000000000003
+check_eq "a third VM: refused" "$RC" 2
+check_contains "a third VM: names the device and its holder" "$ERR" "/dev/bus/usb/001/002 is held by VM $VM1"
+hook before_vm_start 0x0627:0x0001 "$VM1"
+check_eq "VM1 restarted without destroy: gets its own device again" "$RC:$(grep -c 001/002 "$JOURNAL")" 0:1
+check_contains "VM1 restarted: the original owner is kept" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1"
+"$HOSTUSB" --root "$R" list >"$TESTTMP/stdout"
+check_contains "list: shows the holder" "$(cat "$TESTTMP/stdout")" "001 002 0627:0001 /dev/bus/usb/001/002 107:107   $VM1"
+check_contains "list: the hostusb= value" "$(cat "$TESTTMP/stdout")" "hostusb=0x0781:0x5567"
+check_eq "list: a line per device and a header" "$(wc -l <"$TESTTMP/stdout")" 9
+hook after_vm_destroy "" "$VM2"
+check_eq "VM2 destroyed: its two back, VM1's kept" "$RC:$(owner 1 2):$(owner 1 3):$(owner 2 2)" 0:107:107:0:0:0:0
+check_eq "VM2 destroyed: only VM1's line left" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1"
+
+# --- a journal left by the Python hook: lines run together, no vmId
+new_root python
+mkdir -p "$R/var/run/vdsm/hooks"
+printf '/dev/bus/usb/001/002:0:0/dev/bus/usb/002/003:0:0' >"$JOURNAL"
+chown 107:107 "$R/dev/bus/usb/001/002" "$R/dev/bus/usb/002/003"
+hook after_vm_destroy "0x0627:0x0001&0x0781:0x5567"
+check_eq "Python journal: both restored (the original failed here)" "$RC:$(owner 1 2):$(owner 2 3)" 0:0:0:0:0
+check_eq "Python journal: emptied" "$(cat "$JOURNAL")" ""
+
+# --- after_vm_destroy with nothing held, and a device that is gone
+new_root gone
+hook after_vm_destroy 0x0781:0x5567
+check_eq "destroy without journal: exit 0" "$RC" 0
+hook before_vm_start 0x0781:0x5567
+rm "$R/sys/bus/usb/devices/2-2"
+hook after_vm_destroy 0x0781:0x5567
+check_eq "destroy of a gone device: warning, exit 0" "$RC" 0
+check_contains "destroy of a gone device: says so" "$ERR" "warning: /dev/bus/usb/002/003 is gone"
+check_eq "destroy of a gone device: line dropped" "$(cat "$JOURNAL")" ""
+
+# --- dry run: XML to stdout, plan to stderr, nothing changed
+new_root dry
+before=$(snapshot)
+hook before_vm_start "0x0627:0x0001&0x0781:0x5567" "$VM1" --dry-run
+check_eq "dry run: exit 0" "$RC" 0
+check_eq "dry run: nothing changed" "$(snapshot)" "$before"
+check_eq "dry run: patched XML on stdout" "$(grep -c '<hostdev ' "$TESTTMP/stdout")" 2
+check_contains "dry run: plan on stderr" "$ERR" "would chown $R/dev/bus/usb/002/003"
+check "dry run: journal directory not created" test ! -e "$R/var/run/vdsm"
+
+# --- owner, hook point, environment
+new_root owner
+hook before_vm_start 0x0781:0x5567 "$VM1" --owner vdsm:kvm
+check_eq "--owner by name from the root's passwd/group" "$RC:$(owner 2 3)" 0:36:36
+new_root owner2
+hook before_vm_start 0x0781:0x5567 "$VM1" --owner 4242:4343
+check_eq "--owner by number" "$RC:$(owner 2 3)" 0:4242:4343
+hook before_vm_start 0x0627:0x0001 "$VM1" --owner nobody:qemu
+check_eq "--owner unknown user: exit 2" "$RC" 2
+check_contains "--owner unknown user: names it and the file" "$ERR" "etc/passwd: no valid entry for \"nobody\""
+new_root nohook
+ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" "$HOSTUSB" --root "$R" 2>&1); RC=$?
+check_eq "no hook point: exit 2" "$RC" 2
+check_contains "no hook point: usage" "$ERR" "no hook point"
+check_eq "--version" "$("$HOSTUSB" --version)" "hostusb $(sed -n 's/^VERSION *= *//p' "$SRCDIR/Makefile")"
+check_contains "--help" "$("$HOSTUSB" --help)" "usage: hostusb"
+rm -rf "$R/sys/bus/usb/devices"
+hook before_vm_start 0x0781:0x5567
+check_eq "no sysfs devices directory: exit 2" "$RC" 2
+check_contains "no sysfs devices directory: said" "$ERR" "sys/bus/usb/devices"
+new_root domfile
+for target in "$TESTTMP/nonexistent.xml" "$TESTTMP" /dev/zero; do
+	DOM=$target
+	hook before_vm_start 0x0781:0x5567
+	check_eq "_hook_domxml $target: exit 2, node untouched" "$RC:$(owner 2 3)" 2:0:0
+	check_contains "_hook_domxml $target: named" "$ERR" "$target"
+done
+DOM=$TESTTMP/notdomain.xml
+printf '<domainx><devices/></domainx>\n' >"$DOM"
+hook before_vm_start 0x0781:0x5567
+check_eq "XML whose root is not domain: exit 2, nothing changed" "$RC:$(owner 2 3):$(cat "$JOURNAL" 2>/dev/null)" 2:0:0:
+check_contains "XML error: says where" "$ERR" "line 1:"

@@ -1,0 +1,174 @@
+/* Unit tests of hostusb.c's own logic: property grammar, journal, owner
+ * lookup, vmId, hook point, options, hostdev text. */
+#define main hostusb_main
+#include "../hostusb.c"
+#undef main
+#include "check.h"
+
+static int property_ok(const char *text, size_t want_count)
+{
+	struct request req = { .count = 0 };
+	return parse_property(text, &req) == 0 && req.count == want_count;
+}
+
+static void test_property(void)
+{
+	struct request req;
+	CHECK("property: one entry", property_ok("0x1234:0xbeef", 1));
+	CHECK("property: two entries", property_ok("0x1234:0xbeef&0x2222:0xABAA", 2));
+	CHECK("property: ids parsed numerically",
+	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req) == 0 && req.ids[0].vendor == 0x0627 &&
+	      req.ids[0].product == 0x0001 && req.ids[1].vendor == 0xbeef && req.ids[1].product == 0xcafe);
+	static const char *const bad[] = {
+		"0x,,,,:0xbeef",       /* the original's regex accepted commas */
+		"0X1234:0xbeef", "0x1234:0Xbeef", "0x1234:0xbee", "0x12345:0xbeef", "0x1234:0xbeef0",
+		" 0x1234:0xbeef", "0x1234:0xbeef ", "0x1234:0xbeef&", "&0x1234:0xbeef",
+		"0x1234:0xbeef&&0x1234:0xbeef", "0x1234;0xbeef", "0x1234:0xbeef\n", "0x12g4:0xbeef",
+		"1234:beef", "0x1234:0xbeef,0x1234:0xbeef", "0x-123:0xbeef", "&",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char name[96];
+		snprintf(name, sizeof name, "property: rejects bad entry %zu", i);
+		CHECK(name, parse_property(bad[i], &req) < 0);
+	}
+	char many[MAX_ENTRIES * 14 + 20] = "";
+	for (int i = 0; i < MAX_ENTRIES; i++)
+		strcat(many, i ? "&0x1234:0xbeef" : "0x1234:0xbeef");
+	CHECK("property: the maximum number of entries is accepted", property_ok(many, MAX_ENTRIES));
+	strcat(many, "&0x1234:0xbeef");
+	CHECK("property: one entry more is refused", parse_property(many, &req) < 0);
+}
+
+static int parse_journal_text(const char *text, struct journal *j)
+{
+	char err[128];
+	*j = (struct journal){ 0 };
+	return journal_parse(text, strlen(text), j, err, sizeof err);
+}
+
+static void test_journal(void)
+{
+	struct journal j;
+	CHECK("journal: our lines with vmId",
+	      parse_journal_text("/dev/bus/usb/001/002:0:0:vm-1\n/dev/bus/usb/002/010:36:107:vm-2\n", &j) == 0 &&
+	      j.count == 2 && j.entries[1].uid == 36 && j.entries[1].gid == 107 &&
+	      strcmp(j.entries[1].vmid, "vm-2") == 0 && strcmp(j.entries[1].devpath, "/dev/bus/usb/002/010") == 0);
+	journal_free(&j);
+	CHECK("journal: the Python hook's lines run together are read",
+	      parse_journal_text("/dev/bus/usb/001/002:0:0/dev/bus/usb/001/003:5:6", &j) == 0 && j.count == 2 &&
+	      strcmp(j.entries[1].devpath, "/dev/bus/usb/001/003") == 0 && j.entries[1].uid == 5 &&
+	      j.entries[1].gid == 6 && j.entries[0].vmid[0] == '\0');
+	journal_free(&j);
+	CHECK("journal: empty and blank", parse_journal_text("", &j) == 0 && j.count == 0);
+	journal_free(&j);
+	CHECK("journal: blank lines between records",
+	      parse_journal_text("\n/dev/bus/usb/001/002:0:0\n\n", &j) == 0 && j.count == 1);
+	journal_free(&j);
+	CHECK("journal: a later line for the same node keeps the first owner",
+	      parse_journal_text("/dev/bus/usb/001/002:0:0:a\n/dev/bus/usb/001/002:107:107:a\n", &j) == 0 &&
+	      j.count == 1 && j.entries[0].uid == 0);
+	journal_free(&j);
+	static const char *const bad[] = {
+		"garbage\n", "/dev/bus/usb/1/2:0:0\n", "/dev/bus/usb/001/002:0\n", "/dev/bus/usb/001/002:0:0:\n",
+		"/dev/bus/usb/001/002:0:0:bad id\n", "/dev/bus/usb/001/002:4294967295:0\n",
+		"/dev/bus/usb/001/002::0\n", "/dev/bus/usb/001/002:0:0x\n", "/etc/shadow:0:0\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char name[96];
+		snprintf(name, sizeof name, "journal: rejects record %zu", i);
+		CHECK(name, parse_journal_text(bad[i], &j) < 0);
+		journal_free(&j);
+	}
+	const char *text = "/dev/bus/usb/001/002:0:0:vm-1\n/dev/bus/usb/003/004:1:2\n";
+	char out[256];
+	CHECK("journal: format gives back what was parsed",
+	      parse_journal_text(text, &j) == 0 && journal_format(&j, out, sizeof out) == strlen(text) &&
+	      memcmp(out, text, strlen(text)) == 0);
+	CHECK("journal: format refuses a short buffer", journal_format(&j, out, 20) == (size_t)-1);
+	journal_free(&j);
+}
+
+static void test_owner_db(void)
+{
+	const char *passwd = "root:x:0:0:root:/root:/bin/sh\nqemu2:x:7:7::/:/bin/false\nqemu:x:107:107:qemu:/:/sbin/nologin\n"
+			     "broken:x:abc:1::/:\nshort:x";
+	unsigned id = 0;
+	CHECK("owner: finds qemu, not qemu2", lookup_db(passwd, "qemu", 4, &id) == 0 && id == 107);
+	CHECK("owner: first line", lookup_db(passwd, "root", 4, &id) == 0 && id == 0);
+	CHECK("owner: missing name", lookup_db(passwd, "vdsm", 4, &id) < 0);
+	CHECK("owner: malformed id", lookup_db(passwd, "broken", 6, &id) < 0);
+	CHECK("owner: truncated line", lookup_db(passwd, "short", 5, &id) < 0);
+	CHECK("owner: group without members", lookup_db("kvm:x:36\n", "kvm", 3, &id) == 0 && id == 36);
+}
+
+static void test_vmid_and_hook_point(void)
+{
+	CHECK("vmId: a UUID", check_vmid("6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de") == 0);
+	CHECK("vmId: refuses a path", check_vmid("../../etc") < 0);
+	CHECK("vmId: refuses a colon", check_vmid("a:b") < 0);
+	CHECK("vmId: refuses a newline", check_vmid("a\nb") < 0);
+	char longid[VMID_MAX + 2];
+	memset(longid, 'a', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	CHECK("vmId: refuses 65 characters", check_vmid(longid) < 0);
+	CHECK("hook point: from VDSM's directory",
+	      hook_point_of("/usr/libexec/vdsm/hooks/before_vm_start/50_hostusb") == CMD_BEFORE_VM_START);
+	CHECK("hook point: relative", hook_point_of("after_vm_destroy/50_hostusb") == CMD_AFTER_VM_DESTROY);
+	CHECK("hook point: migrate", hook_point_of("/h/before_vm_migrate_source/x") == CMD_BEFORE_VM_MIGRATE_SOURCE);
+	CHECK("hook point: none without a directory", hook_point_of("50_hostusb") == CMD_NONE);
+	CHECK("hook point: a longer name is not one", hook_point_of("/h/before_vm_startx/x") == CMD_NONE);
+}
+
+static int options_of(struct options *opt, int argc, const char **args)
+{
+	return parse_options(argc, (char **)args, opt);
+}
+
+static void test_options(void)
+{
+	struct options opt;
+	const char *a1[] = { "hostusb", "--root=/x", "list" };
+	CHECK("options: --root=DIR list", options_of(&opt, 3, a1) == 0 && opt.command == CMD_LIST &&
+	      strcmp(opt.root, "/x") == 0);
+	const char *a2[] = { "/a/before_vm_start/50_hostusb", "--root", "/y", "--dry-run", "--owner", "1:2" };
+	CHECK("options: hook point from argv[0]", options_of(&opt, 6, a2) == 0 &&
+	      opt.command == CMD_BEFORE_VM_START && opt.dry_run && strcmp(opt.owner, "1:2") == 0);
+	const char *a3[] = { "/a/before_vm_start/50_hostusb", "after_vm_destroy" };
+	CHECK("options: a named hook point wins", options_of(&opt, 2, a3) == 0 && opt.command == CMD_AFTER_VM_DESTROY);
+	const char *a4[] = { "hostusb", "--bogus" };
+	CHECK("options: unknown option", options_of(&opt, 2, a4) < 0);
+	const char *a5[] = { "hostusb" };
+	CHECK("options: no hook point", options_of(&opt, 1, a5) < 0);
+	const char *a6[] = { "hostusb", "list", "before_vm_start" };
+	CHECK("options: two commands", options_of(&opt, 3, a6) < 0);
+	const char *a7[] = { "hostusb", "--lock-wait", "x1", "list" };
+	CHECK("options: bad --lock-wait", options_of(&opt, 4, a7) < 0);
+	const char *a8[] = { "hostusb", "--root" };
+	CHECK("options: --root without a value", options_of(&opt, 2, a8) < 0);
+}
+
+static void test_hostdev_text(void)
+{
+	struct claim c = { .device = { .vendor = 0x627, .product = 1, .busnum = 2, .devnum = 13 } };
+	char text[FRAGMENT_SIZE];
+	format_hostdev(&c, text, sizeof text);
+	CHECK_STR("hostdev: single match has the original's shape", text,
+		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
+		  "    <product id='0x0001'/>\n  </source>\n</hostdev>");
+	c.ambiguous = true;
+	format_hostdev(&c, text, sizeof text);
+	CHECK_STR("hostdev: an ambiguous id carries the address", text,
+		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
+		  "    <product id='0x0001'/>\n    <address bus='2' device='13'/>\n  </source>\n</hostdev>");
+}
+
+int main(void)
+{
+	test_property();
+	test_journal();
+	test_owner_db();
+	test_vmid_and_hook_point();
+	test_options();
+	test_hostdev_text();
+	return check_status();
+}

@@ -1,0 +1,791 @@
+/*
+ * Unit tests for sysfs.c.  Fixture roots are built the way the kernel lays out
+ * sysfs (and the way tests/fixture.sh does): /sys/bus/usb/devices/<name> is a
+ * symlink into /sys/devices/pci0000:00/0000:00:0B.0/usbB/..., and interfaces
+ * "<name>:1.0" are listed on the bus beside the devices.
+ */
+#include "sysfs.h"
+#include "check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* ---- fixture helpers: any failure to build a fixture ends the test ---- */
+
+static char tmpdir[64];
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void fixture_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL fixture: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	exit(1);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void format_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		fixture_fail("path too long");
+}
+
+static void make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+
+	format_path(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			fixture_fail("mkdir %s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		fixture_fail("mkdir %s: %s", buf, strerror(errno));
+}
+
+static void write_bytes(const char *dir, const char *file, const char *data, size_t len)
+{
+	char path[PATH_MAX];
+
+	format_path(path, sizeof path, "%s/%s", dir, file);
+	if (unlink(path) < 0 && errno != ENOENT)
+		fixture_fail("unlink %s: %s", path, strerror(errno));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fixture_fail("open %s: %s", path, strerror(errno));
+	if (len > 0 && write(fd, data, len) != (ssize_t)len)
+		fixture_fail("write %s", path);
+	if (close(fd) < 0)
+		fixture_fail("close %s: %s", path, strerror(errno));
+}
+
+static void write_text(const char *dir, const char *file, const char *text)
+{
+	write_bytes(dir, file, text, strlen(text));
+}
+
+static void make_symlink(const char *target, const char *link)
+{
+	if (symlink(target, link) < 0)
+		fixture_fail("symlink %s: %s", link, strerror(errno));
+}
+
+static void make_root(const char *root)
+{
+	char path[PATH_MAX];
+
+	format_path(path, sizeof path, "%s/sys/bus/usb/devices", root);
+	make_dirs(path);
+	format_path(path, sizeof path, "%s/sys/devices", root);
+	make_dirs(path);
+}
+
+/* A fresh root under the temp dir, e.g. "<tmp>/layout". */
+static void new_root(char *root, size_t size, const char *name)
+{
+	format_path(root, size, "%s/%s", tmpdir, name);
+	make_root(root);
+}
+
+static void write_attributes(const char *dir, const char *vid, const char *pid, unsigned bus, unsigned devnum)
+{
+	char text[32];
+
+	make_dirs(dir);
+	format_path(text, sizeof text, "%s\n", vid);
+	write_text(dir, "idVendor", text);
+	format_path(text, sizeof text, "%s\n", pid);
+	write_text(dir, "idProduct", text);
+	format_path(text, sizeof text, "%u\n", bus);
+	write_text(dir, "busnum", text);
+	format_path(text, sizeof text, "%u\n", devnum);
+	write_text(dir, "devnum", text);
+	format_path(text, sizeof text, "189:%u\n", (bus - 1) * 128 + (devnum - 1));
+	write_text(dir, "dev", text);
+	write_text(dir, "version", " 2.00\n");
+	write_text(dir, "bDeviceClass", "09\n");
+}
+
+/* The bus list entry: a symlink relative to sys/bus/usb/devices, as the kernel makes it. */
+static void list_on_bus(const char *root, const char *dir, const char *name)
+{
+	char target[PATH_MAX], link[PATH_MAX];
+	const char *below_devices = dir + strlen(root) + strlen("/sys/devices/");
+
+	format_path(target, sizeof target, "../../../devices/%s", below_devices);
+	format_path(link, sizeof link, "%s/sys/bus/usb/devices/%s", root, name);
+	make_symlink(target, link);
+}
+
+static void add_interface(const char *root, const char *device_dir, const char *device_name)
+{
+	char name[64], dir[PATH_MAX];
+
+	format_path(name, sizeof name, "%s:1.0", device_name);
+	format_path(dir, sizeof dir, "%s/%s", device_dir, name);
+	make_dirs(dir);
+	write_text(dir, "bInterfaceNumber", "00\n");
+	write_text(dir, "bInterfaceClass", "03\n");
+	list_on_bus(root, dir, name);
+}
+
+static void bus_dir(char *dir, size_t size, const char *root, unsigned bus)
+{
+	format_path(dir, size, "%s/sys/devices/pci0000:00/0000:00:%02x.0/usb%u", root, bus, bus);
+}
+
+static void add_bus(const char *root, unsigned bus)
+{
+	char dir[PATH_MAX], name[16], interface_owner[16];
+
+	bus_dir(dir, sizeof dir, root, bus);
+	write_attributes(dir, "1d6b", "0002", bus, 1);
+	format_path(name, sizeof name, "usb%u", bus);
+	list_on_bus(root, dir, name);
+	format_path(interface_owner, sizeof interface_owner, "%u-0", bus);
+	add_interface(root, dir, interface_owner);
+}
+
+/* The directory of a port path: 1-3.1 lives under .../usb1/1-3/1-3.1 */
+static void device_dir(char *dir, size_t size, const char *root, const char *port_path)
+{
+	char prefix[64];
+	const char *dash = strchr(port_path, '-');
+
+	if (!dash)
+		fixture_fail("bad port path %s", port_path);
+	bus_dir(dir, size, root, (unsigned)strtoul(port_path, NULL, 10));
+	for (const char *p = dash + 1;; p++) {
+		if (*p != '.' && *p != '\0')
+			continue;
+		format_path(prefix, sizeof prefix, "%.*s", (int)(p - port_path), port_path);
+		size_t used = strlen(dir);
+		format_path(dir + used, size - used, "/%s", prefix);
+		if (*p == '\0')
+			break;
+	}
+}
+
+/* A device with an interface; returns its directory in dir (may be NULL). */
+static void add_device(const char *root, const char *port_path, const char *vid, const char *pid,
+		       unsigned devnum, char *dir_out, size_t dir_size)
+{
+	char dir[PATH_MAX];
+
+	device_dir(dir, sizeof dir, root, port_path);
+	write_attributes(dir, vid, pid, (unsigned)strtoul(port_path, NULL, 10), devnum);
+	list_on_bus(root, dir, port_path);
+	add_interface(root, dir, port_path);
+	if (dir_out)
+		format_path(dir_out, dir_size, "%s", dir);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)type; (void)ftw;
+	if (remove(path) < 0)
+		printf("  warning: cannot remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+static void remove_tmpdir(void)
+{
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- helpers for checks ---- */
+
+static const struct usb_device *find_device(const struct usb_device_list *list, const char *name)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (strcmp(list->devices[i].name, name) == 0)
+			return &list->devices[i];
+	return NULL;
+}
+
+/* The names in list order, space separated: "usb1 1-3 1-3.1". */
+static const char *names_of(const struct usb_device_list *list, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < list->count && used < size; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i ? " " : "", list->devices[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+static int scan_ok(const char *root, struct usb_device_list *list)
+{
+	char err[256] = "";
+	int status = sysfs_scan(root, list, err, sizeof err);
+
+	if (status != 0)
+		printf("  scan of %s failed: %s\n", root, err);
+	return status == 0;
+}
+
+/* ---- scan tests ---- */
+
+static void test_layout(void)
+{
+	char root[PATH_MAX], names[256];
+	struct usb_device_list list;
+
+	new_root(root, sizeof root, "layout");
+	add_bus(root, 1);
+	add_device(root, "1-3", "05e3", "0608", 2, NULL, 0);
+	add_device(root, "1-3.1", "0627", "0001", 5, NULL, 0);
+
+	CHECK("layout: scan succeeds", scan_ok(root, &list));
+	CHECK("layout: interfaces skipped, three devices", list.count == 3);
+	CHECK_STR("layout: sorted by devnum", names_of(&list, names, sizeof names), "usb1 1-3 1-3.1");
+	const struct usb_device *hub = find_device(&list, "usb1");
+	CHECK("layout: root hub is 1d6b:0002 on 1/1",
+	      hub && hub->vendor == 0x1d6b && hub->product == 0x0002 && hub->busnum == 1 && hub->devnum == 1);
+	const struct usb_device *tablet = find_device(&list, "1-3.1");
+	CHECK("layout: device behind hub has its ids",
+	      tablet && tablet->vendor == 0x0627 && tablet->product == 0x0001);
+	CHECK("layout: device behind hub has bus 1 devnum 5", tablet && tablet->busnum == 1 && tablet->devnum == 5);
+	CHECK("layout: device behind hub has dev 189:4", tablet && tablet->dev_major == 189 && tablet->dev_minor == 4);
+	sysfs_free(&list);
+	CHECK("free: list left empty", list.devices == NULL && list.count == 0);
+	sysfs_free(&list);
+	sysfs_free(NULL);
+	CHECK("free: twice and NULL are harmless", 1);
+}
+
+static void test_shared_ids_sorted(void)
+{
+	char root[PATH_MAX], names[256];
+	struct usb_device_list list;
+
+	/* Created out of order; devnums 12 and 3 also catch a textual sort. */
+	new_root(root, sizeof root, "shared");
+	add_bus(root, 2);
+	add_device(root, "2-1", "0627", "0001", 3, NULL, 0);
+	add_bus(root, 1);
+	add_device(root, "1-2", "0627", "0001", 12, NULL, 0);
+	add_device(root, "1-1", "0627", "0001", 3, NULL, 0);
+
+	CHECK("shared ids: scan succeeds", scan_ok(root, &list));
+	CHECK_STR("shared ids: sorted by (bus, devnum)", names_of(&list, names, sizeof names),
+		  "usb1 1-1 1-2 usb2 2-1");
+	size_t same = 0;
+	for (size_t i = 0; i < list.count; i++)
+		if (list.devices[i].vendor == 0x0627 && list.devices[i].product == 0x0001)
+			same++;
+	CHECK("shared ids: all three 0627:0001 listed", same == 3);
+	const struct usb_device *last = find_device(&list, "2-1");
+	CHECK("shared ids: 2-1 is 2/3 dev 189:130",
+	      last && last->busnum == 2 && last->devnum == 3 && last->dev_major == 189 && last->dev_minor == 130);
+	sysfs_free(&list);
+}
+
+static void test_missing_vendor_skipped(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX], path[PATH_MAX], names[256];
+	struct usb_device_list list;
+
+	new_root(root, sizeof root, "missing");
+	add_bus(root, 1);
+	add_device(root, "1-1", "0627", "0001", 2, NULL, 0);
+	add_device(root, "1-2", "0627", "0001", 3, dir, sizeof dir);
+	format_path(path, sizeof path, "%s/idVendor", dir);
+	if (unlink(path) < 0)
+		fixture_fail("unlink %s: %s", path, strerror(errno));
+
+	CHECK("missing idVendor: scan succeeds", scan_ok(root, &list));
+	CHECK_STR("missing idVendor: device skipped", names_of(&list, names, sizeof names), "usb1 1-1");
+	sysfs_free(&list);
+}
+
+enum bad_kind { BAD_CONTENT, BAD_SYMLINK_DEV_ZERO, BAD_SYMLINK_VALID, BAD_FIFO, BAD_DIRECTORY, BAD_HUGE };
+
+struct bad_attribute {
+	const char *label, *attribute, *content;
+	enum bad_kind kind;
+};
+
+static const struct bad_attribute bad_attributes[] = {
+	{ "empty idVendor", "idVendor", "", BAD_CONTENT },
+	{ "newline-only idVendor", "idVendor", "\n", BAD_CONTENT },
+	{ "idVendor zzzz", "idVendor", "zzzz\n", BAD_CONTENT },
+	{ "idVendor 12345", "idVendor", "12345\n", BAD_CONTENT },
+	{ "idVendor with space", "idVendor", "0627 \n", BAD_CONTENT },
+	{ "idVendor two newlines", "idVendor", "0627\n\n", BAD_CONTENT },
+	{ "idVendor 0x62", "idVendor", "0x62\n", BAD_CONTENT },
+	{ "idProduct 3 digits", "idProduct", "001\n", BAD_CONTENT },
+	{ "busnum -1", "busnum", "-1\n", BAD_CONTENT },
+	{ "busnum 0", "busnum", "0\n", BAD_CONTENT },
+	{ "busnum 1000", "busnum", "1000\n", BAD_CONTENT },
+	{ "busnum +1", "busnum", "+1\n", BAD_CONTENT },
+	{ "devnum 0", "devnum", "0\n", BAD_CONTENT },
+	{ "devnum space", "devnum", " 3\n", BAD_CONTENT },
+	{ "devnum overflow", "devnum", "4294967299\n", BAD_CONTENT },
+	{ "dev without minor", "dev", "189\n", BAD_CONTENT },
+	{ "dev three parts", "dev", "189:1:2\n", BAD_CONTENT },
+	{ "dev empty", "dev", "", BAD_CONTENT },
+	{ "huge idProduct", "idProduct", NULL, BAD_HUGE },
+	{ "idVendor symlink to /dev/zero", "idVendor", NULL, BAD_SYMLINK_DEV_ZERO },
+	{ "idVendor symlink to a well-formed file", "idVendor", NULL, BAD_SYMLINK_VALID },
+	{ "busnum fifo", "busnum", NULL, BAD_FIFO },
+	{ "devnum directory", "devnum", NULL, BAD_DIRECTORY },
+};
+
+static void spoil_attribute(const char *dir, const struct bad_attribute *bad)
+{
+	char path[PATH_MAX];
+
+	format_path(path, sizeof path, "%s/%s", dir, bad->attribute);
+	if (unlink(path) < 0)
+		fixture_fail("unlink %s: %s", path, strerror(errno));
+	switch (bad->kind) {
+	case BAD_CONTENT:
+		write_text(dir, bad->attribute, bad->content);
+		break;
+	case BAD_HUGE: {
+		static char zeros[1 << 16];
+		memset(zeros, '0', sizeof zeros);
+		write_bytes(dir, bad->attribute, zeros, sizeof zeros);
+		break;
+	}
+	case BAD_SYMLINK_DEV_ZERO:
+		make_symlink("/dev/zero", path);
+		break;
+	case BAD_SYMLINK_VALID: /* sysfs attributes are never symlinks: not followed even to good text */
+		write_text(dir, "good-idVendor", "0627\n");
+		make_symlink("good-idVendor", path);
+		break;
+	case BAD_FIFO:
+		if (mkfifo(path, 0644) < 0)
+			fixture_fail("mkfifo %s: %s", path, strerror(errno));
+		break;
+	case BAD_DIRECTORY:
+		make_dirs(path);
+		break;
+	}
+}
+
+static void test_malformed_attributes_skipped(void)
+{
+	for (size_t i = 0; i < sizeof bad_attributes / sizeof bad_attributes[0]; i++) {
+		const struct bad_attribute *bad = &bad_attributes[i];
+		char root[PATH_MAX], dir[PATH_MAX], name[64], label[160], names[256];
+		struct usb_device_list list;
+
+		format_path(name, sizeof name, "malformed%zu", i);
+		new_root(root, sizeof root, name);
+		add_bus(root, 1);
+		add_device(root, "1-1", "0627", "0001", 2, NULL, 0);
+		add_device(root, "1-2", "0627", "0001", 3, dir, sizeof dir);
+		spoil_attribute(dir, bad);
+
+		int ok = scan_ok(root, &list);
+		format_path(label, sizeof label, "malformed (%s): device skipped, others kept", bad->label);
+		if (ok)
+			CHECK_STR(label, names_of(&list, names, sizeof names), "usb1 1-1");
+		else
+			CHECK(label, ok);
+		sysfs_free(&list);
+	}
+}
+
+static void test_odd_entries_skipped(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX], names[256];
+	struct usb_device_list list;
+
+	new_root(root, sizeof root, "odd");
+	add_bus(root, 1);
+	add_device(root, "1-1", "0627", "0001", 2, dir, sizeof dir);
+	/* a well-formed device under a dot name, and one under a name too long to keep */
+	format_path(target, sizeof target, "../../../devices/%s", dir + strlen(root) + strlen("/sys/devices/"));
+	format_path(link, sizeof link, "%s/sys/bus/usb/devices/.1-1", root);
+	make_symlink(target, link);
+	format_path(link, sizeof link, "%s/sys/bus/usb/devices/1-1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1", root);
+	make_symlink(target, link);
+	/* an interface that (unlike the kernel's) carries device attributes is still an interface */
+	format_path(target, sizeof target, "%s/1-1:1.0", dir);
+	write_attributes(target, "0627", "0001", 1, 9);
+	/* dangling, self-looping and plain-file entries */
+	format_path(link, sizeof link, "%s/sys/bus/usb/devices/1-7", root);
+	make_symlink("../../../devices/nowhere", link);
+	format_path(link, sizeof link, "%s/sys/bus/usb/devices/1-8", root);
+	make_symlink("1-8", link);
+	format_path(link, sizeof link, "%s/sys/bus/usb/devices", root);
+	write_text(link, "1-9", "not a directory\n");
+
+	CHECK("odd entries: scan succeeds", scan_ok(root, &list));
+	CHECK_STR("odd entries: only real devices listed", names_of(&list, names, sizeof names), "usb1 1-1");
+	sysfs_free(&list);
+}
+
+static void test_empty_bus(void)
+{
+	char root[PATH_MAX];
+	struct usb_device_list list;
+
+	new_root(root, sizeof root, "empty");
+	CHECK("empty bus list: scan succeeds", scan_ok(root, &list));
+	CHECK("empty bus list: no devices", list.count == 0);
+	sysfs_free(&list);
+}
+
+static void test_missing_devices_dir(void)
+{
+	/* small enough that CHECK_STR's 1024-byte detail buffer cannot truncate */
+	char root[256], want[400], err[400];
+	struct usb_device_list list = { (struct usb_device *)&list, 42 };
+
+	format_path(root, sizeof root, "%s/nosys", tmpdir);
+	make_dirs(root);
+	memset(err, 0, sizeof err);
+	CHECK("missing devices dir: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
+	format_path(want, sizeof want, "cannot read %s/sys/bus/usb/devices: No such file or directory", root);
+	CHECK_STR("missing devices dir: message names the path", err, want);
+	CHECK("missing devices dir: list left empty", list.devices == NULL && list.count == 0);
+
+	char small[16];
+	memset(small, 'x', sizeof small);
+	CHECK("missing devices dir: short err buffer", sysfs_scan(root, &list, small, sizeof small) == -1);
+	CHECK("missing devices dir: short err buffer is truncated, terminated", memchr(small, '\0', sizeof small) != NULL);
+	CHECK("missing devices dir: NULL err", sysfs_scan(root, &list, NULL, 0) == -1);
+
+	/* the devices "directory" is a file */
+	format_path(root, sizeof root, "%s/filesys", tmpdir);
+	format_path(want, sizeof want, "%s/sys/bus/usb", root);
+	make_dirs(want);
+	write_text(want, "devices", "");
+	CHECK("devices is a file: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
+	format_path(want, sizeof want, "cannot read %s/sys/bus/usb/devices: Not a directory", root);
+	CHECK_STR("devices is a file: message", err, want);
+}
+
+static void test_root_trailing_slash(void)
+{
+	char root[PATH_MAX], slashed[PATH_MAX], names[256];
+	struct usb_device_list list;
+
+	new_root(root, sizeof root, "slash");
+	add_bus(root, 1);
+	add_device(root, "1-1", "0627", "0001", 2, NULL, 0);
+
+	format_path(slashed, sizeof slashed, "%s/", root);
+	CHECK("root with trailing slash: scan succeeds", scan_ok(slashed, &list));
+	CHECK_STR("root with trailing slash: devices", names_of(&list, names, sizeof names), "usb1 1-1");
+	sysfs_free(&list);
+
+	format_path(slashed, sizeof slashed, "%s///", root);
+	CHECK("root with several trailing slashes: scan succeeds", scan_ok(slashed, &list));
+	CHECK_STR("root with several trailing slashes: devices", names_of(&list, names, sizeof names), "usb1 1-1");
+	sysfs_free(&list);
+
+	char err[256] = "";
+	format_path(slashed, sizeof slashed, "%s/missing/", root);
+	CHECK("root with trailing slash: error path", sysfs_scan(slashed, &list, err, sizeof err) == -1);
+	CHECK("root with trailing slash: no double slash in message", strstr(err, "//") == NULL);
+}
+
+static void test_too_many_devices(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX], target[PATH_MAX], link[PATH_MAX], err[PATH_MAX + 128] = "";
+	struct usb_device_list list;
+
+	/* Many bus entries pointing at one device directory: cheap to build. */
+	new_root(root, sizeof root, "many");
+	add_bus(root, 1);
+	add_device(root, "1-1", "0627", "0001", 2, dir, sizeof dir);
+	format_path(target, sizeof target, "../../../devices/%s", dir + strlen(root) + strlen("/sys/devices/"));
+	for (unsigned i = 0; i < 4094; i++) {
+		format_path(link, sizeof link, "%s/sys/bus/usb/devices/x%u", root, i);
+		make_symlink(target, link);
+	}
+	CHECK("4096 devices: scan succeeds", scan_ok(root, &list));
+	CHECK("4096 devices: all listed", list.count == 4096);
+	sysfs_free(&list);
+
+	format_path(link, sizeof link, "%s/sys/bus/usb/devices/x4094", root);
+	make_symlink(target, link);
+	CHECK("4097 devices: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
+	CHECK("4097 devices: message", strncmp(err, "too many USB devices", 20) == 0);
+	CHECK("4097 devices: list left empty", list.devices == NULL && list.count == 0);
+}
+
+static void test_root_path_too_long(void)
+{
+	static char root[PATH_MAX + 16];
+	char err[256] = "";
+	struct usb_device_list list;
+
+	memset(root, 'a', sizeof root - 1);
+	root[0] = '/';
+	CHECK("overlong root: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
+	CHECK_STR("overlong root: message", err, "root directory path too long");
+}
+
+static void test_real_host(void)
+{
+	const char *roots[] = { "/", "" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char err[256] = "", name[64];
+		struct usb_device_list list;
+		int status = sysfs_scan(roots[i], &list, err, sizeof err);
+
+		if (status == 0) {
+			int sorted = 1;
+			for (size_t j = 1; j < list.count; j++) {
+				const struct usb_device *a = &list.devices[j - 1], *b = &list.devices[j];
+				if (a->busnum > b->busnum || (a->busnum == b->busnum && a->devnum > b->devnum))
+					sorted = 0;
+			}
+			format_path(name, sizeof name, "real host (root \"%s\"): %zu devices, sorted", roots[i], list.count);
+			CHECK(name, sorted);
+			sysfs_free(&list);
+			continue;
+		}
+		printf("SKIP real host (root \"%s\") devices: %s\n", roots[i], err);
+		format_path(name, sizeof name, "real host (root \"%s\"): clean error", roots[i]);
+		CHECK(name, strncmp(err, "cannot read /sys/bus/usb/devices: ", 34) == 0 && list.count == 0 &&
+			    list.devices == NULL);
+	}
+}
+
+/* ---- parsers ---- */
+
+struct parse_case {
+	const char *text;
+	size_t len;
+	int status;
+	unsigned first, second;
+};
+
+#define TEXT(s) s, sizeof(s) - 1
+
+static const struct parse_case id_cases[] = {
+	{ TEXT("0627\n"), 0, 0x0627, 0 },
+	{ TEXT("0627"), 0, 0x0627, 0 },
+	{ TEXT("1d6b\n"), 0, 0x1d6b, 0 },
+	{ TEXT("BEEF\n"), 0, 0xbeef, 0 },
+	{ TEXT("ffff\n"), 0, 0xffff, 0 },
+	{ TEXT("0000\n"), 0, 0, 0 },
+	{ TEXT(""), -1, 0, 0 },
+	{ TEXT("\n"), -1, 0, 0 },
+	{ TEXT("627\n"), -1, 0, 0 },
+	{ TEXT("12345\n"), -1, 0, 0 },
+	{ TEXT("zzzz\n"), -1, 0, 0 },
+	{ TEXT("0627 \n"), -1, 0, 0 },
+	{ TEXT(" 627\n"), -1, 0, 0 },
+	{ TEXT("0627\n\n"), -1, 0, 0 },
+	{ TEXT("0627\r\n"), -1, 0, 0 },
+	{ TEXT("\n0627"), -1, 0, 0 },
+	{ TEXT("06\00027\n"), -1, 0, 0 },
+	{ TEXT("0627\0"), -1, 0, 0 },
+	{ TEXT("+627"), -1, 0, 0 },
+	{ TEXT("-627"), -1, 0, 0 },
+	{ TEXT("0x62"), -1, 0, 0 },
+	{ TEXT("062g"), -1, 0, 0 },
+	{ TEXT("\xff\xff\xff\xff"), -1, 0, 0 },
+};
+
+static const struct parse_case number_cases[] = {
+	{ TEXT("1\n"), 0, 1, 0 },
+	{ TEXT("5"), 0, 5, 0 },
+	{ TEXT("42\n"), 0, 42, 0 },
+	{ TEXT("999\n"), 0, 999, 0 },
+	{ TEXT(""), -1, 0, 0 },
+	{ TEXT("\n"), -1, 0, 0 },
+	{ TEXT("0\n"), -1, 0, 0 },
+	{ TEXT("1000\n"), -1, 0, 0 },
+	{ TEXT("007\n"), -1, 0, 0 },
+	{ TEXT("-1\n"), -1, 0, 0 },
+	{ TEXT("+1\n"), -1, 0, 0 },
+	{ TEXT(" 1\n"), -1, 0, 0 },
+	{ TEXT("1 \n"), -1, 0, 0 },
+	{ TEXT("1\n\n"), -1, 0, 0 },
+	{ TEXT("1\0"), -1, 0, 0 },
+	{ TEXT("1\0002"), -1, 0, 0 },
+	{ TEXT("0x1"), -1, 0, 0 },
+	{ TEXT("4294967296\n"), -1, 0, 0 },
+	{ TEXT("99999999999999999999999\n"), -1, 0, 0 },
+	{ TEXT("1a"), -1, 0, 0 },
+};
+
+static const struct parse_case devt_cases[] = {
+	{ TEXT("189:4\n"), 0, 189, 4 },
+	{ TEXT("189:0"), 0, 189, 0 },
+	{ TEXT("0:0\n"), 0, 0, 0 },
+	{ TEXT("4095:1048575\n"), 0, 4095, 1048575 },
+	{ TEXT("4294967295:4294967295\n"), 0, 4294967295u, 4294967295u },
+	{ TEXT(""), -1, 0, 0 },
+	{ TEXT("\n"), -1, 0, 0 },
+	{ TEXT(":"), -1, 0, 0 },
+	{ TEXT("189\n"), -1, 0, 0 },
+	{ TEXT("189:\n"), -1, 0, 0 },
+	{ TEXT(":4\n"), -1, 0, 0 },
+	{ TEXT("189:4:1\n"), -1, 0, 0 },
+	{ TEXT("189::4\n"), -1, 0, 0 },
+	{ TEXT("189:4\n\n"), -1, 0, 0 },
+	{ TEXT("189 :4\n"), -1, 0, 0 },
+	{ TEXT("189: 4\n"), -1, 0, 0 },
+	{ TEXT("-189:4\n"), -1, 0, 0 },
+	{ TEXT("189:+4\n"), -1, 0, 0 },
+	{ TEXT("0189:4\n"), -1, 0, 0 },
+	{ TEXT("189:\0004\n"), -1, 0, 0 },
+	{ TEXT("4294967296:0\n"), -1, 0, 0 },
+	{ TEXT("0:4294967296\n"), -1, 0, 0 },
+	{ TEXT("189:4x"), -1, 0, 0 },
+};
+
+enum parser { PARSE_ID, PARSE_NUMBER, PARSE_DEVT };
+
+static int run_parser(enum parser parser, const char *text, size_t len, unsigned *first, unsigned *second)
+{
+	switch (parser) {
+	case PARSE_ID:
+		return sysfs_parse_id(text, len, first);
+	case PARSE_NUMBER:
+		return sysfs_parse_number(text, len, first);
+	case PARSE_DEVT:
+		return sysfs_parse_devt(text, len, first, second);
+	}
+	return -2;
+}
+
+static void describe(const char *text, size_t len, char *out, size_t size)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < len && used + 5 < size; i++) {
+		unsigned char c = (unsigned char)text[i];
+		int n = c >= 0x20 && c < 0x7f && c != '\\' ? snprintf(out + used, size - used, "%c", c)
+			: c == '\n'                    ? snprintf(out + used, size - used, "\\n")
+						       : snprintf(out + used, size - used, "\\x%02x", c);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	out[used < size ? used : size - 1] = '\0';
+}
+
+static void run_parse_cases(const char *label, enum parser parser, const struct parse_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct parse_case *c = &cases[i];
+		/* a private copy with no terminator, so ASan sees any read past len */
+		char *copy = malloc(c->len ? c->len : 1);
+		unsigned first = 0xdeadbeef, second = 0xdeadbeef;
+		char shown[128], name[256];
+
+		if (!copy)
+			fixture_fail("out of memory");
+		memcpy(copy, c->text, c->len);
+		int status = run_parser(parser, copy, c->len, &first, &second);
+		free(copy);
+		describe(c->text, c->len, shown, sizeof shown);
+		format_path(name, sizeof name, "%s \"%s\" %s", label, shown, c->status == 0 ? "accepted" : "rejected");
+		if (c->status == 0)
+			CHECK(name, status == 0 && first == c->first && (parser != PARSE_DEVT || second == c->second));
+		else
+			CHECK(name, status == -1 && first == 0xdeadbeef && second == 0xdeadbeef);
+	}
+}
+
+/* Every byte value at every position of short inputs: nothing but 0 or -1, no sanitizer report. */
+static void test_parsers_total(void)
+{
+	char text[3];
+	int total = 1;
+
+	for (size_t len = 0; len <= sizeof text; len++)
+		for (unsigned seed = 0; seed < 256 * 256; seed++) {
+			for (size_t i = 0; i < len; i++)
+				text[i] = (char)(unsigned char)((seed >> (8 * (i % 2))) + 17 * i);
+			unsigned a, b;
+			for (int p = PARSE_ID; p <= PARSE_DEVT; p++) {
+				int status = run_parser((enum parser)p, text, len, &a, &b);
+				if (status != 0 && status != -1)
+					total = 0;
+			}
+		}
+	CHECK("parsers: total on arbitrary short inputs", total);
+	CHECK("parsers: NULL with length 0 rejected",
+	      sysfs_parse_id(NULL, 0, &(unsigned){0}) == -1 && sysfs_parse_number(NULL, 0, &(unsigned){0}) == -1 &&
+	      sysfs_parse_devt(NULL, 0, &(unsigned){0}, &(unsigned){0}) == -1);
+}
+
+static void test_node_path(void)
+{
+	struct usb_device dev = { .busnum = 1, .devnum = 5 };
+	char buf[64];
+
+	CHECK("node path: returns length", sysfs_node_path(&dev, buf, sizeof buf) == 20);
+	CHECK_STR("node path: 1/5", buf, "/dev/bus/usb/001/005");
+	dev.busnum = 999, dev.devnum = 999;
+	sysfs_node_path(&dev, buf, sizeof buf);
+	CHECK_STR("node path: 999/999", buf, "/dev/bus/usb/999/999");
+	dev.busnum = 12, dev.devnum = 34;
+	sysfs_node_path(&dev, buf, sizeof buf);
+	CHECK_STR("node path: 12/34", buf, "/dev/bus/usb/012/034");
+	char small[8];
+	CHECK("node path: truncation reported", sysfs_node_path(&dev, small, sizeof small) == 20);
+	CHECK_STR("node path: truncated output terminated", small, "/dev/bu");
+}
+
+/* tmpfs when there is one: the 4097-entry bus list takes seconds of symlink(2) on a disk */
+static void make_tmpdir(void)
+{
+	struct stat st;
+	const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
+			   ? "/dev/shm" : "/tmp";
+
+	format_path(tmpdir, sizeof tmpdir, "%s/unit_sysfs.XXXXXX", base);
+	if (!mkdtemp(tmpdir))
+		fixture_fail("mkdtemp %s: %s", tmpdir, strerror(errno));
+}
+
+int main(void)
+{
+	make_tmpdir();
+	atexit(remove_tmpdir);
+
+	test_layout();
+	test_shared_ids_sorted();
+	test_missing_vendor_skipped();
+	test_malformed_attributes_skipped();
+	test_odd_entries_skipped();
+	test_empty_bus();
+	test_missing_devices_dir();
+	test_root_trailing_slash();
+	test_too_many_devices();
+	test_root_path_too_long();
+	test_real_host();
+	run_parse_cases("parse id", PARSE_ID, id_cases, sizeof id_cases / sizeof id_cases[0]);
+	run_parse_cases("parse number", PARSE_NUMBER, number_cases, sizeof number_cases / sizeof number_cases[0]);
+	run_parse_cases("parse devt", PARSE_DEVT, devt_cases, sizeof devt_cases / sizeof devt_cases[0]);
+	test_parsers_total();
+	test_node_path();
+	return check_status();
+}

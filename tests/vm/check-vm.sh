@@ -1,0 +1,349 @@
+#!/bin/bash
+# check-vm: runs static hostusb binaries against a real kernel's sysfs and
+# devtmpfs.  Boots the installed Debian kernel in QEMU (TCG) with emulated USB
+# devices and a tiny initramfs (busybox, the binaries, the USB modules, the
+# guest script tests/vm/init), then checks what the guest reports.
+#
+# usage: bash tests/vm/check-vm.sh [--musl] [LABEL=]BINARY...
+#   e.g. bash tests/vm/check-vm.sh --musl glibc=./hostusb
+# --musl also builds this source tree with `make CC=musl-gcc` (in a scratch
+# copy, so ./hostusb is left alone) and runs that binary too, labelled musl.
+# Every binary runs in the same boot, each on a clean host state.  Prints
+# "PASS vm[LABEL] name" / "FAIL vm[LABEL] name: detail" per check and
+# "N passed, N failed" last.  Exit 0 only when every check passed; 2 when
+# something needed to run is missing.  CHECK_VM_KEEP=1 keeps the work
+# directory (console log, records, initramfs tree).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+
+# The emulated machine.  usb-tablet, usb-kbd and usb-mouse share 0627:0001
+# (the mouse behind the hub, unselected); usb-serial (0403:6001) sits behind a
+# hub (port path 1-3.1); usb-storage (46f4:0001), a USB 3 device, lands on the
+# controller's second root hub, so two buses are in play.
+PROPERTY='0x0627:0x0001&0x0627:0x0001&0x0403:0x6001&0x46f4:0x0001'
+MISSING='0xdead:0xbeef'
+VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
+EXPECT_DEVICES=6        # besides the root hubs
+QEMU_TIMEOUT=${CHECK_VM_TIMEOUT:-100}
+OWNER=107:107           # qemu:qemu in the guest's /etc/passwd and /etc/group
+MODULES='xhci-pci'      # and what modules.dep says it needs
+
+die() { printf 'check-vm: %s\n' "$*" >&2; exit 2; }
+missing() {
+	printf 'check-vm: %s\n' "$*" >&2
+	printf 'check-vm: install with: apt-get install qemu-system-x86 linux-image-amd64 busybox-static cpio musl-tools\n' >&2
+	exit 2
+}
+# is_static FILE: a 64-bit ELF with no PT_INTERP program header (static or
+# static-pie): the guest has no dynamic loader and no libc
+is_static() {
+	local phoff phentsize phnum i
+	[ "$(od -An -c -N 5 "$1" 2>/dev/null | tr -d ' ')" = '177ELF002' ] || return 1
+	read -r phoff < <(od -An -t u8 -j 32 -N 8 "$1")
+	read -r phentsize phnum < <(od -An -t u2 -j 54 -N 4 "$1")
+	for ((i = 0; i < phnum; i++)); do
+		[ "$(od -An -t u4 -j $((phoff + i * phentsize)) -N 4 "$1" | tr -d ' ')" != 3 ] || return 1
+	done
+}
+
+musl=0 musl_error=''
+[ "${1:-}" = --musl ] && { musl=1; shift; }
+[ $# -ge 1 ] || [ "$musl" = 1 ] || die "usage: check-vm.sh [--musl] [LABEL=]BINARY..."
+labels=() binaries=()
+for arg in "$@"; do
+	label=${arg%%=*} bin=${arg#*=}
+	[ "$label" != "$arg" ] || label=$(basename "$arg")
+	case $label in '' | *[!A-Za-z0-9_.-]*) die "bad label: $label" ;; esac
+	[ -x "$bin" ] || die "$bin: no such executable (run make first)"
+	is_static "$bin" || die "$bin: not statically linked: the guest has no libc"
+	labels+=("$label") binaries+=("$bin")
+done
+
+# --- what the boot needs, all from Debian packages --------------------------
+command -v qemu-system-x86_64 >/dev/null || missing "qemu-system-x86_64 not found"
+command -v cpio >/dev/null || missing "cpio not found"
+kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -n 1)
+[ -n "$kernel" ] || missing "no kernel /boot/vmlinuz-*"
+[ -r "$kernel" ] || die "$kernel is not readable (run as root)"
+kver=${kernel#/boot/vmlinuz-}
+moddir=/lib/modules/$kver
+[ -f "$moddir/modules.dep" ] || missing "no $moddir/modules.dep for kernel $kver"
+busybox=/bin/busybox
+if [ ! -x "$busybox" ] || ! is_static "$busybox"; then missing "no static $busybox (busybox-static)"; fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/check-vm.XXXXXX") || die "mktemp failed"
+if [ "${CHECK_VM_KEEP:-0}" = 1 ]; then
+	printf 'check-vm: keeping %s\n' "$work"
+else
+	trap 'rm -rf "$work"' EXIT
+fi
+
+if [ "$musl" = 1 ]; then
+	command -v musl-gcc >/dev/null || missing "musl-gcc not found (apt-get install musl-tools)"
+	if ! mkdir "$work/musl" || ! cp "$srcdir"/Makefile "$srcdir"/*.[ch] "$work/musl/"; then
+		die "cannot copy the sources"
+	fi
+	# a failed or dynamic build is a FAIL of the musl run, reported below
+	if ! make -s -C "$work/musl" CC=musl-gcc hostusb >"$work/musl.log" 2>&1; then
+		musl_error="make CC=musl-gcc hostusb failed: $(tail -n 3 "$work/musl.log")"
+	elif ! is_static "$work/musl/hostusb"; then
+		musl_error="make CC=musl-gcc built a dynamically linked hostusb ($(LC_ALL=C grep -aom1 '/lib/ld-[a-z0-9_.-]*' "$work/musl/hostusb"))"
+	else
+		labels+=(musl) binaries+=("$work/musl/hostusb")
+	fi
+fi
+[ ${#labels[@]} -gt 0 ] || die "${musl_error:-nothing to run}"
+
+# --- modules: the closure of $MODULES over modules.dep, dependencies first --
+# dep_order MODULE...: paths relative to $moddir, each after its dependencies
+# (modules.dep lists a module's dependencies so that the last loads first)
+dep_order() {
+	awk -v want="$*" '
+	function norm(p) { sub(/.*\//, "", p); sub(/\.ko(\.(xz|zst|gz))?$/, "", p); gsub(/-/, "_", p); return p }
+	BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { gsub(/-/, "_", w[i]); wanted[w[i]] = 1 } }
+	{ key = $1; sub(/:$/, "", key)
+	  if (!(norm(key) in wanted)) next
+	  for (i = NF; i >= 2; i--) if (!seen[$i]++) print $i
+	  if (!seen[key]++) print key; found[norm(key)] = 1 }
+	END { for (m in wanted) if (!(m in found)) { print "missing module " m > "/dev/stderr"; exit 1 } }
+	' "$moddir/modules.dep"
+}
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,etc/check-vm,lib/modules,opt/hostusb,usr/libexec,var} ||
+	die "cannot create $root"
+ln -s ../run "$root/var/run"
+modpaths=$(dep_order $MODULES) || missing "USB modules not found for kernel $kver"
+: >"$root/etc/check-vm.modules"
+for p in $modpaths; do
+	name=$(basename "$p") name=${name%%.ko*}
+	case $p in
+	*.ko) cp "$moddir/$p" "$root/lib/modules/$name.ko" ;;
+	*.ko.xz) xz -dc "$moddir/$p" >"$root/lib/modules/$name.ko" ;;
+	*.ko.zst) zstd -qdc "$moddir/$p" >"$root/lib/modules/$name.ko" ;;
+	*.ko.gz) gzip -dc "$moddir/$p" >"$root/lib/modules/$name.ko" ;;
+	*) false ;;
+	esac || die "cannot unpack $moddir/$p"
+	echo "$name" >>"$root/etc/check-vm.modules"
+done
+
+# --- the rest of the initramfs ------------------------------------------------
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+done
+install -m 755 "$here/init" "$root/init"
+cp "$here/domain.xml" "$root/etc/check-vm/domain.xml"
+for i in "${!labels[@]}"; do
+	install -m 755 "${binaries[$i]}" "$root/opt/hostusb/${labels[$i]}"
+done
+cat >"$root/etc/passwd" <<EOF
+root:x:0:0:root:/root:/bin/sh
+vdsm:x:36:36:Node Virtualization Manager:/var/lib/vdsm:/sbin/nologin
+qemu:x:${OWNER%:*}:${OWNER#*:}:qemu user:/:/sbin/nologin
+EOF
+cat >"$root/etc/group" <<EOF
+root:x:0:
+kvm:x:36:qemu
+qemu:x:${OWNER#*:}:
+EOF
+cat >"$root/etc/check-vm.conf" <<EOF
+LABELS='${labels[*]}'
+PROPERTY='$PROPERTY'
+MISSING='$MISSING'
+VMID='$VMID'
+EXPECT_DEVICES=$EXPECT_DEVICES
+EOF
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$work/initrd.gz" ||
+	die "cannot pack the initramfs"
+
+# --- boot -----------------------------------------------------------------------
+truncate -s 1M "$work/stick.img"
+printf 'check-vm: booting %s under TCG (%s)\n' "$kernel" "${labels[*]}"
+start=$(date +%s.%N)
+timeout -k 5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
+	-nodefaults -no-user-config -accel tcg -machine pc -m 256M -smp 1 \
+	-display none -no-reboot \
+	-kernel "$kernel" -initrd "$work/initrd.gz" \
+	-append 'console=ttyS0 panic=-1 rdinit=/init quiet loglevel=3 mitigations=off' \
+	-serial "file:$work/console.log" -serial "file:$work/records.log" \
+	-device qemu-xhci,id=xhci \
+	-device usb-tablet,bus=xhci.0,port=1 \
+	-device usb-kbd,bus=xhci.0,port=2 \
+	-device usb-hub,bus=xhci.0,port=3 \
+	-chardev file,id=ftdi,path="$work/ftdi.out" \
+	-device usb-serial,chardev=ftdi,bus=xhci.0,port=3.1 \
+	-device usb-mouse,bus=xhci.0,port=3.2 \
+	-drive if=none,id=stick,format=raw,file="$work/stick.img" \
+	-device usb-storage,drive=stick,bus=xhci.0,port=4 \
+	>"$work/qemu.log" 2>&1
+qemu_rc=$?
+elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+touch "$work/console.log" "$work/records.log"
+tr -d '\r' <"$work/records.log" >"$work/records"
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); printf 'PASS vm[%s] %s\n' "$1" "$2"; }
+fail() { failed=$((failed + 1)); printf 'FAIL vm[%s] %s: %s\n' "$1" "$2" "${3//$'\n'/ | }"; }
+# check LABEL NAME GOT WANT
+check() { if [ "$3" = "$4" ]; then pass "$1" "$2"; else fail "$1" "$2" "got [$3], want [$4]"; fi; }
+# recs LABEL KEY STEP: the text of those records, one a line
+recs() { sed -n "s|^@$1 $2 $3 ||p; s|^@$1 $2 $3\$||p" "$work/records"; }
+summary() {
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+guest_uptime=$(sed -n 's/^@vm READY - uptime=//p' "$work/records")
+printf '  | qemu exited %s after %ss; devices ready at guest uptime %ss\n' "$qemu_rc" "$elapsed" "${guest_uptime:-?}"
+if ! grep -qx '@vm DONE ok' "$work/records"; then
+	fail all boot "the guest did not finish (qemu exit $qemu_rc, timeout ${QEMU_TIMEOUT}s)"
+	printf '  | records:\n'; sed 's/^/  |   /' "$work/records" | tail -n 20
+	printf '  | console:\n'; tr -d '\r' <"$work/console.log" | sed 's/^/  |   /' | tail -n 30
+	sed 's/^/  |   /' "$work/qemu.log"
+	summary
+fi
+pass all boot
+if [ -n "$musl_error" ]; then fail musl build "$musl_error"; elif [ "$musl" = 1 ]; then pass musl build; fi
+
+# --- the guest's sysfs: which device is which node -----------------------------
+# sysfs lines: name bus dev vid pid major:minor, sorted by (bus, dev)
+sysfs=$(recs vm SYSFS - | sort -k2,2n -k3,3n)
+node_of() { printf '/dev/bus/usb/%03d/%03d' "$1" "$2"; }
+check all modules-loaded "$(recs vm MODULE - | awk '$2 != 0' | tr '\n' ' ')" ""
+check all usb-devices "$(awk '$1 !~ /^usb/' <<<"$sysfs" | wc -l)" "$EXPECT_DEVICES"
+check all device-behind-hub "$(awk '$1 ~ /^[0-9]+-3\.1$/ { print $4 ":" $5 }' <<<"$sysfs")" 0403:6001
+check all shared-id-thrice "$(awk '$4 ":" $5 == "0627:0001"' <<<"$sysfs" | wc -l)" 3
+minors=$(awk '{ split($6, mm, ":"); if (mm[1] != 189 || mm[2] != ($2 - 1) * 128 + $3 - 1) print $1 }' <<<"$sysfs")
+check all node-numbers "$minors" ""
+
+# What before_vm_start must do for $PROPERTY, by cli.md: the k-th listing of
+# an id claims the k-th device of that id in (bus, devnum) order; an address
+# only where the id matches more than one device.
+declare -A nth=()
+want_nodes=() want_hostdevs=() want_journal=()
+IFS='&' read -ra entries <<<"$PROPERTY"
+for e in "${entries[@]}"; do
+	id=${e//0x/}
+	k=$((${nth[$id]:-0} + 1)) nth[$id]=$k
+	read -r bus dev < <(awk -v id="$id" -v k="$k" '$4 ":" $5 == id && ++n == k { print $2, $3 }' <<<"$sysfs")
+	count=$(awk -v id="$id" '$4 ":" $5 == id' <<<"$sysfs" | wc -l)
+	[ -n "${bus:-}" ] || { fail all plan "no device #$k for $id in the guest's sysfs"; summary; }
+	want_nodes+=("$(node_of "$bus" "$dev")")
+	want_journal+=("$(node_of "$bus" "$dev"):0:0:$VMID")
+	if [ "$count" -gt 1 ]; then want_hostdevs+=("$id@$bus:$dev"); else want_hostdevs+=("$id@-"); fi
+done
+sorted() { [ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort; }
+is_held() { case " ${want_nodes[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# owners LABEL STEP HELD_OWNER: every node's owner and mode as `ls -ln` shows it
+check_nodes() {
+	local label=$1 step=$2 held=$3 ls bad='' modes='' node want line
+	ls=$(recs "$label" LS "$step")
+	while read -r _ bus dev _; do
+		node=$(node_of "$bus" "$dev")
+		want=0:0
+		is_held "$node" && want=$held
+		line=$(awk -v n="$node" '$NF == n { print $1, $3 ":" $4 }' <<<"$ls")
+		[ "${line#* }" = "$want" ] || bad+="$node is ${line#* } want $want; "
+		[ "${line%% *}" = crw------- ] || modes+="$node ${line%% *}; "
+	done <<<"$sysfs"
+	check "$label" "$step-owners" "$bad" ""
+	check "$label" "$step-modes-0600" "$modes" ""
+}
+
+# list LABEL STEP HELD_OWNER HELD_BY: `hostusb list` shows every device
+check_list() {
+	local label=$1 step=$2 bad='' want node
+	check "$label" "$step-list-exit-0" "$(recs "$label" LISTRC "$step")" 0
+	local list
+	list=$(recs "$label" LIST "$step")
+	while read -r _ bus dev vid pid _; do
+		node=$(node_of "$bus" "$dev")
+		want="0:0 -"
+		is_held "$node" && want="$3 $4"
+		printf -v prefix '%03d %03d %s:%s %s ' "$bus" "$dev" "$vid" "$pid" "$node"
+		awk -v p="$prefix" -v w="$want" 'index($0, p) == 1 && $5 " " $6 == w { ok = 1 } END { exit !ok }' <<<"$list" ||
+			bad+="no line [$prefix$want]; "
+	done <<<"$sysfs"
+	check "$label" "$step-list" "$bad" ""
+}
+
+# hostdevs FLATXML: one line per <hostdev>...</hostdev> element
+hostdevs() { grep -oP '<hostdev\b.*?</hostdev>' <<<"$1"; }
+flat() { tr '\n\t' '  ' <<<"$1"; }
+squeeze() { tr -d ' ' <<<"$1"; }
+attr() { grep -oP "<$1\\b[^>]*\\b$2=['\"]\\K[^'\"]*" <<<"$3"; }
+
+check_xml() {
+	local label=$1 xml orig got=() h v p b d devs
+	orig=$(flat "$(cat "$here/domain.xml")")
+	xml=$(flat "$(recs "$label" XML start)")
+	devs=$(hostdevs "$xml")
+	while IFS= read -r h; do
+		[ -n "$h" ] || continue
+		v=$(attr vendor id "$h") p=$(attr product id "$h")
+		b=$(attr address bus "$h") d=$(attr address device "$h")
+		if [ -n "$b$d" ]; then got+=("${v#0x}:${p#0x}@$b:$d"); else got+=("${v#0x}:${p#0x}@-"); fi
+		if ! [[ $h =~ ^\<hostdev[^\>]*mode=[\'\"]subsystem[\'\"] && $h =~ ^\<hostdev[^\>]*type=[\'\"]usb[\'\"] ]]; then
+			fail "$label" start-xml-hostdev-type "$h"
+		fi
+	done <<<"$devs"
+	check "$label" start-xml-hostdevs "$(sorted "${got[@]}" | tr '\n' ' ')" "$(sorted "${want_hostdevs[@]}" | tr '\n' ' ')"
+	# inside <devices>, and nothing else touched
+	local inside=${xml#*<devices>} rest=$xml
+	inside=${inside%%</devices>*}
+	check "$label" start-xml-in-devices "$(hostdevs "$inside" | wc -l)" "${#want_hostdevs[@]}"
+	while IFS= read -r h; do [ -n "$h" ] && rest=${rest//"$h"/}; done <<<"$devs"
+	if [ "$(squeeze "$rest")" = "$(squeeze "$orig")" ]; then pass "$label" start-xml-rest-unchanged
+	else fail "$label" start-xml-rest-unchanged "the domain XML changed beyond the added hostdevs"; fi
+	command -v xmllint >/dev/null &&
+		check "$label" start-xml-well-formed "$(recs "$label" XML start | xmllint --noout - 2>&1)" ""
+}
+
+orig_sum="$(md5sum <"$here/domain.xml")"
+for label in "${labels[@]}"; do
+	if ! grep -qx "@$label END -" "$work/records"; then
+		fail "$label" run "the guest did not finish this binary's run"
+		continue
+	fi
+	check "$label" static-runs-in-guest "$(recs "$label" RC version)" 0
+
+	# before_vm_start, run as VDSM runs it
+	check "$label" start-exit-0 "$(recs "$label" RC start)" 0
+	check "$label" start-stderr-empty "$(recs "$label" STDERR start)" ""
+	check_nodes "$label" start "$OWNER"
+	check "$label" start-journal "$(recs "$label" JOURNAL start | LC_ALL=C sort | tr '\n' ' ')" \
+		"$(sorted "${want_journal[@]}" | tr '\n' ' ')"
+	check_xml "$label"
+	check_list "$label" start "$OWNER" "$VMID"
+
+	# after_vm_destroy gives the nodes back
+	check "$label" destroy-exit-0 "$(recs "$label" RC destroy)" 0
+	check_nodes "$label" destroy 0:0
+	check "$label" destroy-journal-empty "$(recs "$label" JOURNAL destroy)" ""
+	check_list "$label" destroy 0:0 -
+
+	# migration refused while the property is set
+	check "$label" migrate-exit-2 "$(recs "$label" RC migrate)" 2
+	check "$label" migrate-message "$(recs "$label" STDERR migrate)" "hostusb: cannot migrate VM with host usb devices"
+	check "$label" migrate-unset-exit-0 "$(recs "$label" RC migrate-unset)" 0
+
+	# a missing device: exit 2, one line, nothing changed
+	check "$label" missing-exit-2 "$(recs "$label" RC missing)" 2
+	err=$(recs "$label" STDERR missing)
+	if [[ $err == "hostusb: "* && $err != *$'\n'* && $err == *dead* && $err == *beef* ]]; then
+		pass "$label" missing-message
+	else fail "$label" missing-message "want one line 'hostusb: ...' naming dead:beef, got [$err]"; fi
+	for what in LS JOURNAL XMLSUM; do
+		check "$label" "missing-unchanged-${what,,}" "$(recs "$label" "$what" missing-after)" \
+			"$(recs "$label" "$what" missing-before)"
+	done
+	check "$label" missing-xml-untouched "$(recs "$label" XMLSUM missing-after)" "$orig_sum"
+
+	# an empty property is no request at all
+	check "$label" empty-exit-0 "$(recs "$label" RC empty)" 0
+	check "$label" empty-xml-untouched "$(recs "$label" XMLSUM empty)" "$orig_sum"
+done
+summary
