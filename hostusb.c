@@ -195,10 +195,17 @@ static int read_small_file(const char *path, size_t max, char **data, size_t *le
 		close(fd);
 		return -1;
 	}
-	char *buf = malloc(max + 1);
-	size_t used = 0;
-	while (buf && used <= max) {
-		ssize_t n = read(fd, buf + used, max + 1 - used);
+	/* the size fstat gives is all that is read: passwd, group and the journal
+	 * (read under its lock) do not grow while we read them */
+	size_t size = (size_t)st.st_size, used = 0;
+	char *buf = malloc(size + 1);
+	if (!buf) {
+		say("%s: %s", path, strerror(ENOMEM));
+		close(fd);
+		return -1;
+	}
+	while (used < size) {
+		ssize_t n = read(fd, buf + used, size - used);
 		if (n == 0)
 			break;
 		if (n < 0 && errno == EINTR)
@@ -212,11 +219,6 @@ static int read_small_file(const char *path, size_t max, char **data, size_t *le
 		used += (size_t)n;
 	}
 	close(fd);
-	if (!buf || used > max) {
-		say("%s: %s", path, buf ? "file too large" : strerror(ENOMEM));
-		free(buf);
-		return -1;
-	}
 	buf[used] = '\0';
 	*data = buf;
 	*len = used;
@@ -686,6 +688,23 @@ static int open_node(const struct context *ctx, const struct usb_device *dev, co
 	return fd;
 }
 
+/* The first line of what fd gives until EOF (the rest is read and dropped). */
+static void read_first_line(int fd, char *line, size_t size)
+{
+	char scratch[512];
+	size_t len = 0;
+	for (;;) {
+		bool room = len < size - 1;
+		ssize_t n = read(fd, room ? line + len : scratch, room ? size - 1 - len : sizeof scratch);
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+		if (n > 0 && room)
+			len += (size_t)n;
+	}
+	line[len] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+}
+
 /* Runs HOSTUSB_SUDO -n HOSTUSB_CHOWN UID:GID PATH; on failure says sudo's own words. */
 static int sudo_chown(const char *path, unsigned uid, unsigned gid)
 {
@@ -706,7 +725,7 @@ static int sudo_chown(const char *path, unsigned uid, unsigned gid)
 		return -1;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
 			_exit(126);
 		execve(HOSTUSB_SUDO, argv, envp);
@@ -714,19 +733,8 @@ static int sudo_chown(const char *path, unsigned uid, unsigned gid)
 	}
 	close(out[1]);
 	char said[512];
-	size_t len = 0;
-	for (ssize_t n = 1; n != 0;) {
-		char scratch[512];
-		n = read(out[0], len < sizeof said - 1 ? said + len : scratch,
-			 len < sizeof said - 1 ? sizeof said - 1 - len : sizeof scratch);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && len < sizeof said - 1)
-			len += (size_t)n;
-	}
+	read_first_line(out[0], said, sizeof said);
 	close(out[0]);
-	said[len] = '\0';
-	said[strcspn(said, "\n")] = '\0';
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {

@@ -582,6 +582,28 @@ static ssize_t refill(struct patcher *p)
 
 /* ---- tokenizer: helpers ---- */
 
+#define BYTES_OF(b) (0x0101010101010101ull * (unsigned char)(b))
+
+/* Nonzero when some byte of w is zero. */
+static inline uint64_t zero_byte(uint64_t w)
+{
+	return (w - BYTES_OF(1)) & ~w & BYTES_OF(0x80);
+}
+
+/* Index of the first a or b in s[0, n), or n; eight bytes at a time. */
+static size_t find_either(const unsigned char *s, size_t n, unsigned char a, unsigned char b)
+{
+	size_t i = 0;
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (zero_byte(w ^ BYTES_OF(a)) | zero_byte(w ^ BYTES_OF(b)))
+			break;
+	}
+	while (i < n && s[i] != a && s[i] != b)
+		i++;
+	return i;
+}
+
 static void enter_text(struct patcher *p)
 {
 	p->state = S_TEXT;
@@ -713,22 +735,18 @@ static int text_tracked(struct patcher *p, size_t limit)
 	return 0;
 }
 
-/* Any other text: skipped with memchr. */
+/* Any other text: only '<' and '&' matter. */
 static int text_fast(struct patcher *p, size_t limit)
 {
-	const unsigned char *s = p->buf + p->pos;
-	size_t n = limit - p->pos;
-	const unsigned char *lt = memchr(s, '<', n);
-	size_t upto = lt ? (size_t)(lt - s) : n;
-	const unsigned char *amp = memchr(s, '&', upto);
-	if (amp) {
-		p->pos += (size_t)(amp - s);
+	size_t n = find_either(p->buf + p->pos, limit - p->pos, '<', '&');
+	p->pos += n;
+	if (p->pos == limit)
+		return 0;
+	if (p->buf[p->pos] == '&') {
 		open_reference(p, S_TEXT);
-	} else if (lt) {
-		p->pos += upto + 1;
-		open_markup(p, p->pos - 1);
 	} else {
-		p->pos = limit;
+		open_markup(p, p->pos);
+		p->pos++;
 	}
 	return 0;
 }
@@ -1031,26 +1049,18 @@ static void end_start_tag(struct patcher *p)
 	enter_text(p);
 }
 
-/* '/' in a start tag: "/>" must follow. */
-static int start_tag_slash(struct patcher *p)
-{
-	if (p->target_open) {
-		p->target_open = false;
-		if (expand_devices(p) < 0)
-			return -1;
-	}
-	p->state = S_EMPTY_SLASH;
-	return 0;
-}
-
 /* After an element name or attribute value: '>', "/>" or whitespace. */
 static int tag_delimiter(struct patcher *p, unsigned char c, const char *what)
 {
 	if (c == '>') {
 		end_start_tag(p);
 	} else if (c == '/') {
-		if (start_tag_slash(p) < 0)
-			return -1;
+		if (p->target_open) {
+			p->target_open = false;
+			if (expand_devices(p) < 0)
+				return -1;
+		}
+		p->state = S_EMPTY_SLASH;
 	} else if (is_class(c, C_WS)) {
 		p->state = S_TAG_WS;
 	} else {
@@ -1069,95 +1079,108 @@ static size_t span(struct patcher *p, size_t limit, unsigned cls, size_t max)
 	return p->pos - from;
 }
 
-static int on_start_tag(struct patcher *p, size_t limit)
+static int start_name(struct patcher *p, size_t limit)
 {
-	unsigned char c;
-	switch (p->state) {
-	case S_START_NAME: {
-		size_t from = p->pos, room = NAME_BUF - p->names_used - p->name_len;
-		size_t n = span(p, limit, C_NAME, room < NAME_MAX_LEN - p->name_len ? room : NAME_MAX_LEN - p->name_len);
-		memcpy(p->names + p->names_used + p->name_len, p->buf + from, n);
-		p->name_len += n;
-		if (p->pos == limit)
-			return 0;
-		c = p->buf[p->pos];
-		if (is_class(c, C_NAME))
-			return name_append(p, c);  /* fails: too long */
-		if (!is_class(c, C_WS) && c != '>' && c != '/')
-			return FAIL_HERE(p, "invalid character in element name");
-		if (start_element(p) < 0)
-			return -1;
-		return tag_delimiter(p, c, "");
-	}
-	case S_TAG_WS:
-		span(p, limit, C_WS, SIZE_MAX);
-		if (p->pos == limit)
-			return 0;
-		c = p->buf[p->pos];
-		if (is_class(c, C_NAME_START)) {
-			p->state = S_ATTR_NAME;
-			p->name_len = 1;
-			break;
-		}
-		return tag_delimiter(p, c, "invalid character in tag");
-	case S_ATTR_NAME:
-		p->name_len += span(p, limit, C_NAME, NAME_MAX_LEN - p->name_len);
-		if (p->pos == limit)
-			return 0;
-		c = p->buf[p->pos];
-		if (is_class(c, C_NAME))
-			return FAIL_HERE(p, "name longer than %d bytes", NAME_MAX_LEN);
-		/* fall through */
-	case S_ATTR_BEFORE_EQ:
-		c = p->buf[p->pos];
-		if (c == '=')
-			p->state = S_ATTR_AFTER_EQ;
-		else if (is_class(c, C_WS))
-			p->state = S_ATTR_BEFORE_EQ;
-		else
-			return FAIL_HERE(p, "expected '=' after attribute name");
-		break;
-	case S_ATTR_AFTER_EQ:
-		c = p->buf[p->pos];
-		if (c == '"' || c == '\'') {
-			p->quote = c;
-			p->state = S_ATTR_VALUE;
-		} else if (!is_class(c, C_WS)) {
-			return FAIL_HERE(p, "attribute value must be quoted");
-		}
-		break;
-	case S_TAG_AFTER_VALUE:
-		return tag_delimiter(p, p->buf[p->pos], "expected whitespace, '>' or \"/>\" after attribute value");
-	default: /* S_EMPTY_SLASH */
-		if (p->buf[p->pos] != '>')
-			return FAIL_HERE(p, "expected '>' after '/'");
-		pop_element(p);
-		enter_text(p);
-		break;
-	}
-	p->pos++;
-	return 0;
+	size_t from = p->pos, room = NAME_BUF - p->names_used - p->name_len;
+	if (room > NAME_MAX_LEN - p->name_len)
+		room = NAME_MAX_LEN - p->name_len;
+	size_t n = span(p, limit, C_NAME, room);
+	memcpy(p->names + p->names_used + p->name_len, p->buf + from, n);
+	p->name_len += n;
+	if (p->pos == limit)
+		return 0;
+	unsigned char c = p->buf[p->pos];
+	if (is_class(c, C_NAME))
+		return name_append(p, c);  /* fails: too long */
+	if (!is_class(c, C_WS) && c != '>' && c != '/')
+		return FAIL_HERE(p, "invalid character in element name");
+	if (start_element(p) < 0)
+		return -1;
+	return tag_delimiter(p, c, "");
 }
 
-static int on_attribute_value(struct patcher *p, size_t limit)
+static int attribute_value(struct patcher *p, size_t limit)
 {
 	const unsigned char *s = p->buf + p->pos;
 	size_t n = limit - p->pos;
 	const unsigned char *close = memchr(s, p->quote, n);
 	size_t upto = close ? (size_t)(close - s) : n;
-	const unsigned char *lt = memchr(s, '<', upto);
-	const unsigned char *amp = memchr(s, '&', lt ? (size_t)(lt - s) : upto);
-	if (amp) {
-		p->pos += (size_t)(amp - s);
+	size_t stop = find_either(s, upto, '<', '&');
+	p->pos += stop;
+	if (stop < upto && s[stop] == '&')
 		open_reference(p, S_ATTR_VALUE);
-	} else if (lt) {
-		p->pos += (size_t)(lt - s);
+	else if (stop < upto)
 		return FAIL_HERE(p, "'<' in attribute value");
-	} else if (close) {
-		p->pos += upto + 1;
+	else if (close) {
+		p->pos++;
 		p->state = S_TAG_AFTER_VALUE;
-	} else {
-		p->pos = limit;
+	}
+	return 0;
+}
+
+/* A start tag, from after its first name character to its '>'. */
+static int on_start_tag(struct patcher *p, size_t limit)
+{
+	while (p->pos < limit) {
+		unsigned char c = p->buf[p->pos];
+		int r = 0;
+		switch (p->state) {
+		case S_START_NAME:
+			r = start_name(p, limit);
+			break;
+		case S_TAG_WS:
+			if (span(p, limit, C_WS, SIZE_MAX) > 0)
+				break;
+			if (!is_class(c, C_NAME_START)) {
+				r = tag_delimiter(p, c, "invalid character in tag");
+				break;
+			}
+			p->state = S_ATTR_NAME;
+			p->name_len = 0;
+			/* fall through */
+		case S_ATTR_NAME:
+			p->name_len += span(p, limit, C_NAME, NAME_MAX_LEN - p->name_len);
+			if (p->pos == limit)
+				break;
+			if (is_class(p->buf[p->pos], C_NAME))
+				return FAIL_HERE(p, "name longer than %d bytes", NAME_MAX_LEN);
+			p->state = S_ATTR_BEFORE_EQ;
+			/* fall through */
+		case S_ATTR_BEFORE_EQ:
+			if (span(p, limit, C_WS, SIZE_MAX) > 0 && p->pos == limit)
+				break;
+			if (p->buf[p->pos] != '=')
+				return FAIL_HERE(p, "expected '=' after attribute name");
+			p->pos++;
+			p->state = S_ATTR_AFTER_EQ;
+			break;
+		case S_ATTR_AFTER_EQ:
+			if (span(p, limit, C_WS, SIZE_MAX) > 0)
+				break;
+			if (c != '"' && c != '\'')
+				return FAIL_HERE(p, "attribute value must be quoted");
+			p->quote = c;
+			p->state = S_ATTR_VALUE;
+			p->pos++;
+			break;
+		case S_ATTR_VALUE:
+			r = attribute_value(p, limit);
+			break;
+		case S_TAG_AFTER_VALUE:
+			r = tag_delimiter(p, c, "expected whitespace, '>' or \"/>\" after attribute value");
+			break;
+		case S_EMPTY_SLASH:
+			if (c != '>')
+				return FAIL_HERE(p, "expected '>' after '/'");
+			pop_element(p);
+			enter_text(p);
+			p->pos++;
+			return 0;
+		default:  /* the tag ended, or a reference began */
+			return 0;
+		}
+		if (r < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1356,10 +1379,9 @@ static int scan(struct patcher *p, size_t limit)
 			r = on_pi(p, limit);
 			break;
 		case S_START_NAME: case S_TAG_WS: case S_ATTR_NAME: case S_ATTR_BEFORE_EQ:
-		case S_ATTR_AFTER_EQ: case S_TAG_AFTER_VALUE: case S_EMPTY_SLASH:
+		case S_ATTR_AFTER_EQ: case S_ATTR_VALUE: case S_TAG_AFTER_VALUE: case S_EMPTY_SLASH:
 			r = on_start_tag(p, limit);
 			break;
-		case S_ATTR_VALUE: r = on_attribute_value(p, limit); break;
 		case S_END_NAME: case S_END_WS: r = on_end_tag(p, c, limit); break;
 		case S_REF_START: case S_REF_NAME: case S_CHARREF: case S_CHARREF_DEC:
 		case S_CHARREF_HEX_START: case S_CHARREF_HEX:
