@@ -751,14 +751,7 @@ static int text_fast(struct patcher *p, size_t limit)
 	return 0;
 }
 
-static int on_text(struct patcher *p, size_t limit)
-{
-	if (p->depth == 0)
-		return text_outside_root(p, limit);
-	if (p->depth == 1 || (p->depth == 2 && p->in_target))
-		return text_tracked(p, limit);
-	return text_fast(p, limit);
-}
+static int on_text(struct patcher *p, size_t limit);
 
 /* ---- tokenizer: markup openings ---- */
 
@@ -1220,6 +1213,138 @@ static int on_end_tag(struct patcher *p, unsigned char c, size_t limit)
 	}
 	p->pos++;
 	return 0;
+}
+
+/* ---- fast path for plain content ---- */
+
+/*
+ * Below the levels whose layout is followed, most of a document is text,
+ * start tags and end tags.  These functions read one such tag with
+ * straight-line code instead of a state per step.  They are optimistic: on
+ * anything else (comments, references, a tag cut by the end of the buffer,
+ * any error) they change nothing and the state machine reads the tag again
+ * from its '<', and reports any error.
+ */
+
+static bool plain_context(const struct patcher *p)
+{
+	return p->depth >= 3 || (p->depth == 2 && !p->in_target);
+}
+
+static size_t skip_ws(const unsigned char *buf, size_t i, size_t limit)
+{
+	while (i < limit && is_class(buf[i], C_WS))
+		i++;
+	return i;
+}
+
+static size_t skip_name(const unsigned char *buf, size_t i, size_t limit)
+{
+	while (i < limit && is_class(buf[i], C_NAME))
+		i++;
+	return i;
+}
+
+/* One attribute, name="value" without references, from buf[i]; 0 if not. */
+static size_t plain_attribute(const unsigned char *buf, size_t i, size_t limit)
+{
+	size_t name = i;
+	i = skip_name(buf, i, limit);
+	if (i - name > NAME_MAX_LEN)
+		return 0;
+	i = skip_ws(buf, i, limit);
+	if (i >= limit || buf[i] != '=')
+		return 0;
+	i = skip_ws(buf, i + 1, limit);
+	if (i >= limit || (buf[i] != '"' && buf[i] != '\''))
+		return 0;
+	const unsigned char *close = memchr(buf + i + 1, buf[i], limit - i - 1);
+	if (!close)
+		return 0;
+	size_t end = (size_t)(close - buf);
+	if (find_either(buf + i + 1, end - i - 1, '<', '&') != end - i - 1)
+		return 0;
+	return end + 1;
+}
+
+/* A start tag at buf[lt] (its name already checked to start well); 0 if not plain. */
+static size_t plain_start_tag(struct patcher *p, size_t lt, size_t limit)
+{
+	const unsigned char *buf = p->buf;
+	size_t name = lt + 1, i = skip_name(buf, name, limit), len = i - name;
+	if (len > NAME_MAX_LEN || p->names_used + len > NAME_BUF || p->depth == MAX_DEPTH)
+		return 0;
+	for (;;) {
+		if (i >= limit)
+			return 0;
+		if (buf[i] == '>' || buf[i] == '/')
+			break;
+		if (!is_class(buf[i], C_WS))
+			return 0;
+		i = skip_ws(buf, i, limit);
+		if (i >= limit)
+			return 0;
+		if (buf[i] == '>' || buf[i] == '/')
+			break;
+		if (!is_class(buf[i], C_NAME_START) || (i = plain_attribute(buf, i, limit)) == 0)
+			return 0;
+	}
+	if (buf[i] == '/') {
+		if (i + 1 >= limit || buf[i + 1] != '>')
+			return 0;
+		return i + 2;  /* an empty element: nothing to record */
+	}
+	memcpy(p->names + p->names_used, buf + name, len);
+	p->names_used += len;
+	p->name_lens[p->depth++] = (unsigned short)len;
+	return i + 1;
+}
+
+/* An end tag at buf[lt]; 0 if not plain (or not matching). */
+static size_t plain_end_tag(struct patcher *p, size_t lt, size_t limit)
+{
+	size_t len;
+	const char *top = top_name(p, &len);
+	size_t i = lt + 2;
+	if (limit - i <= len || memcmp(p->buf + i, top, len) != 0)
+		return 0;
+	i = skip_ws(p->buf, i + len, limit);
+	if (i >= limit || p->buf[i] != '>')
+		return 0;
+	pop_element(p);
+	return i + 1;
+}
+
+/* Text and tags for as long as they are plain; the rest is left to the state machine. */
+static int plain_content(struct patcher *p, size_t limit)
+{
+	const unsigned char *buf = p->buf;
+	size_t i = p->pos;
+	while (plain_context(p)) {
+		i += find_either(buf + i, limit - i, '<', '&');
+		if (i + 1 >= limit || buf[i] == '&')
+			break;
+		size_t next = 0;
+		if (buf[i + 1] == '/')
+			next = plain_end_tag(p, i, limit);
+		else if (is_class(buf[i + 1], C_NAME_START))
+			next = plain_start_tag(p, i, limit);
+		if (next == 0)
+			break;
+		i = next;
+	}
+	p->pos = i;
+	enter_text(p);
+	return text_fast(p, limit);
+}
+
+static int on_text(struct patcher *p, size_t limit)
+{
+	if (p->depth == 0)
+		return text_outside_root(p, limit);
+	if (!plain_context(p))
+		return text_tracked(p, limit);
+	return plain_content(p, limit);
 }
 
 /* ---- tokenizer: references ---- */
