@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum {
 	CHUNK = 64 * 1024,    /* bytes read at a time */
@@ -460,14 +463,77 @@ static int expand_devices(struct patcher *p)
 	return 0;
 }
 
-/* ---- UTF-8 validation, newline counting ---- */
+/* ---- byte searches: SSE2 where there is SSE2, eight bytes at a time elsewhere ---- */
 
-static bool has_special_byte(uint64_t w)
+#ifndef __SSE2__
+#define BYTES_OF(b) (0x0101010101010101ull * (unsigned char)(b))
+
+/* Nonzero when some byte of w is zero (false positives only after a true one). */
+static inline uint64_t zero_byte(uint64_t w)
 {
-	/* a byte >= 0x80 or < 0x20: no false negatives, false positives only
-	 * after a true one, which the byte loop then sorts out */
-	return (((w - 0x2020202020202020ull) | w) & 0x8080808080808080ull) != 0;
+	return (w - BYTES_OF(1)) & ~w & BYTES_OF(0x80);
 }
+#endif
+
+/* Length of the prefix of s[0, n) made of bytes 0x20 to 0x7F. */
+static size_t printable_ascii_span(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	/* as signed bytes, both < 0x20 and >= 0x80 are less than 0x20 */
+	const __m128i space = _mm_set1_epi8(0x20);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, space));
+		if (mask)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#else
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (((w - BYTES_OF(0x20)) | w) & BYTES_OF(0x80))
+			break;
+	}
+#endif
+	while (i < n && s[i] >= 0x20 && s[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* Index of the first a, b or c in s[0, n), or n. */
+static size_t find_any3(const unsigned char *s, size_t n, unsigned char a, unsigned char b,
+			unsigned char c)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b),
+		      vc = _mm_set1_epi8((char)c);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+					   _mm_cmpeq_epi8(v, vc));
+		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+		if (mask)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#else
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (zero_byte(w ^ BYTES_OF(a)) | zero_byte(w ^ BYTES_OF(b)) | zero_byte(w ^ BYTES_OF(c)))
+			break;
+	}
+#endif
+	while (i < n && s[i] != a && s[i] != b && s[i] != c)
+		i++;
+	return i;
+}
+
+static size_t find_either(const unsigned char *s, size_t n, unsigned char a, unsigned char b)
+{
+	return find_any3(s, n, a, b, b);
+}
+
+/* ---- UTF-8 validation, newline counting ---- */
 
 static void note_newline(struct patcher *p, size_t i)
 {
@@ -507,9 +573,7 @@ static void validate(struct patcher *p)
 	size_t i = p->checked, end = p->len;
 	while (i < end) {
 		if (p->utf8_need == 0) {
-			uint64_t w;
-			while (i + 8 <= end && (memcpy(&w, p->buf + i, 8), !has_special_byte(w)))
-				i += 8;
+			i += printable_ascii_span(p->buf + i, end - i);
 			if (i >= end)
 				break;
 		}
@@ -581,28 +645,6 @@ static ssize_t refill(struct patcher *p)
 }
 
 /* ---- tokenizer: helpers ---- */
-
-#define BYTES_OF(b) (0x0101010101010101ull * (unsigned char)(b))
-
-/* Nonzero when some byte of w is zero. */
-static inline uint64_t zero_byte(uint64_t w)
-{
-	return (w - BYTES_OF(1)) & ~w & BYTES_OF(0x80);
-}
-
-/* Index of the first a or b in s[0, n), or n; eight bytes at a time. */
-static size_t find_either(const unsigned char *s, size_t n, unsigned char a, unsigned char b)
-{
-	size_t i = 0;
-	for (uint64_t w; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		if (zero_byte(w ^ BYTES_OF(a)) | zero_byte(w ^ BYTES_OF(b)))
-			break;
-	}
-	while (i < n && s[i] != a && s[i] != b)
-		i++;
-	return i;
-}
 
 static void enter_text(struct patcher *p)
 {
@@ -1192,11 +1234,6 @@ static int on_end_tag(struct patcher *p, unsigned char c, size_t limit)
 			return 0;
 		c = p->buf[p->pos];
 		bool name_char = is_class(c, p->name_len == 0 ? C_NAME_START : C_NAME);
-		if (name_char && p->name_len < top_len && (char)c == top[p->name_len]) {
-			p->name_len++;
-			p->pos++;
-			return 0;
-		}
 		if (name_char || p->name_len != top_len) {
 			if (p->name_len == 0 && !name_char)
 				return FAIL_HERE(p, "invalid character in end tag");
@@ -1258,13 +1295,9 @@ static size_t plain_attribute(const unsigned char *buf, size_t i, size_t limit)
 	i = skip_ws(buf, i + 1, limit);
 	if (i >= limit || (buf[i] != '"' && buf[i] != '\''))
 		return 0;
-	const unsigned char *close = memchr(buf + i + 1, buf[i], limit - i - 1);
-	if (!close)
-		return 0;
-	size_t end = (size_t)(close - buf);
-	if (find_either(buf + i + 1, end - i - 1, '<', '&') != end - i - 1)
-		return 0;
-	return end + 1;
+	unsigned char quote = buf[i++];
+	i += find_any3(buf + i, limit - i, quote, '<', '&');
+	return i < limit && buf[i] == quote ? i + 1 : 0;
 }
 
 /* A start tag at buf[lt] (its name already checked to start well); 0 if not plain. */
@@ -1335,7 +1368,7 @@ static int plain_content(struct patcher *p, size_t limit)
 	}
 	p->pos = i;
 	enter_text(p);
-	return text_fast(p, limit);
+	return plain_context(p) ? text_fast(p, limit) : 0;
 }
 
 static int on_text(struct patcher *p, size_t limit)

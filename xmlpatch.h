@@ -18,6 +18,17 @@ enum xmlpatch_mode {
 	XMLPATCH_CREATED,   /* no <devices>: one created before </domain>        */
 };
 
+/*
+ * Where the output differs from the input:
+ *  INSERTED, CREATED: output == input with insert_length bytes inserted at
+ *    insert_offset (which is also the input offset: nothing comes before).
+ *  EXPANDED: the "/>" of <devices/> at input offset insert_offset became
+ *    output[insert_offset, insert_offset + insert_length), which is
+ *    ">" + new children + "</devices>".  So input == output[0, insert_offset)
+ *    + "/>" + output[insert_offset + insert_length, end).
+ * With n == 0 nothing is changed: insert_length is 0 (2 for EXPANDED, "/>"
+ * replaced by itself).
+ */
 struct xmlpatch_result {
 	enum xmlpatch_mode mode;
 	unsigned long long insert_offset; /* byte offset in the output where the insertion begins */
@@ -31,6 +42,19 @@ struct xmlpatch_result {
  * by two spaces per level; the patcher re-indents them and uses the document's
  * own newline style.  Returns 0, or -1 with *err filled (nothing is promised
  * about what was written to out_fd on error).
+ *
+ * Layout: when the text directly inside <devices> has a newline, each
+ * fragment line goes on its own line, indented like the last child of
+ * <devices> that begins a line, plus one unit per level (the unit is that
+ * child's indentation minus the indentation of </devices>, else the one used
+ * by the children of <domain>, else two spaces or a tab).  Otherwise (e.g.
+ * <devices><a/></devices>) the lines are joined with no whitespace.  A created
+ * <devices> or an expanded <devices/> is laid out the same way from the
+ * children of <domain>: multi-line when </domain> (or <devices/>) begins a line.
+ *
+ * The document must be UTF-8 (a BOM is allowed; encoding="UTF-8" or "UTF8" in
+ * any case).  Limits: 256 levels of nesting, names of 256 bytes, 16 KiB of open
+ * element names in all.  Memory use does not depend on the document.
  */
 int xmlpatch_stream(int in_fd, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err);

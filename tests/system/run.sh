@@ -92,14 +92,22 @@ if [ "${1:-}" = --namespace ]; then
 
 	# sudoers: the shipped rule, for $TUSER; alias renamed so that it cannot
 	# clash with an installed 50_vdsm_hook_hostusb; sudo logs to $SUDOLOG.
-	# install_rule [sed-expression]: a variant of the rule, for one test
+	# adapted_rule [SED-EXPRESSION]: the rule for $TUSER, optionally altered
+	adapted_rule() {
+		sed -e 's/HOSTUSB_CHOWN/HOSTUSB_TEST_CHOWN/g' -e "s/^vdsm\\([[:space:]]\\)/$TUSER\\1/" \
+			${1:+-e "$1"} "$SRCDIR/sudoers.vdsm_hook_hostusb" &&
+			printf 'Defaults:%s logfile=%s, loglinelen=0, !syslog\n' "$TUSER" "$SUDOLOG"
+	}
+	# install_rule [SED-EXPRESSION]: installs it (a variant, for one test)
 	install_rule() {
 		local tmp=$WORK/sudoers.tmp
-		sed -e 's/HOSTUSB_CHOWN/HOSTUSB_TEST_CHOWN/g' -e "s/^vdsm\\([[:space:]]\\)/$TUSER\\1/" \
-			${1:+-e "$1"} "$SRCDIR/sudoers.vdsm_hook_hostusb" >"$tmp" &&
-			printf 'Defaults:%s logfile=%s, loglinelen=0, !syslog\n' "$TUSER" "$SUDOLOG" >>"$tmp" || return 1
+		adapted_rule "${1:-}" >"$tmp" || return 1
 		if ! grep -q "^$TUSER ALL=(root) NOPASSWD: HOSTUSB_TEST_CHOWN\$" "$tmp" || grep -q '^vdsm' "$tmp"; then
 			echo "could not adapt the rule to $TUSER"
+			return 1
+		fi
+		if [ -n "${1:-}" ] && adapted_rule | cmp -s - "$tmp"; then
+			echo "the rule variant [$1] changed nothing"
 			return 1
 		fi
 		visudo -cqf "$tmp" || return 1
@@ -289,6 +297,8 @@ XML
 		(umask 000; cd / && as_user hostusb=0x0627:0x0001 _hook_domxml="$DOMXML" vmId="$VMID" \
 			"$DESTROY" --owner "$OWNER") >/dev/null 2>&1
 		check_eq umask000_destroy_restores "$(owners)" "$ORIGINAL_OWNERS"
+	else
+		fail umask000 "could not install the rule"
 	fi
 
 	# --- second device has no node: nothing changed, all checked first -------
@@ -310,6 +320,8 @@ XML
 		*) fail missing_node_sudo_balanced "sudo ran [$got]" ;;
 		esac
 		mv "$WORK/node-001-004" /dev/bus/usb/001/004
+	else
+		fail missing_node "could not install the rule"
 	fi
 
 	# --- sudo refuses the second chown: the first is rolled back via sudo -----
@@ -345,6 +357,8 @@ XML
 		check_eq root_option_root_node_untouched "$(owner_of "$ROOT2/dev/bus/usb/002/002")" 0:0
 		got=$(sudo_commands)
 		check_eq root_option_sudo_ran_nothing "$got" ""
+	else
+		fail root_option "could not install the rule"
 	fi
 
 	reset_state
@@ -454,7 +468,7 @@ else
 		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/share/man/man8/hostusb.8 "
 		modes=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES} %{FILELINKTOS}\n]' "$rpmfile" 2>/dev/null)
 		want_line() {
-			if printf '%s\n' "$modes" | grep -qxF "$2"; then pass "$1"; else fail "$1" "no [$2] in [$(oneline "$modes")]"; fi
+			if printf '%s\n' "$modes" | grep -qxF -e "$2"; then pass "$1"; else fail "$1" "no [$2] in [$(oneline "$modes")]"; fi
 		}
 		want_line rpm_hook_mode "-rwxr-xr-x root:root $HOOKS/before_vm_start/50_hostusb "
 		want_line rpm_destroy_link "lrwxrwxrwx root:root $HOOKS/after_vm_destroy/50_hostusb ../before_vm_start/50_hostusb"
