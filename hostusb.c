@@ -8,6 +8,7 @@
  * migrate a VM that uses them.  The original owners are kept in a journal so a
  * crash at any point can be undone.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -130,21 +131,29 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* One line on stderr, "hostusb: ...", written with a single write(2). */
+/*
+ * One line on stderr, "hostusb: ...", written with a single write(2).  An
+ * overlong message (a huge path) keeps its start and its end, where the
+ * reason is.
+ */
 __attribute__((format(printf, 1, 2)))
 static void say(const char *fmt, ...)
 {
-	char line[1024] = "hostusb: ";
-	size_t prefix = strlen(line);
+	enum { SHOWN = 1024, KEEP = SHOWN / 2 - 8 };
+	char text[16384], line[SHOWN + 16];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line + prefix, sizeof line - prefix - 1, fmt, ap);
+	int n = vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	size_t len = n < 0 ? prefix : prefix + (size_t)n;
-	if (len > sizeof line - 2)
-		len = sizeof line - 2;
-	line[len++] = '\n';
-	(void)write_all(STDERR_FILENO, line, len);
+	size_t len = n < 0 ? 0 : strnlen(text, sizeof text);
+	if (len > SHOWN) {
+		memmove(text + KEEP, "...", 3);
+		memmove(text + KEEP + 3, text + len - KEEP, KEEP);
+		len = 2 * KEEP + 3;
+	}
+	n = snprintf(line, sizeof line, "hostusb: %.*s\n", (int)len, text);
+	if (n > 0)
+		(void)write_all(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* Printable, bounded copy of untrusted text for a message. */
@@ -536,7 +545,38 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-/* Replaces path durably with data: temp file, fsync, rename, fsync of the directory. */
+/*
+ * Removes the files "<template>XXXXXX" that mkostemp(template) made in a run
+ * that was killed.  Only called under the journal lock, which every run that
+ * makes them holds.
+ */
+static void remove_stale_temps(const char *template)
+{
+	char dir[PATH_SIZE];
+	const char *slash = strrchr(template, '/');
+	size_t dir_len = slash ? (size_t)(slash - template) : 0;
+	if (!slash || dir_len >= sizeof dir)
+		return;
+	memcpy(dir, template, dir_len);
+	dir[dir_len] = '\0';
+	const char *prefix = slash + 1;
+	size_t prefix_len = strlen(prefix);
+	DIR *d = opendir(dir_len ? dir : "/");
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strlen(e->d_name) == prefix_len + 6 && strncmp(e->d_name, prefix, prefix_len) == 0 &&
+		    unlinkat(dirfd(d), e->d_name, 0) < 0)
+			say("warning: %s/%s: cannot remove a stale temporary file: %s", dir, e->d_name,
+			    strerror(errno));
+	closedir(d);
+}
+
+/*
+ * Replaces path durably with data: temp file, fsync, rename, fsync of the
+ * directory.  -1: failed, path untouched; 1: replaced, but the directory
+ * could not be synced (said); 0: done.
+ */
 static int replace_file_durably(const char *path, const char *data, size_t len)
 {
 	char temp[PATH_SIZE];
@@ -562,11 +602,12 @@ static int replace_file_durably(const char *path, const char *data, size_t len)
 	}
 	if (fsync_dir_of(path) < 0) {
 		say("%s: fsync of its directory: %s", path, strerror(errno));
-		return -1;
+		return 1;
 	}
 	return 0;
 }
 
+/* As replace_file_durably: -1 untouched, 1 replaced but not durable, 0 done. */
 static int journal_write(const struct context *ctx, const struct journal *j)
 {
 	char path[PATH_SIZE];
@@ -622,15 +663,24 @@ static int journal_lock(const struct context *ctx)
 	char path[PATH_SIZE];
 	if (make_journal_dirs(ctx) < 0 || root_path(ctx, LOCK_PATH, path, sizeof path) < 0)
 		return -1;
-	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		say("%s: %s", path, strerror(errno));
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	struct stat st;
+	const char *wrong = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
+			  : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
+	if (wrong) {
+		say("%s: %s", path, wrong);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	const struct timespec pause = { 0, 10 * 1000 * 1000 };
 	for (unsigned long waited_ms = 0;; waited_ms += 10) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			char template[PATH_SIZE];
+			if (root_path(ctx, JOURNAL_PATH ".", template, sizeof template) == 0)
+				remove_stale_temps(template);
 			return fd;
+		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			say("%s: %s", path, strerror(errno));
 			break;
@@ -1036,12 +1086,29 @@ static int undo_chowns(const struct context *ctx, struct claim *claims, size_t n
 	return rc;
 }
 
+/* The node's path still names the inode that was verified and chowned. */
+static bool node_still_in_place(const struct context *ctx, const struct claim *c)
+{
+	char path[PATH_SIZE];
+	struct stat at_path, chowned;
+	if (root_path(ctx, c->devpath, path, sizeof path) < 0)
+		return false;
+	if (lstat(path, &at_path) < 0 || fstat(c->node_fd, &chowned) < 0 || at_path.st_ino != chowned.st_ino ||
+	    at_path.st_dev != chowned.st_dev) {
+		say("%s: replaced or removed while it was being given to the VM", path);
+		return false;
+	}
+	return true;
+}
+
 static int chown_claims(const struct context *ctx, struct claim *claims, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (chown_node(ctx, claims[i].node_fd, claims[i].devpath, ctx->uid, ctx->gid) < 0)
 			return -1;
 		claims[i].changed = true;
+		if (!node_still_in_place(ctx, &claims[i]))
+			return -1;
 	}
 	return 0;
 }
@@ -1080,12 +1147,16 @@ static int commit_start(const struct context *ctx, struct claim *claims, size_t 
 	int in_fd = open_domain(ctx, &st);
 	if (in_fd < 0)
 		return -1;
+	if (snprintf(temp, sizeof temp, "%s.hostusb-", ctx->domxml) < (int)sizeof temp)
+		remove_stale_temps(temp);
 	int rc = write_domain_temp(ctx, in_fd, &st, claims, n, temp, sizeof temp);
 	close(in_fd);
 	if (rc < 0)
 		return -1;
-	if (journal_add_claims(j, claims, n, ctx->vmid) < 0 || journal_write(ctx, j) < 0) {
-		journal_restore_original(ctx, j);
+	int written = journal_add_claims(j, claims, n, ctx->vmid) < 0 ? -1 : journal_write(ctx, j);
+	if (written != 0) {
+		if (written > 0)
+			journal_restore_original(ctx, j);
 		unlink(temp);
 		return -1;
 	}
@@ -1249,7 +1320,7 @@ static int release_all(const struct context *ctx, const struct request *req, str
 		j->entries[kept++] = j->entries[i];
 	}
 	j->count = kept;
-	if (released && journal_write(ctx, j) < 0)
+	if (released && journal_write(ctx, j) != 0)
 		rc = -1;
 	free(release);
 	sysfs_free(&list);
@@ -1294,7 +1365,7 @@ static void list_line(const struct context *ctx, const struct usb_device *dev, c
 	const struct journal_entry *e = journal_find(j, devpath);
 	if (e)
 		snprintf(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
-	snprintf(buf, size, "%03u %03u %04x:%04x %-20s %-9s %-36s hostusb=0x%04x:0x%04x\n", dev->busnum,
+	snprintf(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->busnum,
 		 dev->devnum, dev->vendor, dev->product, devpath, owner, holder, dev->vendor, dev->product);
 }
 
@@ -1308,7 +1379,7 @@ static int list_devices(const struct context *ctx)
 		return -1;
 	}
 	int rc = journal_read(ctx, &j);
-	static const char header[] = "BUS DEV ID        NODE                 OWNER     HELD-BY"
+	static const char header[] = "BUS DEV ID        NODE                 OWNER       HELD-BY"
 				     "                              SELECT\n";
 	if (rc == 0 && write_all(STDOUT_FILENO, header, sizeof header - 1) < 0)
 		rc = -1;

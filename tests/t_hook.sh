@@ -196,7 +196,7 @@ hook before_vm_start 0x0627:0x0001 "$VM1"
 check_eq "VM1 restarted without destroy: gets its own device again" "$RC:$(grep -c 001/002 "$JOURNAL")" 0:1
 check_contains "VM1 restarted: the original owner is kept" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1"
 "$HOSTUSB" --root "$R" list >"$TESTTMP/stdout"
-check_contains "list: shows the holder" "$(cat "$TESTTMP/stdout")" "001 002 0627:0001 /dev/bus/usb/001/002 107:107   $VM1"
+check_contains "list: shows the holder" "$(cat "$TESTTMP/stdout")" "001 002 0627:0001 /dev/bus/usb/001/002 107:107     $VM1"
 check_contains "list: the hostusb= value" "$(cat "$TESTTMP/stdout")" "hostusb=0x0781:0x5567"
 check_eq "list: a line per device and a header" "$(wc -l <"$TESTTMP/stdout")" 9
 hook after_vm_destroy "" "$VM2"
