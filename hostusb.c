@@ -1206,7 +1206,10 @@ static int before_vm_start(struct context *ctx)
 		return 0;
 	if (parse_property(ctx->property, &req) < 0 || resolve_owner(ctx) < 0)
 		return -1;
-	if (sysfs_scan(ctx->opt->root, &list, err, sizeof err) < 0) {
+	unsigned want[MAX_ENTRIES];
+	for (size_t i = 0; i < req.count; i++)
+		want[i] = req.ids[i].vendor << 16 | req.ids[i].product;
+	if (sysfs_scan_ids(ctx->opt->root, want, req.count, &list, err, sizeof err) < 0) {
 		say("%s", err);
 		return -1;
 	}

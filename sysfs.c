@@ -196,7 +196,22 @@ static int read_devt(int device_fd, unsigned *major, unsigned *minor)
  * well-formed USB device (the caller skips it).  The entry itself is a
  * symlink into /sys/devices, so it is followed; nothing below it is.
  */
-static int read_device(int devices_fd, const char *name, struct usb_device *device)
+struct filter {
+	const unsigned *want; /* NULL: every device */
+	size_t nwant;
+};
+
+static int wanted(const struct filter *f, unsigned vendor, unsigned product)
+{
+	if (!f->want)
+		return 1;
+	for (size_t i = 0; i < f->nwant; i++)
+		if (f->want[i] == (vendor << 16 | product))
+			return 1;
+	return 0;
+}
+
+static int read_device(int devices_fd, const char *name, const struct filter *f, struct usb_device *device)
 {
 	size_t name_len = strlen(name);
 
@@ -207,6 +222,7 @@ static int read_device(int devices_fd, const char *name, struct usb_device *devi
 		return -1;
 	int ok = read_id(fd, "idVendor", &device->vendor) == 0 &&
 		 read_id(fd, "idProduct", &device->product) == 0 &&
+		 wanted(f, device->vendor, device->product) &&
 		 read_number(fd, "busnum", &device->busnum) == 0 &&
 		 read_number(fd, "devnum", &device->devnum) == 0 &&
 		 read_devt(fd, &device->dev_major, &device->dev_minor) == 0;
@@ -264,7 +280,8 @@ static int devices_dir_path(const char *root, char *path, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-static int scan_entries(DIR *dir, const char *path, struct usb_device_list *list, char *err, size_t errlen)
+static int scan_entries(DIR *dir, const char *path, const struct filter *f, struct usb_device_list *list,
+			char *err, size_t errlen)
 {
 	size_t capacity = 0;
 	struct dirent *entry;
@@ -277,7 +294,7 @@ static int scan_entries(DIR *dir, const char *path, struct usb_device_list *list
 			break;
 		if (!is_device_entry(entry->d_name))
 			continue;
-		if (read_device(dirfd(dir), entry->d_name, &device) < 0)
+		if (read_device(dirfd(dir), entry->d_name, f, &device) < 0)
 			continue;
 		if (list->count == MAX_DEVICES) {
 			set_error(err, errlen, "too many USB devices in %s (more than %d)", path, MAX_DEVICES);
@@ -297,7 +314,14 @@ static int scan_entries(DIR *dir, const char *path, struct usb_device_list *list
 
 int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen)
 {
+	return sysfs_scan_ids(root, NULL, 0, list, err, errlen);
+}
+
+int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct usb_device_list *list,
+		   char *err, size_t errlen)
+{
 	char path[PATH_MAX];
+	const struct filter f = { want, nwant };
 
 	list->devices = NULL;
 	list->count = 0;
@@ -316,7 +340,7 @@ int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t
 		(void)close(fd); /* already failing; the first error is the one reported */
 		return -1;
 	}
-	int status = scan_entries(dir, path, list, err, errlen);
+	int status = scan_entries(dir, path, &f, list, err, errlen);
 	if (closedir(dir) != 0 && status == 0) {
 		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		status = -1;

@@ -25,6 +25,12 @@ struct usb_device_list {
  * "too many USB devices in <path> (more than 4096)", "out of memory reading <path>".
  */
 int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen);
+/*
+ * The same, keeping only devices whose (idVendor << 16 | idProduct) is one of
+ * want[0, nwant): the other attributes of any other device are never read.
+ */
+int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct usb_device_list *list,
+		   char *err, size_t errlen);
 void sysfs_free(struct usb_device_list *list); /* leaves *list empty; NULL is fine */
 
 /* "/dev/bus/usb/BBB/DDD" as seen inside the root; returns snprintf's result. */

@@ -171,10 +171,8 @@ static size_t count_newlines(const unsigned char *s, size_t n)
 /* Index of the last '\n' in s[0, n), or NONE. */
 static size_t last_newline(const unsigned char *s, size_t n)
 {
-	while (n > 0)
-		if (s[--n] == '\n')
-			return n;
-	return NONE;
+	const unsigned char *q = n ? memrchr(s, '\n', n) : NULL;
+	return q ? (size_t)(q - s) : NONE;
 }
 
 static void locate(const struct patcher *p, unsigned long long at, unsigned long *line,
@@ -205,6 +203,10 @@ static int fail_at(struct patcher *p, unsigned long long at, const char *fmt, ..
 	if (vsnprintf(e->message + n, sizeof e->message - (size_t)n, fmt, ap) < 0)
 		e->message[n] = '\0';
 	va_end(ap);
+	/* names and values quoted from the document may hold control bytes */
+	for (char *c = e->message + n; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
 	return -1;
 }
 
@@ -955,7 +957,7 @@ static int decl_append(struct patcher *p, const unsigned char *s, size_t n)
 	if (!p->in_decl)
 		return 0;
 	if (n > DECL_MAX - p->decl_len)
-		return FAIL_HERE(p, "XML declaration longer than %d bytes", DECL_MAX);
+		return fail_at(p, p->tag_abs, "XML declaration longer than %d bytes", DECL_MAX);
 	memcpy(p->decl + p->decl_len, s, n);
 	p->decl_len += n;
 	return 0;
