@@ -11,7 +11,8 @@ CC       ?= cc
 CFLAGS   ?= -O2
 STD_CFLAGS  = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
               -Wvla -Wconversion -Wno-sign-conversion -D_GNU_SOURCE -DHOSTUSB_VERSION='"$(VERSION)"'
-HARDEN_CFLAGS = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+# distributions' CFLAGS may set their own _FORTIFY_SOURCE level: keep theirs
+HARDEN_CFLAGS = $(if $(findstring _FORTIFY_SOURCE,$(CFLAGS)),,-D_FORTIFY_SOURCE=2) -fstack-protector-strong -fPIE
 # static-pie where the toolchain really links it (musl-gcc accepts the flag but
 # makes a dynamic PIE), plain static otherwise
 STATIC_LDFLAGS := $(shell t=$$(mktemp) || exit 1; \
@@ -76,7 +77,7 @@ HOOK_LINKS   = after_vm_destroy before_vm_migrate_source
 DISTNAME     = hostusb-$(VERSION)
 DISTDIR     ?= .
 INSTALL     ?= install
-DIST_EXCLUDE = hostusb|hostusb-[0-9.]+\.tar\.gz|tests/unit_[A-Za-z0-9_]+(\.asan)?|tests/tmp/.*|tests/system/tmp/.*|.*\.(o|a|rpm|swp|orig|rej)|.*~
+DIST_EXCLUDE = hostusb|hostusb-[0-9.]+\.tar\.gz|tests/unit_[A-Za-z0-9_]+(\.asan)?|tests/tmp/.*|tests/system/tmp/.*|tests/hostusb-dyn|.*\.(o|a|so|rpm|swp|orig|rej)|.*~
 
 install: hostusb hostusb.8 sudoers.vdsm_hook_hostusb
 	mkdir -p $(DESTDIR)$(HOOKDIR)/before_vm_start
@@ -119,3 +120,111 @@ check-system: hostusb
 
 .PHONY: install uninstall dist check-system
 # --- end install ---
+
+# --- reliability tests ---
+# tests/hostusb-dyn: the same sources linked dynamically, only so that
+# tests/faultshim.so (LD_PRELOAD) can make a chosen libc call fail; the
+# shipped static hostusb carries no test hook.  Used by tests/t_faults.sh.
+# HOSTUSB_LONG_TESTS=1 make check runs the long variants (random SIGKILLs,
+# a 1 GB domain XML).
+tests/hostusb-dyn: $(SOURCES) $(HEADERS)
+	$(CC) $(STD_CFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) $(HARDEN_LDFLAGS) -pie -o $@ $(SOURCES)
+
+tests/faultshim.so: tests/faultshim.c
+	$(CC) $(STD_CFLAGS) -O1 -fPIC -shared -o $@ $< -ldl
+
+check: tests/hostusb-dyn tests/faultshim.so
+clean: clean-reliability
+clean-reliability:
+	rm -f tests/hostusb-dyn tests/faultshim.so
+.PHONY: clean-reliability
+# --- end reliability tests ---
+
+# --- fuzz and lint ---
+# fuzz: builds the libFuzzer targets in tests/fuzz/ (clang, ASan + UBSan,
+# libxml2 as the oracle) and runs each for FUZZ_SECONDS seconds, one at a time;
+# see tests/fuzz/run.sh.  tests/unit_fuzz (part of `make check`) replays the
+# recorded inputs of every target with gcc, plain and under ASan + UBSan.
+# lint: cppcheck, clang-tidy (checks in .clang-tidy) and shellcheck; zero findings.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS  = property journal sysfs xml_bytes xml_domain
+FUZZ_BUILD    = tests/fuzz/build
+FUZZ_SUPPORT  = tests/fuzz/support.c tests/fuzz/xmlcheck.c
+FUZZ_HEADERS  = tests/fuzz/fuzz.h tests/fuzz/xmlcheck.h tests/fuzz/hostusb_in.h
+FUZZ_LIBXML2  = $(shell pkg-config --cflags --libs libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2 -lxml2)
+FUZZ_CFLAGS   = $(STD_CFLAGS) -O1 -g -I. -DFUZZ_LIBFUZZER -DFUZZ_HAVE_LIBXML2 $(SAN_CFLAGS)
+# the replay program uses libxml2 as the oracle only when $(CC) can link it
+FUZZ_REPLAY_XML = $(shell flags=$$(pkg-config --cflags --libs libxml-2.0 2>/dev/null) && \
+	printf '\043include <libxml/parser.h>\nint main(void){xmlInitParser();return 0;}\n' | \
+	$(CC) -x c - -o /dev/null $$flags >/dev/null 2>&1 && echo "-DFUZZ_HAVE_LIBXML2 $$flags")
+FUZZ_REPLAY_SOURCES = tests/fuzz/replay.c $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c) $(FUZZ_SUPPORT) sysfs.c
+LINT_SOURCES  = $(SOURCES)
+# every shell script: *.sh, tests/run, .ci/run, and files under tests/ with a sh/bash "#!" line
+SHELL_SCRIPTS = $(sort $(wildcard tests/*.sh tests/*/*.sh tests/run .ci/run) \
+	$(shell grep -lsE '^\#!.*[/ ](ba|da)?sh( |$$)' tests/* tests/*/* 2>/dev/null))
+
+$(FUZZ_BUILD)/xmlpatch.o: xmlpatch.c xmlpatch.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Dread=fuzz_read -c -o $@ xmlpatch.c
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/xmlpatch.o $(FUZZ_SUPPORT) $(FUZZ_HEADERS) \
+		$(SOURCES) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SUPPORT) sysfs.c \
+		$(FUZZ_BUILD)/xmlpatch.o $(FUZZ_LIBXML2)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+# xmlpatch.c reads through fuzz_read, which returns short counts on demand
+$(FUZZ_BUILD)/xmlpatch-replay.o: xmlpatch.c xmlpatch.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(CC) $(TEST_CFLAGS) -Dread=fuzz_read -c -o $@ xmlpatch.c
+$(FUZZ_BUILD)/xmlpatch-replay.asan.o: xmlpatch.c xmlpatch.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -Dread=fuzz_read -c -o $@ xmlpatch.c
+tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS)
+	$(CC) $(TEST_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_REPLAY_XML)
+tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS)
+	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o \
+		$(FUZZ_REPLAY_XML)
+
+check: tests/unit_fuzz tests/unit_fuzz.asan
+
+# `make -k lint` runs all three even when one fails
+lint: lint-cppcheck lint-clang-tidy lint-shellcheck
+
+lint-cppcheck:
+	cppcheck --quiet --enable=warning,portability --error-exitcode=1 --inline-suppr \
+		--std=c11 -D_GNU_SOURCE -I. $(LINT_SOURCES)
+
+lint-clang-tidy:
+	clang-tidy --quiet $(LINT_SOURCES) -- -std=gnu11 -D_GNU_SOURCE -DHOSTUSB_VERSION='"$(VERSION)"' -I.
+
+# scripts without a "#!" line are run or sourced by bash (tests/run, tests/lib.sh)
+lint-shellcheck:
+	@with=; without=; for f in $(SHELL_SCRIPTS); do \
+		if [ "$$(head -c 2 "$$f")" = '#!' ]; then with="$$with $$f"; else without="$$without $$f"; fi; \
+	done; rc=0; \
+	echo "shellcheck -x$$with"; shellcheck -x $$with || rc=1; \
+	echo "shellcheck -x --shell=bash$$without"; shellcheck -x --shell=bash $$without || rc=1; \
+	exit $$rc
+
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD) tests/unit_fuzz tests/unit_fuzz.asan
+
+clean: clean-fuzz
+
+.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck clean-fuzz
+# --- end fuzz and lint ---
+# --- bench ---
+# bench: what a VM start costs (per start vs cp+mv, scale to 1 GiB, host scale,
+# footprint); prints a table, never fails on a figure.  Needs root; see
+# tests/bench/bench.sh for BENCH_RUNS, BENCH_GIB, BENCH_TMPDIR, BENCH_RUNDIR.
+bench: hostusb
+	bash tests/bench/bench.sh
+
+.PHONY: bench
+# --- end bench ---

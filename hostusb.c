@@ -147,7 +147,7 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	size_t len = n < 0 ? 0 : strnlen(text, sizeof text);
 	if (len > SHOWN) {
-		memmove(text + KEEP, "...", 3);
+		text[KEEP] = text[KEEP + 1] = text[KEEP + 2] = '.';
 		memmove(text + KEEP + 3, text + len - KEEP, KEEP);
 		len = 2 * KEEP + 3;
 	}
@@ -162,7 +162,7 @@ static void quote_untrusted(const char *text, size_t len, char *out, size_t size
 	size_t limit = size - 4, o = 0;
 	for (size_t i = 0; i < len && o < limit; i++) {
 		unsigned char c = (unsigned char)text[i];
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		out[o++] = (char)((c >= 0x20 && c < 0x7f) ? c : (unsigned char)'?');
 	}
 	if (len > limit)
 		memcpy(out + o, "...", 3), o += 3;
@@ -511,7 +511,7 @@ static int journal_read(const struct context *ctx, struct journal *j)
 		journal_free(j);
 		return -1;
 	}
-	return 0;
+	return 0; /* NOLINT(clang-analyzer-unix.Malloc): *j owns original; journal_free releases it */
 }
 
 static size_t journal_format(const struct journal *j, char *buf, size_t size)
@@ -673,7 +673,7 @@ static int journal_lock(const struct context *ctx)
 			close(fd);
 		return -1;
 	}
-	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	const struct timespec pause = { 0, 10L * 1000 * 1000 };
 	for (unsigned long waited_ms = 0;; waited_ms += 10) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			char template[PATH_SIZE];
@@ -741,7 +741,7 @@ static int open_node(const struct context *ctx, const struct usb_device *dev, co
 /* The first line of what fd gives until EOF (the rest is read and dropped). */
 static void read_first_line(int fd, char *line, size_t size)
 {
-	char scratch[512];
+	char scratch[512] = "";
 	size_t len = 0;
 	for (;;) {
 		bool room = len < size - 1;
@@ -1436,17 +1436,21 @@ static const char usage_text[] =
 	"the name of the directory holding the program (as VDSM runs hooks).\n"
 	"Environment: hostusb=0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., _hook_domxml, vmId.\n";
 
-/* "--name VALUE" or "--name=VALUE"; advances *i past what it took */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
+/* "--name VALUE" or "--name=VALUE": true with *value set; advances *i past what it took */
+static bool option_value(int argc, char **argv, int *i, const char *name, const char **value)
 {
 	size_t len = strlen(name);
 	if (strncmp(argv[*i], name, len) != 0)
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len] == '\0' && *i + 1 < argc)
-		return argv[++*i];
-	return NULL;
+		return false;
+	if (argv[*i][len] == '=') {
+		*value = argv[*i] + len + 1;
+		return true;
+	}
+	if (argv[*i][len] == '\0' && *i + 1 < argc) {
+		*value = argv[++*i];
+		return true;
+	}
+	return false;
 }
 
 static int set_command(struct options *opt, enum command command, const char *word)
@@ -1466,11 +1470,11 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	int rc = 0;
 	for (int i = 1; i < argc && rc == 0; i++) {
 		const char *arg = argv[i];
-		if ((value = option_value(argc, argv, &i, "--root")))
+		if (option_value(argc, argv, &i, "--root", &value))
 			opt->root = value;
-		else if ((value = option_value(argc, argv, &i, "--owner")))
+		else if (option_value(argc, argv, &i, "--owner", &value))
 			opt->owner = value;
-		else if ((value = option_value(argc, argv, &i, "--lock-wait")))
+		else if (option_value(argc, argv, &i, "--lock-wait", &value))
 			lock_wait = value;
 		else if (strcmp(arg, "--dry-run") == 0)
 			opt->dry_run = true;

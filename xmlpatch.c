@@ -1481,10 +1481,12 @@ static int on_doctype(struct patcher *p, size_t limit)
 		}
 		break;
 	case S_DT_SUBSET:
-		if (c == '<')
+		if (c == '<') {
+			p->tag_abs = p->buf_abs + p->pos;
 			p->state = S_DT_LT;
-		else if (c == ']')
+		} else if (c == ']') {
 			p->state = S_DT_AFTER_SUBSET;
+		}
 		break;
 	case S_DT_LT:
 		p->ret = S_DT_SUBSET;

@@ -160,6 +160,7 @@ done
 new_root rollback
 before=$(snapshot)
 if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	# shellcheck disable=SC2016  # $1 is the inner bash's
 	unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' _ \
 		"$R/dev/bus/usb/002" env -i hostusb="0x0627:0x0001&0x0781:0x5567" _hook_domxml="$DOM" vmId="$VM1" \
 		"$HOOKS/before_vm_start/50_hostusb" --root "$R" >/dev/null 2>"$TESTTMP/err"

@@ -1,0 +1,211 @@
+/*
+ * The XML patcher fed mutations of realistic domain XMLs (seeds: the golden
+ * inputs in tests/xml, the domain files in tests/data, tests/fuzz/seeds/xml_domain), with
+ * the hostdev elements hostusb itself writes (format_hostdev):
+ *  - xmlpatch_stream, reading in short pieces: everything xmlcheck.h lists;
+ *  - the same document read as the kernel gives it: the same verdict, the
+ *    same message, the same output (chunking must not matter);
+ *  - the program's own path, write_domain_temp() on a real file: on success
+ *    the temp file holds that output with the domain file's mode; on failure
+ *    one line of message, the domain file unchanged and no temp file left.
+ */
+#define HOSTUSB_MAIN hostusb_main_xml_domain
+#include "hostusb_in.h"
+
+#include <dirent.h>
+#include <signal.h>
+
+#include "xmlcheck.h"
+
+static int in_fd = -1, out_fd = -1, plain_fd = -1;
+static char dir[64], domxml[96];
+
+/* Empties and removes a work directory: domain.xml and any temp file beside it. */
+static void remove_dir_at(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d) {
+		for (struct dirent *e; (e = readdir(d)) != NULL;) {
+			char file[4096];
+			snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+			if (e->d_name[0] != '.')
+				unlink(file);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+static void remove_dir(void)
+{
+	remove_dir_at(dir);
+}
+
+/* Work directories are BASE/hostusb-fuzz-PID; those of processes gone (a
+ * crash, an abort) are removed by the next run. */
+static void remove_stale_dirs(const char *base)
+{
+	DIR *d = opendir(base);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		char *end;
+		long pid = strncmp(e->d_name, "hostusb-fuzz-", 13) == 0 ? strtol(e->d_name + 13, &end, 10) : 0;
+		if (pid > 0 && *end == '\0' && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			char path[4096];
+			snprintf(path, sizeof path, "%s/%s", base, e->d_name);
+			remove_dir_at(path);
+		}
+	}
+	closedir(d);
+}
+
+FUZZ_INIT(xml_domain)
+{
+	in_fd = fuzz_memfd("in");
+	out_fd = fuzz_memfd("out");
+	plain_fd = fuzz_memfd("plain");
+	fuzz_say_begin();
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	remove_stale_dirs(base);
+	snprintf(dir, sizeof dir, "%s/hostusb-fuzz-%ld", base, (long)getpid());
+	remove_dir_at(dir);
+	FUZZ_ASSERT(mkdir(dir, 0700) == 0, "mkdir %s: %s", dir, strerror(errno));
+	snprintf(domxml, sizeof domxml, "%s/domain.xml", dir);
+	atexit(remove_dir);
+	fuzz_at_end(remove_dir);
+}
+
+/* Names in dir other than domain.xml; the first in *other. */
+static size_t stray_files(char *other, size_t size)
+{
+	DIR *d = opendir(dir);
+	FUZZ_ASSERT(d != NULL, "opendir %s: %s", dir, strerror(errno));
+	size_t count = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, "domain.xml") == 0)
+			continue;
+		if (count++ == 0)
+			snprintf(other, size, "%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	return count;
+}
+
+static void write_domain(const uint8_t *data, size_t size, mode_t mode)
+{
+	int fd = open(domxml, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FUZZ_ASSERT(fd >= 0, "%s: %s", domxml, strerror(errno));
+	FUZZ_ASSERT(write_all(fd, data, size) == 0, "%s: %s", domxml, strerror(errno));
+	FUZZ_ASSERT(fchmod(fd, mode) == 0 && close(fd) == 0, "%s: %s", domxml, strerror(errno));
+}
+
+FUZZ_ENTRY(xml_domain)
+{
+	uint64_t h = fuzz_hash(data, size);
+	struct claim claims[3];
+	char text[3][FRAGMENT_SIZE];
+	const char *fragments[3];
+	size_t n = 1 + h % 3;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t b = h >> (2 + 16 * i);
+		claims[i] = (struct claim){ .device = { .vendor = (unsigned)(b & 0xffff),
+							.product = (unsigned)((b >> 4) & 0xffff),
+							.busnum = 1 + (unsigned)(b % 999),
+							.devnum = 1 + (unsigned)((b >> 10) % 999) },
+					    .ambiguous = (b >> 1) & 1, .node_fd = -1 };
+		format_hostdev(&claims[i], text[i], sizeof text[i]);
+		fragments[i] = text[i];
+	}
+
+	/* xmlpatch_stream, short reads */
+	fuzz_memfd_set(in_fd, data, size);
+	fuzz_memfd_set(out_fd, "", 0);
+	fuzz_read_pattern(h | 1);
+	struct xmlpatch_result result = { .insert_offset = ~0ull };
+	struct xmlpatch_error err;
+	int rc = xmlpatch_stream(in_fd, out_fd, fragments, n, &result, &err);
+	fuzz_read_pattern(0);
+	size_t out_len;
+	uint8_t *out = fuzz_slurp(out_fd, &out_len);
+	struct xml_case c = { .in = data, .in_len = size, .fragments = fragments, .n = n, .rc = rc,
+			      .result = &result, .err = &err, .out = out, .out_len = out_len };
+	xml_check(&c);
+
+	/* the same, read as the kernel gives it */
+	fuzz_memfd_set(in_fd, data, size);
+	fuzz_memfd_set(plain_fd, "", 0);
+	struct xmlpatch_result plain_result = { .insert_offset = ~0ull };
+	struct xmlpatch_error plain_err;
+	int plain_rc = xmlpatch_stream(in_fd, plain_fd, fragments, n, &plain_result, &plain_err);
+	FUZZ_ASSERT(plain_rc == rc, "short reads: %d, whole reads: %d (%s)", rc, plain_rc,
+		    rc ? err.message : plain_err.message);
+	if (rc == 0) {
+		size_t plain_len;
+		uint8_t *plain = fuzz_slurp(plain_fd, &plain_len);
+		FUZZ_ASSERT(plain_len == out_len && memcmp(plain, out, out_len) == 0 &&
+				    plain_result.mode == result.mode &&
+				    plain_result.insert_offset == result.insert_offset &&
+				    plain_result.insert_length == result.insert_length,
+			    "short reads and whole reads give different output");
+		free(plain);
+	} else {
+		const char *a = err.message, *b = plain_err.message;
+		if (fuzz_known_bugs()) {
+			a = strstr(a, ": ") ? strstr(a, ": ") + 2 : a;
+			b = strstr(b, ": ") ? strstr(b, ": ") + 2 : b;
+		}
+		FUZZ_ASSERT(strcmp(a, b) == 0, "short reads: \"%s\", whole reads: \"%s\"", err.message,
+			    plain_err.message);
+	}
+
+	/* the program's path: the temp file beside the domain file */
+	mode_t mode = (h >> 40) & 1 ? 0640 : 0600;
+	write_domain(data, size, mode);
+	struct options opt = { .root = "", .owner = DEFAULT_OWNER };
+	struct context ctx = { .opt = &opt, .property = "", .domxml = domxml };
+	struct stat st;
+	fuzz_say_begin();
+	int domain_fd = open_domain(&ctx, &st);
+	FUZZ_ASSERT(domain_fd >= 0, "open_domain failed on a regular file");
+	char temp[PATH_SIZE], stray[4096] = "";
+	fuzz_read_pattern((h >> 7) | 1);
+	int temp_rc = write_domain_temp(&ctx, domain_fd, &st, claims, n, temp, sizeof temp);
+	fuzz_read_pattern(0);
+	close(domain_fd);
+	FUZZ_ASSERT((temp_rc == 0) == (rc == 0), "write_domain_temp returned %d, xmlpatch_stream %d", temp_rc, rc);
+	int check_fd = open(domxml, O_RDONLY | O_CLOEXEC);
+	FUZZ_ASSERT(check_fd >= 0, "%s: %s", domxml, strerror(errno));
+	size_t now_len;
+	uint8_t *now = fuzz_slurp(check_fd, &now_len);
+	close(check_fd);
+	FUZZ_ASSERT(now_len == size && memcmp(now, data, size) == 0, "the domain file was changed");
+	free(now);
+	if (temp_rc == 0) {
+		size_t said;
+		fuzz_say_text(&said);
+		FUZZ_ASSERT(said == 0, "succeeded and said something");
+		FUZZ_ASSERT(stray_files(stray, sizeof stray) == 1 && strcmp(stray, temp) == 0,
+			    "expected only the temp file %s beside the domain file, found %s", temp, stray);
+		int temp_fd = open(temp, O_RDONLY | O_CLOEXEC);
+		FUZZ_ASSERT(temp_fd >= 0, "%s: %s", temp, strerror(errno));
+		struct stat temp_st;
+		FUZZ_ASSERT(fstat(temp_fd, &temp_st) == 0 && (temp_st.st_mode & 07777) == mode,
+			    "the temp file has mode %o, the domain file %o", (unsigned)(temp_st.st_mode & 07777),
+			    (unsigned)mode);
+		size_t temp_len;
+		uint8_t *patched = fuzz_slurp(temp_fd, &temp_len);
+		close(temp_fd);
+		FUZZ_ASSERT(temp_len == out_len && memcmp(patched, out, out_len) == 0,
+			    "the temp file is not xmlpatch_stream's output");
+		free(patched);
+		unlink(temp);
+	} else {
+		if (!fuzz_known_bugs())
+			fuzz_say_check_one_line("write_domain_temp");
+		FUZZ_ASSERT(stray_files(stray, sizeof stray) == 0, "failed and left %s", stray);
+	}
+	free(out);
+	return 0;
+}
