@@ -828,6 +828,11 @@ static int chown_node(const struct context *ctx, int fd, const char *devpath, un
 
 /* ---- the plan ---------------------------------------------------------- */
 
+static bool ids_equal(struct usb_id a, struct usb_id b)
+{
+	return a.vendor == b.vendor && a.product == b.product;
+}
+
 static bool same_id(const struct usb_device *dev, struct usb_id id)
 {
 	return dev->vendor == id.vendor && dev->product == id.product;
@@ -913,11 +918,11 @@ static int plan_claims(const struct context *ctx, const struct request *req, con
 			continue;
 		size_t count = 0, chosen[MAX_ENTRIES];
 		for (size_t k = i; k < req->count; k++)
-			count += req->ids[k].vendor == req->ids[i].vendor && req->ids[k].product == req->ids[i].product;
+			count += ids_equal(req->ids[k], req->ids[i]);
 		if (choose_devices(list, j, ctx->vmid, req->ids[i], count, chosen) < 0)
 			return -1;
 		for (size_t k = i, used = 0; k < req->count; k++) {
-			if (req->ids[k].vendor != req->ids[i].vendor || req->ids[k].product != req->ids[i].product)
+			if (!ids_equal(req->ids[k], req->ids[i]))
 				continue;
 			struct claim *c = &claims[k];
 			*c = (struct claim){ .device = list->devices[chosen[used++]], .node_fd = -1 };
@@ -1261,7 +1266,7 @@ static void select_releases(const struct context *ctx, const struct request *req
 			continue;
 		size_t wanted = 0;
 		for (size_t k = r; k < req->count; k++)
-			if (req->ids[k].vendor == req->ids[r].vendor && req->ids[k].product == req->ids[r].product)
+			if (ids_equal(req->ids[k], req->ids[r]))
 				wanted++, done[k] = true;
 		for (int pass = 0; pass < 2; pass++)
 			for (size_t i = 0; i < j->count && wanted > 0; i++) {
