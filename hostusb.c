@@ -1205,7 +1205,7 @@ static int before_vm_start(struct context *ctx)
 	struct request req;
 	struct usb_device_list list = { 0 };
 	struct journal j = { 0 };
-	struct claim claims[MAX_ENTRIES];
+	struct claim claims[MAX_ENTRIES] = { 0 };
 	char err[256];
 	if (!ctx->property[0])
 		return 0;
