@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "sysfs.h"
 #include "xmlpatch.h"
 
@@ -143,7 +144,7 @@ static void say(const char *fmt, ...)
 	char text[16384], line[SHOWN + 16];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(text, sizeof text, fmt, ap);
+	int n = vformat(text, sizeof text, fmt, ap);
 	va_end(ap);
 	size_t len = n < 0 ? 0 : strnlen(text, sizeof text);
 	if (len > SHOWN) {
@@ -151,7 +152,7 @@ static void say(const char *fmt, ...)
 		memmove(text + KEEP + 3, text + len - KEEP, KEEP);
 		len = 2 * KEEP + 3;
 	}
-	n = snprintf(line, sizeof line, "hostusb: %.*s\n", (int)len, text);
+	n = format(line, sizeof line, "hostusb: %.*s\n", (int)len, text);
 	if (n > 0)
 		(void)write_all(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
@@ -174,7 +175,7 @@ static void quote_untrusted(const char *text, size_t len, char *out, size_t size
 /* buf = root + path, where path is as seen inside the root. */
 static int root_path(const struct context *ctx, const char *path, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s%s", ctx->opt->root, path);
+	int n = format(buf, size, "%s%s", ctx->opt->root, path);
 	if (n < 0 || (size_t)n >= size) {
 		say("%s%s: path too long", ctx->opt->root, path);
 		return -1;
@@ -472,7 +473,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		records += text[i] == '/' && i + 4 < len && memcmp(text + i, "/dev/", 5) == 0;
 	j->entries = calloc(records ? records : 1, sizeof *j->entries);
 	if (!j->entries) {
-		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		format(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
 	const char *p = text, *end = text + len;
@@ -484,7 +485,7 @@ static int journal_parse(const char *text, size_t len, struct journal *j, char *
 		}
 		struct journal_entry *e = &j->entries[j->count];
 		if (j->count == records || parse_journal_record(&p, end, e) < 0) {
-			snprintf(err, errlen, "line %zu: malformed record", line);
+			format(err, errlen, "line %zu: malformed record", line);
 			return -1;
 		}
 		/* a later line for the same node is not the original owner */
@@ -519,7 +520,7 @@ static size_t journal_format(const struct journal *j, char *buf, size_t size)
 	size_t used = 0;
 	for (size_t i = 0; i < j->count; i++) {
 		const struct journal_entry *e = &j->entries[i];
-		int n = snprintf(buf + used, size - used, "%s:%u:%u%s%s\n", e->devpath, e->uid, e->gid,
+		int n = format(buf + used, size - used, "%s:%u:%u%s%s\n", e->devpath, e->uid, e->gid,
 				 e->vmid[0] ? ":" : "", e->vmid);
 		if (n < 0 || (size_t)n >= size - used)
 			return (size_t)-1;
@@ -580,7 +581,7 @@ static void remove_stale_temps(const char *template)
 static int replace_file_durably(const char *path, const char *data, size_t len)
 {
 	char temp[PATH_SIZE];
-	if (snprintf(temp, sizeof temp, "%s.XXXXXX", path) >= (int)sizeof temp) {
+	if (format(temp, sizeof temp, "%s.XXXXXX", path) >= (int)sizeof temp) {
 		say("%s: path too long", path);
 		return -1;
 	}
@@ -706,8 +707,8 @@ static int open_node(const struct context *ctx, const struct usb_device *dev, co
 		     struct stat *st)
 {
 	char top[PATH_SIZE], part[4][8];
-	snprintf(part[0], sizeof part[0], "%03u", dev->busnum);
-	snprintf(part[1], sizeof part[1], "%03u", dev->devnum);
+	format(part[0], sizeof part[0], "%03u", dev->busnum);
+	format(part[1], sizeof part[1], "%03u", dev->devnum);
 	if (root_path(ctx, "/", top, sizeof top) < 0)
 		return -1;
 	const char *steps[] = { "dev", "bus", "usb", part[0], part[1] };
@@ -759,7 +760,7 @@ static void read_first_line(int fd, char *line, size_t size)
 static int sudo_chown(const char *path, unsigned uid, unsigned gid)
 {
 	char owner[32];
-	snprintf(owner, sizeof owner, "%u:%u", uid, gid);
+	format(owner, sizeof owner, "%u:%u", uid, gid);
 	char *const argv[] = { HOSTUSB_SUDO, "-n", HOSTUSB_CHOWN, owner, (char *)path, NULL };
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 	int out[2];
@@ -846,9 +847,9 @@ static bool held_by_vm(const struct journal_entry *e, const char *vmid)
 static void describe_holder(const struct journal_entry *e, char *buf, size_t size)
 {
 	if (e->vmid[0])
-		snprintf(buf, size, "VM %s", e->vmid);
+		format(buf, size, "VM %s", e->vmid);
 	else
-		snprintf(buf, size, "an unknown VM (a line without vmId)");
+		format(buf, size, "an unknown VM (a line without vmId)");
 }
 
 static size_t count_matching(const struct usb_device_list *list, struct usb_id id)
@@ -974,9 +975,9 @@ static void format_hostdev(const struct claim *c, char *buf, size_t size)
 {
 	char address[64] = "";
 	if (c->ambiguous)
-		snprintf(address, sizeof address, "\n    <address bus='%u' device='%u'/>", c->device.busnum,
+		format(address, sizeof address, "\n    <address bus='%u' device='%u'/>", c->device.busnum,
 			 c->device.devnum);
-	snprintf(buf, size,
+	format(buf, size,
 		 "<hostdev mode='subsystem' type='usb'>\n"
 		 "  <source>\n"
 		 "    <vendor id='0x%04x'/>\n"
@@ -1028,7 +1029,7 @@ static int open_domain(const struct context *ctx, struct stat *st)
 static int write_domain_temp(const struct context *ctx, int in_fd, const struct stat *st,
 			     const struct claim *claims, size_t n, char *temp, size_t size)
 {
-	if (snprintf(temp, size, "%s.hostusb-XXXXXX", ctx->domxml) >= (int)size) {
+	if (format(temp, size, "%s.hostusb-XXXXXX", ctx->domxml) >= (int)size) {
 		say("%s: path too long", ctx->domxml);
 		return -1;
 	}
@@ -1152,7 +1153,7 @@ static int commit_start(const struct context *ctx, struct claim *claims, size_t 
 	int in_fd = open_domain(ctx, &st);
 	if (in_fd < 0)
 		return -1;
-	if (snprintf(temp, sizeof temp, "%s.hostusb-", ctx->domxml) < (int)sizeof temp)
+	if (format(temp, sizeof temp, "%s.hostusb-", ctx->domxml) < (int)sizeof temp)
 		remove_stale_temps(temp);
 	int rc = write_domain_temp(ctx, in_fd, &st, claims, n, temp, sizeof temp);
 	close(in_fd);
@@ -1367,13 +1368,13 @@ static void list_line(const struct context *ctx, const struct usb_device *dev, c
 	char devpath[DEVPATH_SIZE], node[PATH_SIZE], owner[32] = "-", holder[VMID_MAX + 1] = "-";
 	struct stat st;
 	sysfs_node_path(dev, devpath, sizeof devpath);
-	snprintf(node, sizeof node, "%s%s", ctx->opt->root, devpath);
+	format(node, sizeof node, "%s%s", ctx->opt->root, devpath);
 	if (lstat(node, &st) == 0)
-		snprintf(owner, sizeof owner, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
+		format(owner, sizeof owner, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
 	const struct journal_entry *e = journal_find(j, devpath);
 	if (e)
-		snprintf(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
-	snprintf(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->busnum,
+		format(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
+	format(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->busnum,
 		 dev->devnum, dev->vendor, dev->product, devpath, owner, holder, dev->vendor, dev->product);
 }
 
@@ -1523,7 +1524,7 @@ static int run(const struct options *opt)
 	struct context ctx = { .opt = opt, .property = property ? property : "", .domxml = getenv("_hook_domxml") };
 	if (vmid && (check_vmid(vmid) < 0))
 		return -1;
-	snprintf(ctx.vmid, sizeof ctx.vmid, "%s", vmid ? vmid : "");
+	format(ctx.vmid, sizeof ctx.vmid, "%s", vmid ? vmid : "");
 	switch (opt->command) {
 	case CMD_BEFORE_VM_START:
 		return before_vm_start(&ctx);

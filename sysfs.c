@@ -1,5 +1,6 @@
 /* Host USB devices as the kernel lists them in <root>/sys/bus/usb/devices. */
 #include "sysfs.h"
+#include "format.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -7,7 +8,6 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,7 +28,7 @@ static void set_error(char *err, size_t errlen, const char *fmt, ...)
 	if (!err || errlen == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vformat(err, errlen, fmt, ap);
 	va_end(ap);
 }
 
@@ -116,7 +116,7 @@ int sysfs_parse_devt(const char *text, size_t len, unsigned *major, unsigned *mi
 
 int sysfs_node_path(const struct usb_device *dev, char *buf, size_t len)
 {
-	return snprintf(buf, len, "/dev/bus/usb/%03u/%03u", dev->busnum, dev->devnum);
+	return format(buf, len, "/dev/bus/usb/%03u/%03u", dev->busnum, dev->devnum);
 }
 
 /* ---- reading one device directory ---- */
@@ -256,15 +256,29 @@ static int append_device(struct usb_device_list *list, size_t *capacity, const s
 	return 0;
 }
 
-static int compare_devices(const void *a, const void *b)
+static int compare_devices(const struct usb_device *x, const struct usb_device *y)
 {
-	const struct usb_device *x = a, *y = b;
-
 	if (x->busnum != y->busnum)
 		return x->busnum < y->busnum ? -1 : 1;
 	if (x->devnum != y->devnum)
 		return x->devnum < y->devnum ? -1 : 1;
 	return strcmp(x->name, y->name); /* only a broken sysfs has duplicates; stay deterministic */
+}
+
+/*
+ * Insertion sort: a wanted list is a device or two, a whole host a few dozen
+ * (4096 at most: a few milliseconds), and qsort would be a kilobyte of a
+ * static binary.
+ */
+static void sort_devices(struct usb_device *devices, size_t count)
+{
+	for (size_t i = 1; i < count; i++) {
+		struct usb_device device = devices[i];
+		size_t j = i;
+		for (; j > 0 && compare_devices(&devices[j - 1], &device) > 0; j--)
+			devices[j] = devices[j - 1];
+		devices[j] = device;
+	}
 }
 
 /* "<root>/sys/bus/usb/devices", with "" or any number of trailing '/' on root handled. */
@@ -276,7 +290,7 @@ static int devices_dir_path(const char *root, char *path, size_t size)
 		root_len--;
 	if (root_len > INT_MAX)
 		return -1;
-	int n = snprintf(path, size, "%.*s%s", (int)root_len, root, DEVICES_DIR);
+	int n = format(path, size, "%.*s%s", (int)root_len, root, DEVICES_DIR);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -329,15 +343,9 @@ int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct 
 		set_error(err, errlen, "root directory path too long");
 		return -1;
 	}
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	DIR *dir = fdopendir(fd);
+	DIR *dir = opendir(path);
 	if (!dir) {
 		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		(void)close(fd); /* already failing; the first error is the one reported */
 		return -1;
 	}
 	int status = scan_entries(dir, path, &f, list, err, errlen);
@@ -349,8 +357,7 @@ int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct 
 		sysfs_free(list);
 		return -1;
 	}
-	if (list->count > 1)
-		qsort(list->devices, list->count, sizeof *list->devices, compare_devices);
+	sort_devices(list->devices, list->count);
 	return 0;
 }
 

@@ -33,7 +33,7 @@ int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct 
 		   char *err, size_t errlen);
 void sysfs_free(struct usb_device_list *list); /* leaves *list empty; NULL is fine */
 
-/* "/dev/bus/usb/BBB/DDD" as seen inside the root; returns snprintf's result. */
+/* "/dev/bus/usb/BBB/DDD" as seen inside the root; returns what snprintf would. */
 int sysfs_node_path(const struct usb_device *dev, char *buf, size_t len);
 
 /*

@@ -12,12 +12,12 @@
  * the write.  Line and column are worked out only when an error is reported.
  */
 #include "xmlpatch.h"
+#include "format.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef __SSE2__
@@ -195,12 +195,12 @@ static int fail_at(struct patcher *p, unsigned long long at, const char *fmt, ..
 {
 	struct xmlpatch_error *e = p->err;
 	locate(p, at, &e->line, &e->column);
-	int n = snprintf(e->message, sizeof e->message, "line %lu:%lu: ", e->line, e->column);
+	int n = format(e->message, sizeof e->message, "line %lu:%lu: ", e->line, e->column);
 	if (n < 0 || (size_t)n >= sizeof e->message)
 		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vsnprintf(e->message + n, sizeof e->message - (size_t)n, fmt, ap) < 0)
+	if (vformat(e->message + n, sizeof e->message - (size_t)n, fmt, ap) < 0)
 		e->message[n] = '\0';
 	va_end(ap);
 	/* names and values quoted from the document may hold control bytes */
@@ -216,7 +216,7 @@ static int fail_at(struct patcher *p, unsigned long long at, const char *fmt, ..
 static int fail_io(struct patcher *p, const char *what)
 {
 	p->err->line = p->err->column = 0;
-	snprintf(p->err->message, sizeof p->err->message, "%s: %s", what, strerror(errno));
+	format(p->err->message, sizeof p->err->message, "%s: %s", what, strerror(errno));
 	return -1;
 }
 

@@ -161,7 +161,7 @@ else
 	bad=$(printf '%s\n' "$list" | grep -v "^hostusb-$VERSION/" | head -3)
 	check_eq dist_single_top_dir "$bad" ""
 	missing=
-	for want in Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h hostusb.8 hostusb.spec \
+	for want in Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h hostusb.8 hostusb.spec \
 		sudoers.vdsm_hook_hostusb tests/run tests/lib.sh tests/fixture.sh tests/t_package.sh \
 		tests/system/run.sh; do
 		printf '%s\n' "$list" | grep -qx "hostusb-$VERSION/$want" || missing="$missing $want"
@@ -188,4 +188,31 @@ else
 	else
 		fail dist_tarball_builds "$(tr '\n' ' ' <"$TESTTMP/dist-build.log" | cut -c1-400)"
 	fi
+fi
+
+# --- footprint ----------------------------------------------------------------
+# Every conversion in the sources is one format.h knows: it refuses the others
+# at run time (-1 and ""), which the compiler's format checks cannot see.
+unknown=$(cd "$SRCDIR" && grep -ohE '%[-0-9.*#+ ]*[hlzjtL]*[a-zA-Z%]' hostusb.c sysfs.c xmlpatch.c |
+	grep -vxE '%-?0?[0-9]*(\.\*)?s|%0?[0-9]*d|%-?0?[0-9]*[lz]?[uxX]|%%' | sort -u | tr '\n' ' ')
+check_eq format_conversions_known "$unknown" ""
+
+# The musl build (make CC=musl-gcc) stays within 64 KiB stripped, as an
+# initramfs wants it, and carries no printf.
+if command -v musl-gcc >/dev/null 2>&1; then
+	musl=$TESTTMP/musl
+	rm -rf "$musl" && mkdir -p "$musl"
+	(cd "$SRCDIR" && cp Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h "$musl/")
+	if make -s --no-print-directory -C "$musl" CC=musl-gcc hostusb >"$TESTTMP/musl.log" 2>&1 &&
+		strip -o "$musl/hostusb.stripped" "$musl/hostusb"; then
+		size=$(stat -c %s "$musl/hostusb.stripped")
+		if [ "$size" -le 65536 ]; then pass musl_static_within_64k
+		else fail musl_static_within_64k "$size bytes stripped, over 65536"; fi
+		printf_core=$(nm "$musl/hostusb" | grep -cE ' (vfprintf|printf_core|fmt_fp)$')
+		check_eq musl_static_has_no_printf "$printf_core" 0
+	else
+		fail musl_static_within_64k "$(tr '\n' ' ' <"$TESTTMP/musl.log" | cut -c1-400)"
+	fi
+else
+	skip musl_static_within_64k "musl-gcc not installed (apt-get install musl-tools)"
 fi

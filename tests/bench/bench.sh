@@ -112,17 +112,13 @@ node() { printf '%s/dev/bus/usb/%03d/%03d' "$1" "$2" "$3"; }
 
 note "building the footprint variants..."
 B=$W/build
-mkdir -p "$B/musl" "$B/musl-small"
-for f in hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h Makefile; do
+mkdir -p "$B/musl"
+for f in hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h Makefile; do
 	cp "$SRCDIR/$f" "$B/musl/" || die "copy $f"
-	cp "$SRCDIR/$f" "$B/musl-small/" || die "copy $f"
 done
 strip -o "$B/hostusb.glibc.stripped" "$HOSTUSB" || die "strip"
 glibc_size=$(stat -c %s "$B/hostusb.glibc.stripped")
 musl_size=
-musl_small_size=
-SMALL_CFLAGS="-Os -fno-asynchronous-unwind-tables"
-SMALL_LDFLAGS="-Wl,-z,noseparate-code"
 if command -v musl-gcc >/dev/null; then
 	if make -s -C "$B/musl" CC=musl-gcc hostusb >"$B/musl.log" 2>&1; then
 		strip -o "$B/hostusb.musl.stripped" "$B/musl/hostusb"
@@ -131,12 +127,6 @@ if command -v musl-gcc >/dev/null; then
 		ln -s "$B/musl/hostusb" "$W/hooks-musl/before_vm_start/50_hostusb"
 	else
 		note "musl build failed: $(tail -3 "$B/musl.log")"
-	fi
-	# the same with flags for size: no unwind tables, code not on pages of its own
-	if make -s -C "$B/musl-small" CC=musl-gcc CFLAGS="$SMALL_CFLAGS" LDFLAGS="$SMALL_LDFLAGS" \
-		hostusb >"$B/musl-small.log" 2>&1; then
-		strip -o "$B/hostusb.musl-small.stripped" "$B/musl-small/hostusb"
-		musl_small_size=$(stat -c %s "$B/hostusb.musl-small.stripped")
 	fi
 fi
 # the floor of a static glibc program: one that does nothing, linked the same way
@@ -323,8 +313,6 @@ printf '   %-34s %s\n' "glibc static, stripped" "$glibc_size bytes ($(kib "$glib
 	"$glibc_empty bytes: hostusb adds $(kib $((glibc_size - glibc_empty)))"
 if [ -n "$musl_size" ]; then
 	printf '   %-34s %s\n' "musl static (make CC=musl-gcc)" "$musl_size bytes ($(kib "$musl_size")); target <= 64 KiB (65536)"
-	[ -n "$musl_small_size" ] && printf '   %-34s %s\n' "  with $SMALL_CFLAGS" \
-		"$SMALL_LDFLAGS: $musl_small_size bytes ($(kib "$musl_small_size"))"
 else
 	printf '   %-34s %s\n' "musl static" "not built (no musl-gcc)"
 fi
