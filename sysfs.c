@@ -19,6 +19,8 @@
 /* Every attribute we read is a few bytes; a file this long is malformed. */
 #define MAX_ATTRIBUTE 64
 #define MAX_BUS_OR_DEVNUM 999
+/* "<entry>/<attribute>": entry names are shorter than usb_device.name */
+#define MAX_ENTRY_PATH 64
 
 __attribute__((format(printf, 3, 4)))
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
@@ -119,39 +121,36 @@ int sysfs_node_path(const struct usb_device *dev, char *buf, size_t len)
 	return format(buf, len, "/dev/bus/usb/%03u/%03u", dev->busnum, dev->devnum);
 }
 
-/* ---- reading one device directory ---- */
+/* ---- reading one device ---- */
 
-/* Reads the whole file; one that fills buf is too long to be an attribute. */
+/*
+ * sysfs hands over a whole attribute in one read(2), so one read is enough;
+ * a read that fills buf means a file too long to be an attribute.
+ */
 static int read_bounded(int fd, char *buf, size_t size, size_t *len)
 {
-	size_t used = 0;
+	ssize_t n;
 
-	while (used < size) {
-		ssize_t n = read(fd, buf + used, size - used);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	if (used == size)
+	do
+		n = read(fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n >= size)
 		return -1;
-	*len = used;
+	*len = (size_t)n;
 	return 0;
 }
 
 /*
- * A sysfs attribute is a regular file in the device directory itself.  A
- * symlink there is never followed (O_NOFOLLOW); a fifo or device node is
- * opened without blocking (O_NONBLOCK) and rejected before any read.
+ * A sysfs attribute is a regular file.  path is relative to dir_fd: either the
+ * attribute's name in an open device directory, or "<entry>/<attribute>" in
+ * the bus list, where the entry (a symlink into /sys/devices) is followed but
+ * the attribute itself never is (O_NOFOLLOW).  A fifo or device node is opened
+ * without blocking or becoming a controlling terminal, and rejected unread.
  */
-static int read_attribute(int device_fd, const char *attribute, char *buf, size_t size, size_t *len)
+static int read_attribute(int dir_fd, const char *path, char *buf, size_t size, size_t *len)
 {
 	struct stat st;
-	int fd = openat(device_fd, attribute, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = openat(dir_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
@@ -161,45 +160,59 @@ static int read_attribute(int device_fd, const char *attribute, char *buf, size_
 	return ok ? 0 : -1;
 }
 
-static int read_id(int device_fd, const char *attribute, unsigned *id)
+static int read_id(int dir_fd, const char *path, unsigned *id)
 {
 	char text[MAX_ATTRIBUTE];
 	size_t len;
 
-	if (read_attribute(device_fd, attribute, text, sizeof text, &len) < 0)
+	if (read_attribute(dir_fd, path, text, sizeof text, &len) < 0)
 		return -1;
 	return sysfs_parse_id(text, len, id);
 }
 
-static int read_number(int device_fd, const char *attribute, unsigned *number)
+static int read_number(int dir_fd, const char *path, unsigned *number)
 {
 	char text[MAX_ATTRIBUTE];
 	size_t len;
 
-	if (read_attribute(device_fd, attribute, text, sizeof text, &len) < 0)
+	if (read_attribute(dir_fd, path, text, sizeof text, &len) < 0)
 		return -1;
 	return sysfs_parse_number(text, len, number);
 }
 
-static int read_devt(int device_fd, unsigned *major, unsigned *minor)
+static int read_devt(int dir_fd, const char *path, unsigned *major, unsigned *minor)
 {
 	char text[MAX_ATTRIBUTE];
 	size_t len;
 
-	if (read_attribute(device_fd, "dev", text, sizeof text, &len) < 0)
+	if (read_attribute(dir_fd, path, text, sizeof text, &len) < 0)
 		return -1;
 	return sysfs_parse_devt(text, len, major, minor);
 }
 
-/*
- * Returns 0 with *device filled, or -1 when the entry is not a readable,
- * well-formed USB device (the caller skips it).  The entry itself is a
- * symlink into /sys/devices, so it is followed; nothing below it is.
- */
+/* "<entry>/<attribute>", read relative to the bus list without opening the entry */
+static int read_entry_id(int devices_fd, const char *name, const char *attribute, unsigned *id)
+{
+	char path[MAX_ENTRY_PATH];
+	int n = snprintf(path, sizeof path, "%s/%s", name, attribute);
+
+	if (n < 0 || (size_t)n >= sizeof path)
+		return -1;
+	return read_id(devices_fd, path, id);
+}
+
 struct filter {
 	const unsigned *want; /* NULL: every device */
 	size_t nwant;
 };
+
+static int vendor_wanted(const struct filter *f, unsigned vendor)
+{
+	for (size_t i = 0; i < f->nwant; i++)
+		if (f->want[i] >> 16 == vendor)
+			return 1;
+	return 0;
+}
 
 static int wanted(const struct filter *f, unsigned vendor, unsigned product)
 {
@@ -211,11 +224,34 @@ static int wanted(const struct filter *f, unsigned vendor, unsigned product)
 	return 0;
 }
 
+/*
+ * Whether the entry may be a wanted device, from its ids alone: most devices
+ * on a host are not, and this costs them no directory descriptor, and no
+ * idProduct read when the vendor is not a wanted one.
+ */
+static int may_be_wanted(int devices_fd, const char *name, const struct filter *f)
+{
+	unsigned vendor, product;
+
+	if (!f->want)
+		return 1;
+	return read_entry_id(devices_fd, name, "idVendor", &vendor) == 0 && vendor_wanted(f, vendor) &&
+	       read_entry_id(devices_fd, name, "idProduct", &product) == 0 && wanted(f, vendor, product);
+}
+
+/*
+ * Returns 0 with *device filled, or -1 when the entry is not a wanted,
+ * readable, well-formed USB device (the caller skips it).  The entry itself
+ * is a symlink into /sys/devices, so it is followed; nothing below it is.
+ * Every attribute kept, the ids too, is read through one directory
+ * descriptor: were the entry replaced between reads (a device unplugged and
+ * another plugged into the same port), they still all describe one device.
+ */
 static int read_device(int devices_fd, const char *name, const struct filter *f, struct usb_device *device)
 {
 	size_t name_len = strlen(name);
 
-	if (name_len >= sizeof device->name)
+	if (name_len >= sizeof device->name || !may_be_wanted(devices_fd, name, f))
 		return -1;
 	int fd = openat(devices_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -225,7 +261,7 @@ static int read_device(int devices_fd, const char *name, const struct filter *f,
 		 wanted(f, device->vendor, device->product) &&
 		 read_number(fd, "busnum", &device->busnum) == 0 &&
 		 read_number(fd, "devnum", &device->devnum) == 0 &&
-		 read_devt(fd, &device->dev_major, &device->dev_minor) == 0;
+		 read_devt(fd, "dev", &device->dev_major, &device->dev_minor) == 0;
 	if (close(fd) != 0 || !ok)
 		return -1;
 	memcpy(device->name, name, name_len + 1);

@@ -27,7 +27,8 @@ struct usb_device_list {
 int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen);
 /*
  * The same, keeping only devices whose (idVendor << 16 | idProduct) is one of
- * want[0, nwant): the other attributes of any other device are never read.
+ * want[0, nwant).  Of any other device only idVendor is read, and idProduct
+ * when the vendor is a wanted one; its directory is never opened.
  */
 int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct usb_device_list *list,
 		   char *err, size_t errlen);

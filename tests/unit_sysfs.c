@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -248,6 +249,16 @@ static int scan_ok(const char *root, struct usb_device_list *list)
 	return status == 0;
 }
 
+static int scan_ids_ok(const char *root, const unsigned *want, size_t nwant, struct usb_device_list *list)
+{
+	char err[256] = "";
+	int status = sysfs_scan_ids(root, want, nwant, list, err, sizeof err);
+
+	if (status != 0)
+		printf("  scan of %s for ids failed: %s\n", root, err);
+	return status == 0;
+}
+
 /* ---- scan tests ---- */
 
 static void test_layout(void)
@@ -323,6 +334,8 @@ static void test_missing_vendor_skipped(void)
 	sysfs_free(&list);
 }
 
+#define ZEROS_16 "0000000000000000"
+
 enum bad_kind { BAD_CONTENT, BAD_SYMLINK_DEV_ZERO, BAD_SYMLINK_VALID, BAD_FIFO, BAD_DIRECTORY, BAD_HUGE };
 
 struct bad_attribute {
@@ -354,6 +367,8 @@ static const struct bad_attribute bad_attributes[] = {
 	{ "idVendor symlink to a well-formed file", "idVendor", NULL, BAD_SYMLINK_VALID },
 	{ "busnum fifo", "busnum", NULL, BAD_FIFO },
 	{ "devnum directory", "devnum", NULL, BAD_DIRECTORY },
+	/* as long as the read buffer: too long, whatever it holds */
+	{ "idVendor of exactly 64 bytes", "idVendor", ZEROS_16 ZEROS_16 ZEROS_16 "000000000000000\n", BAD_CONTENT },
 };
 
 static void spoil_attribute(const char *dir, const struct bad_attribute *bad)
@@ -411,7 +426,92 @@ static void test_malformed_attributes_skipped(void)
 		else
 			CHECK(label, ok);
 		sysfs_free(&list);
+
+		/* a wanted device is validated as fully as by sysfs_scan */
+		const unsigned want[] = { 0x06270001 };
+		ok = scan_ids_ok(root, want, 1, &list);
+		format_path(label, sizeof label, "malformed (%s): wanted device skipped, others kept", bad->label);
+		if (ok)
+			CHECK_STR(label, names_of(&list, names, sizeof names), "1-1");
+		else
+			CHECK(label, ok);
+		sysfs_free(&list);
 	}
+}
+
+/* An inotify descriptor reporting every file opened in dir, and dir itself. */
+static int watch_opens(const char *dir)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0 || inotify_add_watch(fd, dir, IN_OPEN) < 0)
+		fixture_fail("inotify on %s: %s", dir, strerror(errno));
+	return fd;
+}
+
+/* The names opened since watch_opens, in order, "." for the directory; closes fd. */
+static const char *opened(int fd, char *buf, size_t size)
+{
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	size_t used = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	while ((n = read(fd, events, sizeof events)) > 0) {
+		for (char *p = events; p < events + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+			int w = snprintf(buf + used, size - used, "%s%s", used ? " " : "", ev->len ? ev->name : ".");
+			if (w < 0 || (size_t)w >= size - used)
+				fixture_fail("too many opens to list");
+			used += (size_t)w;
+			p += sizeof *ev + ev->len;
+		}
+	}
+	if (n < 0 && errno != EAGAIN)
+		fixture_fail("read inotify: %s", strerror(errno));
+	if (close(fd) < 0)
+		fixture_fail("close inotify: %s", strerror(errno));
+	return buf;
+}
+
+static void test_scan_ids_reads_only_ids(void)
+{
+	char root[PATH_MAX], names[256], seen[256];
+	char other_dir[PATH_MAX], sibling_dir[PATH_MAX], fifo_dir[PATH_MAX], broken_dir[PATH_MAX], path[PATH_MAX];
+	const unsigned want[] = { 0x06270001, 0x0627ffff };
+	struct usb_device_list list;
+
+	new_root(root, sizeof root, "ids");
+	add_bus(root, 1);                                                     /* 1d6b:0002 */
+	add_device(root, "1-1", "0627", "0001", 2, NULL, 0);                  /* wanted */
+	add_device(root, "1-2", "046d", "c077", 3, other_dir, sizeof other_dir);
+	add_device(root, "1-3", "0627", "0002", 4, sibling_dir, sizeof sibling_dir);
+	/* not wanted by vendor, and an idProduct that must not be touched */
+	add_device(root, "1-4", "046d", "0001", 5, fifo_dir, sizeof fifo_dir);
+	format_path(path, sizeof path, "%s/idProduct", fifo_dir);
+	if (unlink(path) < 0 || mkfifo(path, 0644) < 0)
+		fixture_fail("mkfifo %s: %s", path, strerror(errno));
+	/* a wanted vendor with a malformed idProduct: skipped, scan goes on */
+	add_device(root, "1-5", "0627", "ffff", 6, broken_dir, sizeof broken_dir);
+	write_text(broken_dir, "idProduct", "fffff\n");
+
+	int other = watch_opens(other_dir), sibling = watch_opens(sibling_dir), fifo = watch_opens(fifo_dir);
+	CHECK("ids: scan succeeds", scan_ids_ok(root, want, 2, &list));
+	CHECK_STR("ids: only the wanted device listed", names_of(&list, names, sizeof names), "1-1");
+	const struct usb_device *d = find_device(&list, "1-1");
+	CHECK("ids: wanted device fully read",
+	      d && d->vendor == 0x0627 && d->product == 0x0001 && d->busnum == 1 && d->devnum == 2 &&
+	      d->dev_major == 189 && d->dev_minor == 1);
+	sysfs_free(&list);
+	CHECK_STR("ids: other vendor: only idVendor opened, not its directory",
+		  opened(other, seen, sizeof seen), "idVendor");
+	CHECK_STR("ids: other vendor: idProduct fifo never opened", opened(fifo, seen, sizeof seen), "idVendor");
+	CHECK_STR("ids: other product: only the ids opened, not its directory",
+		  opened(sibling, seen, sizeof seen), "idVendor idProduct");
+
+	CHECK("ids: nothing wanted: scan succeeds", scan_ids_ok(root, want, 0, &list));
+	CHECK("ids: nothing wanted: no devices", list.count == 0);
+	sysfs_free(&list);
 }
 
 static void test_odd_entries_skipped(void)
@@ -775,6 +875,7 @@ int main(void)
 	test_shared_ids_sorted();
 	test_missing_vendor_skipped();
 	test_malformed_attributes_skipped();
+	test_scan_ids_reads_only_ids();
 	test_odd_entries_skipped();
 	test_empty_bus();
 	test_missing_devices_dir();
