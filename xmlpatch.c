@@ -502,9 +502,9 @@ static size_t printable_ascii_span(const unsigned char *s, size_t n)
 	return i;
 }
 
-/* Index of the first a, b or c in s[0, n), or n. */
-static size_t find_any3(const unsigned char *s, size_t n, unsigned char a, unsigned char b,
-			unsigned char c)
+/* Index of the first a, b or c in s[0, n), or n.  Inlined: the hot loops call it on short spans. */
+static inline __attribute__((always_inline)) size_t find_any3(const unsigned char *s, size_t n, unsigned char a,
+							      unsigned char b, unsigned char c)
 {
 	size_t i = 0;
 #ifdef __SSE2__
@@ -745,13 +745,35 @@ static int text_outside_root(struct patcher *p, size_t limit)
 	return 0;
 }
 
+static size_t plain_start_tag(struct patcher *p, size_t lt, size_t limit);
+
+/*
+ * A start tag of a child of the target <devices> read by the fast path, its
+ * indentation noted as start_element does; false (nothing changed) if not plain.
+ */
+static bool plain_target_child(struct patcher *p, size_t limit)
+{
+	size_t lt = p->pos;
+	if (!(p->depth == 2 && p->in_target) || lt + 1 >= limit || !is_class(p->buf[lt + 1], C_NAME_START))
+		return false;
+	size_t next = plain_start_tag(p, lt, limit);
+	if (next == 0)
+		return false;
+	if (p->line_start)
+		take_indent(&p->devices_child, p);
+	p->pos = next;
+	enter_text(p);
+	return true;
+}
+
 /* Text directly inside <domain> or the target <devices>: follows indentation. */
 static int text_tracked(struct patcher *p, size_t limit)
 {
 	while (p->pos < limit) {
 		unsigned char c = p->buf[p->pos];
 		if (c == '<') {
-			open_markup(p, p->pos++);
+			if (!plain_target_child(p, limit))
+				open_markup(p, p->pos++);
 			return 0;
 		}
 		if (c == '&') {

@@ -485,15 +485,15 @@ static void test_scan_ids_reads_only_ids(void)
 	add_bus(root, 1);                                                     /* 1d6b:0002 */
 	add_device(root, "1-1", "0627", "0001", 2, NULL, 0);                  /* wanted */
 	add_device(root, "1-2", "046d", "c077", 3, other_dir, sizeof other_dir);
-	add_device(root, "1-3", "0627", "0002", 4, sibling_dir, sizeof sibling_dir);
-	/* not wanted by vendor, and an idProduct that must not be touched */
-	add_device(root, "1-4", "046d", "0001", 5, fifo_dir, sizeof fifo_dir);
-	format_path(path, sizeof path, "%s/idProduct", fifo_dir);
+	add_device(root, "1-3", "046d", "0001", 4, sibling_dir, sizeof sibling_dir);
+	/* not wanted by product, and an idVendor that must not be touched */
+	add_device(root, "1-4", "0627", "0003", 5, fifo_dir, sizeof fifo_dir);
+	format_path(path, sizeof path, "%s/idVendor", fifo_dir);
 	if (unlink(path) < 0 || mkfifo(path, 0644) < 0)
 		fixture_fail("mkfifo %s: %s", path, strerror(errno));
-	/* a wanted vendor with a malformed idProduct: skipped, scan goes on */
+	/* a wanted product with a malformed idVendor: skipped, scan goes on */
 	add_device(root, "1-5", "0627", "ffff", 6, broken_dir, sizeof broken_dir);
-	write_text(broken_dir, "idProduct", "fffff\n");
+	write_text(broken_dir, "idVendor", "06277\n");
 
 	int other = watch_opens(other_dir), sibling = watch_opens(sibling_dir), fifo = watch_opens(fifo_dir);
 	CHECK("ids: scan succeeds", scan_ids_ok(root, want, 2, &list));
@@ -503,11 +503,11 @@ static void test_scan_ids_reads_only_ids(void)
 	      d && d->vendor == 0x0627 && d->product == 0x0001 && d->busnum == 1 && d->devnum == 2 &&
 	      d->dev_major == 189 && d->dev_minor == 1);
 	sysfs_free(&list);
-	CHECK_STR("ids: other vendor: only idVendor opened, not its directory",
-		  opened(other, seen, sizeof seen), "idVendor");
-	CHECK_STR("ids: other vendor: idProduct fifo never opened", opened(fifo, seen, sizeof seen), "idVendor");
-	CHECK_STR("ids: other product: only the ids opened, not its directory",
-		  opened(sibling, seen, sizeof seen), "idVendor idProduct");
+	CHECK_STR("ids: other product: only idProduct opened, not its directory",
+		  opened(other, seen, sizeof seen), "idProduct");
+	CHECK_STR("ids: other product: idVendor fifo never opened", opened(fifo, seen, sizeof seen), "idProduct");
+	CHECK_STR("ids: wanted product, other vendor: only the ids opened, not its directory",
+		  opened(sibling, seen, sizeof seen), "idProduct idVendor");
 
 	CHECK("ids: nothing wanted: scan succeeds", scan_ids_ok(root, want, 0, &list));
 	CHECK("ids: nothing wanted: no devices", list.count == 0);
