@@ -2,8 +2,8 @@
 #define HOSTUSB_FORMAT_H
 /*
  * snprintf for the conversions this program prints, without the C library's
- * printf, which brings floating point and wide characters along: a third of
- * a static musl binary.
+ * printf, which brings floating point, wide characters and stdio along: about
+ * 10 KiB of a static musl binary, which must stay within 64 KiB.
  *
  *   flags '-' and '0', a decimal width, a precision ".*" (strings),
  *   conversions s, d (an int), u x X (unsigned, "l" unsigned long, "z"
