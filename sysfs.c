@@ -227,8 +227,8 @@ static int wanted(const struct filter *f, unsigned vendor, unsigned product)
 /*
  * Whether the entry may be a wanted device, from its ids alone: most devices
  * on a host are not, and this costs them no directory descriptor.  idProduct
- * first: a host's devices share a few vendors (every root hub is 1d6b), far
- * fewer than they share product ids, so it rules out most devices alone.
+ * first: a host's devices often share a vendor (every root hub is 1d6b) and
+ * rarely a product id, so one read rules out most of them.
  */
 static int may_be_wanted(int devices_fd, const char *name, const struct filter *f)
 {
