@@ -239,6 +239,18 @@ static const char *names_of(const struct usb_device_list *list, char *buf, size_
 	return buf;
 }
 
+/* The names a scan listed, checked when it succeeded (a failed scan fails the check); frees the list. */
+static void check_listed(const char *label, int scanned, struct usb_device_list *list, const char *want)
+{
+	char names[256];
+
+	if (scanned)
+		CHECK_STR(label, names_of(list, names, sizeof names), want);
+	else
+		CHECK(label, scanned);
+	sysfs_free(list);
+}
+
 static int scan_ok(const char *root, struct usb_device_list *list)
 {
 	char err[256] = "";
@@ -409,7 +421,7 @@ static void test_malformed_attributes_skipped(void)
 {
 	for (size_t i = 0; i < sizeof bad_attributes / sizeof bad_attributes[0]; i++) {
 		const struct bad_attribute *bad = &bad_attributes[i];
-		char root[PATH_MAX], dir[PATH_MAX], name[64], label[160], names[256];
+		char root[PATH_MAX], dir[PATH_MAX], name[64], label[160];
 		struct usb_device_list list;
 
 		format_path(name, sizeof name, "malformed%zu", i);
@@ -421,21 +433,13 @@ static void test_malformed_attributes_skipped(void)
 
 		int ok = scan_ok(root, &list);
 		format_path(label, sizeof label, "malformed (%s): device skipped, others kept", bad->label);
-		if (ok)
-			CHECK_STR(label, names_of(&list, names, sizeof names), "usb1 1-1");
-		else
-			CHECK(label, ok);
-		sysfs_free(&list);
+		check_listed(label, ok, &list, "usb1 1-1");
 
 		/* a wanted device is validated as fully as by sysfs_scan */
 		const unsigned want[] = { 0x06270001 };
 		ok = scan_ids_ok(root, want, 1, &list);
 		format_path(label, sizeof label, "malformed (%s): wanted device skipped, others kept", bad->label);
-		if (ok)
-			CHECK_STR(label, names_of(&list, names, sizeof names), "1-1");
-		else
-			CHECK(label, ok);
-		sysfs_free(&list);
+		check_listed(label, ok, &list, "1-1");
 	}
 }
 
