@@ -521,7 +521,7 @@ static size_t journal_format(const struct journal *j, char *buf, size_t size)
 	for (size_t i = 0; i < j->count; i++) {
 		const struct journal_entry *e = &j->entries[i];
 		int n = format(buf + used, size - used, "%s:%u:%u%s%s\n", e->devpath, e->uid, e->gid,
-				 e->vmid[0] ? ":" : "", e->vmid);
+			       e->vmid[0] ? ":" : "", e->vmid);
 		if (n < 0 || (size_t)n >= size - used)
 			return (size_t)-1;
 		used += (size_t)n;
@@ -976,15 +976,15 @@ static void format_hostdev(const struct claim *c, char *buf, size_t size)
 	char address[64] = "";
 	if (c->ambiguous)
 		format(address, sizeof address, "\n    <address bus='%u' device='%u'/>", c->device.busnum,
-			 c->device.devnum);
+		       c->device.devnum);
 	format(buf, size,
-		 "<hostdev mode='subsystem' type='usb'>\n"
-		 "  <source>\n"
-		 "    <vendor id='0x%04x'/>\n"
-		 "    <product id='0x%04x'/>%s\n"
-		 "  </source>\n"
-		 "</hostdev>",
-		 c->device.vendor, c->device.product, address);
+	       "<hostdev mode='subsystem' type='usb'>\n"
+	       "  <source>\n"
+	       "    <vendor id='0x%04x'/>\n"
+	       "    <product id='0x%04x'/>%s\n"
+	       "  </source>\n"
+	       "</hostdev>",
+	       c->device.vendor, c->device.product, address);
 }
 
 /* Streams the domain XML from in_fd to out_fd with a hostdev per claim. */
@@ -1375,7 +1375,7 @@ static void list_line(const struct context *ctx, const struct usb_device *dev, c
 	if (e)
 		format(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
 	format(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->busnum,
-		 dev->devnum, dev->vendor, dev->product, devpath, owner, holder, dev->vendor, dev->product);
+	       dev->devnum, dev->vendor, dev->product, devpath, owner, holder, dev->vendor, dev->product);
 }
 
 static int list_devices(const struct context *ctx)
