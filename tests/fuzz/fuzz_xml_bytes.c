@@ -41,18 +41,8 @@ FUZZ_ENTRY(xml_bytes)
 	size_t n = h % 4;
 	for (size_t i = 0; i < n; i++)
 		fragments[i] = fragment_pool[(h >> (8 + 4 * i)) % 3];
-	fuzz_memfd_set(in_fd, data, size);
-	fuzz_memfd_set(out_fd, "", 0);
-	fuzz_read_pattern((h >> 32) & 1 ? h | 1 : 0);
-	struct xmlpatch_result result = { .insert_offset = ~0ull };
-	struct xmlpatch_error err;
-	int rc = xmlpatch_stream(in_fd, out_fd, fragments, n, &result, &err);
-	fuzz_read_pattern(0);
-	size_t out_len;
-	uint8_t *out = fuzz_slurp(out_fd, &out_len);
-	struct xml_case c = { .in = data, .in_len = size, .fragments = fragments, .n = n, .rc = rc,
-			      .result = &result, .err = &err, .out = out, .out_len = out_len };
-	xml_check(&c);
-	free(out);
+	struct xml_run run;
+	xml_patch_checked(in_fd, out_fd, data, size, fragments, n, (h >> 32) & 1 ? h | 1 : 0, &run);
+	free(run.out);
 	return 0;
 }

@@ -120,18 +120,13 @@ FUZZ_ENTRY(xml_domain)
 	}
 
 	/* xmlpatch_stream, short reads */
-	fuzz_memfd_set(in_fd, data, size);
-	fuzz_memfd_set(out_fd, "", 0);
-	fuzz_read_pattern(h | 1);
-	struct xmlpatch_result result = { .insert_offset = ~0ull };
-	struct xmlpatch_error err;
-	int rc = xmlpatch_stream(in_fd, out_fd, fragments, n, &result, &err);
-	fuzz_read_pattern(0);
-	size_t out_len;
-	uint8_t *out = fuzz_slurp(out_fd, &out_len);
-	struct xml_case c = { .in = data, .in_len = size, .fragments = fragments, .n = n, .rc = rc,
-			      .result = &result, .err = &err, .out = out, .out_len = out_len };
-	xml_check(&c);
+	struct xml_run run;
+	xml_patch_checked(in_fd, out_fd, data, size, fragments, n, h | 1, &run);
+	int rc = run.rc;
+	const struct xmlpatch_result result = run.result;
+	const struct xmlpatch_error *err = &run.err;
+	uint8_t *out = run.out;
+	size_t out_len = run.out_len;
 
 	/* the same, read as the kernel gives it */
 	fuzz_memfd_set(in_fd, data, size);
@@ -140,7 +135,7 @@ FUZZ_ENTRY(xml_domain)
 	struct xmlpatch_error plain_err;
 	int plain_rc = xmlpatch_stream(in_fd, plain_fd, fragments, n, &plain_result, &plain_err);
 	FUZZ_ASSERT(plain_rc == rc, "short reads: %d, whole reads: %d (%s)", rc, plain_rc,
-		    rc ? err.message : plain_err.message);
+		    rc ? err->message : plain_err.message);
 	if (rc == 0) {
 		size_t plain_len;
 		uint8_t *plain = fuzz_slurp(plain_fd, &plain_len);
@@ -151,12 +146,12 @@ FUZZ_ENTRY(xml_domain)
 			    "short reads and whole reads give different output");
 		free(plain);
 	} else {
-		const char *a = err.message, *b = plain_err.message;
+		const char *a = err->message, *b = plain_err.message;
 		if (fuzz_known_bugs()) {
 			a = strstr(a, ": ") ? strstr(a, ": ") + 2 : a;
 			b = strstr(b, ": ") ? strstr(b, ": ") + 2 : b;
 		}
-		FUZZ_ASSERT(strcmp(a, b) == 0, "short reads: \"%s\", whole reads: \"%s\"", err.message,
+		FUZZ_ASSERT(strcmp(a, b) == 0, "short reads: \"%s\", whole reads: \"%s\"", err->message,
 			    plain_err.message);
 	}
 

@@ -339,3 +339,18 @@ void xml_check(const struct xml_case *c)
 	check_inserted(c, ins, ins_len);
 	check_tree(c);
 }
+
+void xml_patch_checked(int in_fd, int out_fd, const uint8_t *data, size_t size, const char *const *fragments,
+		       size_t n, uint64_t read_seed, struct xml_run *run)
+{
+	fuzz_memfd_set(in_fd, data, size);
+	fuzz_memfd_set(out_fd, "", 0);
+	run->result = (struct xmlpatch_result){ .insert_offset = ~0ull };
+	fuzz_read_pattern(read_seed);
+	run->rc = xmlpatch_stream(in_fd, out_fd, fragments, n, &run->result, &run->err);
+	fuzz_read_pattern(0);
+	run->out = fuzz_slurp(out_fd, &run->out_len);
+	struct xml_case c = { .in = data, .in_len = size, .fragments = fragments, .n = n, .rc = run->rc,
+			      .result = &run->result, .err = &run->err, .out = run->out, .out_len = run->out_len };
+	xml_check(&c);
+}

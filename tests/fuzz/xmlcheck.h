@@ -29,6 +29,23 @@ struct xml_case {
  */
 void xml_check(const struct xml_case *c);
 
+/* One xmlpatch_stream call and what it gave; out is the caller's to free. */
+struct xml_run {
+	int rc;
+	struct xmlpatch_result result;
+	struct xmlpatch_error err;
+	uint8_t *out;
+	size_t out_len;
+};
+
+/*
+ * Patches data[0, size) from the memfd in_fd into the memfd out_fd with reads
+ * cut by read_seed (fuzz_read_pattern; 0: as the kernel gives them), and
+ * checks the invariants above on what came out.
+ */
+void xml_patch_checked(int in_fd, int out_fd, const uint8_t *data, size_t size, const char *const *fragments,
+		       size_t n, uint64_t read_seed, struct xml_run *run);
+
 /* 1 when the libxml2 oracle is built in. */
 int xml_oracle_available(void);
 
