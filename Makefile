@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # hostusb: one statically linked VDSM hook, no dependencies beyond libc.
 VERSION    = 0.1.0
 PREFIX     ?= /usr

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hostusb: hands host USB devices to a virtual machine, as a VDSM hook.
  *

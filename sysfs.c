@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Host USB devices as the kernel lists them in <root>/sys/bus/usb/devices. */
 #include "sysfs.h"
 #include "format.h"

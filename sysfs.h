@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef HOSTUSB_SYSFS_H
 #define HOSTUSB_SYSFS_H
 /* Host USB devices as the kernel lists them in sysfs; knows nothing of XML. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xmlpatch.c: streaming splice of element text into <domain>/<devices>.
  *

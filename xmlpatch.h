@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef HOSTUSB_XMLPATCH_H
 #define HOSTUSB_XMLPATCH_H
 /*

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: a dry run on an example root and domain XML, printing the result.
 # Works as an ordinary user: nothing outside a temporary directory is touched.
 set -eu

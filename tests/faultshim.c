@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * faultshim.so: an LD_PRELOAD library for tests/hostusb-dyn (a dynamically
  * linked build of the same sources) that makes one chosen libc call fail, or

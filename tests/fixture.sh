@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds fake host roots laid out the way the kernel lays out sysfs and
 # devtmpfs; sourced by the shell tests.
 #

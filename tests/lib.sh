@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers for the shell tests; sourced, never run.  Every check prints
 # one line, "PASS name", "FAIL name: detail" or "SKIP name: reason"; tests/run
 # counts them.

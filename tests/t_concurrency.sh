@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Concurrency: 64 VMs start at once, each with its own device, and are then
 # destroyed at once: no journal line lost or duplicated, every owner given
 # back.  Two VMs race for one device, many times over: exactly one gets it,

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fault injection: every step of before_vm_start's transaction fails in turn,
 # by real conditions (a full tmpfs, an immutable file, a read-only mount, a
 # held lock) and through tests/faultshim.so preloaded into tests/hostusb-dyn

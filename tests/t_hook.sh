@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The built static binary, run exactly as VDSM runs it: no arguments but
 # --root, argv[0] inside a hook-point directory, the property and the domain
 # file in the environment; against fake roots laid out like the kernel's.

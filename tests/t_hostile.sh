@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile input: huge or binary properties, huge and malicious domain XML,
 # broken sysfs attributes, a _hook_domxml that is not a file, a journal or
 # lock that is not a file.  Each run gets a clear error (exit 2, one line

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Packaging: the man page, the sudoers rule, the spec, `make install` and
 # `make uninstall` into a DESTDIR, `make dist` and a build of its tarball
 # unpacked elsewhere.  Fast and offline; what needs root (a test user, the real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* format.h against the C library's snprintf: every format the program uses, then random ones. */
 #include "format.h"
 

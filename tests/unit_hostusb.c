@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of hostusb.c's own logic: property grammar, journal, owner
  * lookup, vmId, hook point, options, hostdev text. */
 #define main hostusb_main

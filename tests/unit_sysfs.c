@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for sysfs.c.  Fixture roots are built the way the kernel lays out
  * sysfs (and the way tests/fixture.sh does): /sys/bus/usb/devices/<name> is a

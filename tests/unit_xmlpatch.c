@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for xmlpatch.c.  Golden cases are tests/xml/NAME.in.xml and
  * NAME.out.xml (run from the source tree's root).  Every case runs twice:

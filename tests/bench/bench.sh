@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: what hostusb costs a VM start, printed as a table.  It reports;
 # it never fails on a figure (exit status is non-zero only when it cannot run).
 #

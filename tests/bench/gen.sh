@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Inputs for the benchmark; sourced by tests/bench/bench.sh, never run.
 #
 #   bench_domain SIZE OUT   an oVirt-style domain XML of at least SIZE bytes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef HOSTUSB_FUZZ_H
 #define HOSTUSB_FUZZ_H
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The journal reader (journal_parse): whatever it accepts is well formed,
  * keeps the first owner recorded for a node, and survives parse -> format ->

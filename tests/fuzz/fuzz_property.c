@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The hostusb property grammar (parse_property) and the vmId check
  * (check_vmid) against references written from the README: the same verdict,

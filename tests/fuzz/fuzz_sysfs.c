@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The sysfs attribute parsers against a reference written from sysfs.h's
  * contract: the same verdict, the same value, outputs untouched on failure.

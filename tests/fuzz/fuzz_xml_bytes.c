@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The XML patcher fed arbitrary bytes, with 0 to 3 fragments chosen from the
  * input's hash, read in short pieces for half of the inputs.  Checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The XML patcher fed mutations of realistic domain XMLs (seeds: the golden
  * inputs in tests/xml, the domain files in tests/data, tests/fuzz/seeds/xml_domain), with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tests/unit_fuzz: replays every recorded fuzz input through its target's
  * checks, as `make check` runs them (plain and under ASan + UBSan), one

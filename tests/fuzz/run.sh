@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs each fuzz target for SECONDS seconds, one after another, and prints one
 # line per target: executions, corpus size and the verdict.  Usage:
 #   tests/fuzz/run.sh SECONDS BUILD_DIR TARGET...

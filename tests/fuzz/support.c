@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Support shared by the fuzz targets and the replay program; see fuzz.h. */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Invariants of xmlpatch_stream, with libxml2 as the oracle for well-formedness. */
 #include "xmlcheck.h"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make check-system: what needs root.  Run as root on a machine you may add a
 # user to (CI does; it is what .ci/run runs after make check).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # check-vm: runs static hostusb binaries against a real kernel's sysfs and
 # devtmpfs.  Boots the installed Debian kernel in QEMU (TCG) with emulated USB
 # devices and a tiny initramfs (busybox, the binaries, the USB modules, the
