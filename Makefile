@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # hostusb: one statically linked VDSM hook, no dependencies beyond libc.
+# `make help` lists the targets.
 VERSION    = 0.1.0
 PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
@@ -83,39 +85,73 @@ clean:
 	rm -f hostusb $(UNIT_TESTS) tests/*.asan
 	rm -rf tests/tmp
 
-.PHONY: all check check-vm demo clean
+# [packages] are Debian's, for apt-get install
+help:
+	@printf '%s\n' \
+	'make TARGET [CC=musl-gcc] [PREFIX=/usr] [DESTDIR=DIR]  (SBINDIR LIBEXECDIR MANDIR SYSCONFDIR too)' \
+	'  all            the static program ./hostusb (the default)        [gcc make libc6-dev]' \
+	'  demo           a dry run on an example root and domain XML; changes nothing' \
+	'  check          the test suite; tests that make device nodes need root, else SKIP' \
+	'  check-vm       root: the hook on a real kernel in QEMU   [qemu-system-x86 linux-image-amd64' \
+	'                 busybox-static cpio musl-tools]' \
+	'  check-system   root: a test user, the real sudo, a mount namespace, an RPM   [sudo rpm mandoc]' \
+	'  bench          root: what a VM start costs, as a table' \
+	'  fuzz           libFuzzer targets, FUZZ_SECONDS each   [clang libclang-rt-14-dev libxml2-dev]' \
+	'  lint           cppcheck, clang-tidy, shellcheck: zero findings   [cppcheck clang-tidy shellcheck]' \
+	'  install        root or DESTDIR: program, hook links, sudoers rule, man page' \
+	'  install-strip  install, with the program stripped' \
+	'  uninstall      removes exactly what install made (same PREFIX, DESTDIR...)' \
+	'  dist           $(DISTNAME).tar.gz of every file git knows of' \
+	'  distcheck      dist, then build, check, install, uninstall from it in a scratch directory' \
+	'  clean          removes what the build and the tests made' \
+	'  help           this list'
+
+.PHONY: all check check-vm demo clean help
 
 # --- install, dist, system tests ---
-# install/uninstall: the hook binary and its two links, the sudoers rule, the
-# man page.  dist: hostusb-$(VERSION).tar.gz of every file git knows of (tracked
-# or untracked but not ignored; a plain directory listing outside git) minus
-# build products.  check-system: tests that need root (a test user, sudo, a
-# private mount namespace, rpmbuild); see tests/system/run.sh.
+# install/uninstall: the program in $(SBINDIR), a relative symbolic link to it
+# in each hook point's directory (VDSM runs the link, so argv[0] names the
+# hook point; relative, so the links resolve inside a DESTDIR or an image as
+# on the host), the sudoers rule, the man page.  install-strip: the same with
+# the program stripped.  dist: hostusb-$(VERSION).tar.gz of every file git
+# knows of (tracked or untracked but not ignored; a plain directory listing
+# outside git) minus build products.  distcheck: see tests/distcheck.sh.
+# check-system: tests that need root (a test user, sudo, a private mount
+# namespace, rpmbuild); see tests/system/run.sh.
 SUDOERSDIR   = $(SYSCONFDIR)/sudoers.d
 SUDOERSNAME  = 50_vdsm_hook_hostusb
-HOOK_LINKS   = after_vm_destroy before_vm_migrate_source
+HOOK_POINTS  = before_vm_start after_vm_destroy before_vm_migrate_source
+# the program as a hook point's directory sees it: ../../../../sbin/hostusb
+HOOK_TARGET  = $(shell realpath -m -s --relative-to='$(HOOKDIR)/before_vm_start' '$(SBINDIR)/hostusb')
 DISTNAME     = hostusb-$(VERSION)
 DISTDIR     ?= .
 INSTALL     ?= install
+INSTALL_PROGRAM ?= $(INSTALL) -m 0755
+INSTALL_DATA    ?= $(INSTALL) -m 0644
+STRIP       ?= strip
 DIST_EXCLUDE = hostusb|hostusb-[0-9.]+\.tar\.gz|tests/unit_[A-Za-z0-9_]+(\.asan)?|tests/tmp/.*|tests/system/tmp/.*|tests/hostusb-dyn|.*\.(o|a|so|rpm|swp|orig|rej)|.*~
 
 install: hostusb hostusb.8 sudoers.vdsm_hook_hostusb
-	mkdir -p $(DESTDIR)$(HOOKDIR)/before_vm_start
-	$(INSTALL) -m 0755 hostusb $(DESTDIR)$(HOOKDIR)/before_vm_start/$(HOOKNAME)
-	for point in $(HOOK_LINKS); do \
+	@test -n "$(HOOK_TARGET)" || { echo "install: needs realpath (GNU coreutils) for the hook links" >&2; exit 1; }
+	mkdir -p $(DESTDIR)$(SBINDIR)
+	$(INSTALL_PROGRAM) hostusb $(DESTDIR)$(SBINDIR)/hostusb
+	for point in $(HOOK_POINTS); do \
 		mkdir -p $(DESTDIR)$(HOOKDIR)/$$point && \
-		ln -sfn ../before_vm_start/$(HOOKNAME) $(DESTDIR)$(HOOKDIR)/$$point/$(HOOKNAME) || exit 1; \
+		ln -sfn $(HOOK_TARGET) $(DESTDIR)$(HOOKDIR)/$$point/$(HOOKNAME) || exit 1; \
 	done
 	if [ -x /usr/sbin/visudo ]; then /usr/sbin/visudo -cqf sudoers.vdsm_hook_hostusb; fi
 	mkdir -p $(DESTDIR)$(SUDOERSDIR)
 	$(INSTALL) -m 0440 sudoers.vdsm_hook_hostusb $(DESTDIR)$(SUDOERSDIR)/.$(SUDOERSNAME).tmp
 	mv -f $(DESTDIR)$(SUDOERSDIR)/.$(SUDOERSNAME).tmp $(DESTDIR)$(SUDOERSDIR)/$(SUDOERSNAME)
 	mkdir -p $(DESTDIR)$(MANDIR)/man8
-	$(INSTALL) -m 0644 hostusb.8 $(DESTDIR)$(MANDIR)/man8/hostusb.8
+	$(INSTALL_DATA) hostusb.8 $(DESTDIR)$(MANDIR)/man8/hostusb.8
+
+install-strip:
+	$(MAKE) INSTALL_PROGRAM='$(INSTALL_PROGRAM) -s --strip-program=$(STRIP)' install
 
 uninstall:
-	rm -f $(DESTDIR)$(HOOKDIR)/before_vm_start/$(HOOKNAME) \
-		$(HOOK_LINKS:%=$(DESTDIR)$(HOOKDIR)/%/$(HOOKNAME)) \
+	rm -f $(DESTDIR)$(SBINDIR)/hostusb \
+		$(HOOK_POINTS:%=$(DESTDIR)$(HOOKDIR)/%/$(HOOKNAME)) \
 		$(DESTDIR)$(SUDOERSDIR)/$(SUDOERSNAME) \
 		$(DESTDIR)$(MANDIR)/man8/hostusb.8
 
@@ -135,10 +171,16 @@ dist:
 	mv -f "$$tmp/dist.tar.gz" "$(DISTDIR)/$(DISTNAME).tar.gz"; \
 	echo "$(DISTDIR)/$(DISTNAME).tar.gz"
 
+# The sub-makes are named through DISTCHECK_MAKE, not $(MAKE) itself, so that
+# `make -n distcheck` prints the command instead of running it.
+DISTCHECK_MAKE = $(MAKE)
+distcheck: dist
+	MAKE='$(DISTCHECK_MAKE)' bash tests/distcheck.sh $(DISTDIR)/$(DISTNAME).tar.gz
+
 check-system: hostusb
 	bash tests/system/run.sh
 
-.PHONY: install uninstall dist check-system
+.PHONY: install install-strip uninstall dist distcheck check-system
 # --- end install ---
 
 # --- reliability tests ---

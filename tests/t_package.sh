@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Packaging: the man page, the sudoers rule, the spec, `make install` and
-# `make uninstall` into a DESTDIR, `make dist` and a build of its tarball
-# unpacked elsewhere.  Fast and offline; what needs root (a test user, the real
+# Packaging: the man page, the sudoers rule, the spec, the licence and SPDX
+# lines, `make install`, `make install-strip` and `make uninstall` into a
+# DESTDIR, `make help`, `make dist` and a build of its tarball unpacked
+# elsewhere (`make distcheck` does all of that and `make check` of the tarball;
+# it is too heavy to run from here).  Fast and offline; what needs root (a test user, the real
 # sudo, rpmbuild, `make check` of the tarball) is in tests/system/run.sh.
 set -u
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -12,6 +14,8 @@ TESTTMP=${TESTTMP:-$(mktemp -d)}
 . "$SRCDIR/tests/lib.sh"
 
 VERSION=$(sed -n 's/^VERSION *= *//p' "$SRCDIR/Makefile")
+SBIN=/usr/sbin
+PROGRAM=$SBIN/hostusb
 HOOKS=/usr/libexec/vdsm/hooks
 HOOKNAME=50_hostusb
 SUDOERS=/etc/sudoers.d/50_vdsm_hook_hostusb
@@ -20,7 +24,7 @@ MAN8=/usr/share/man/man8/hostusb.8
 # mk ARGS...: a quiet make in the source tree, output kept for failure messages;
 # the directories are the defaults, whatever the calling make was given
 mk() {
-	make -s --no-print-directory -C "$SRCDIR" PREFIX=/usr LIBEXECDIR=/usr/libexec \
+	make -s --no-print-directory -C "$SRCDIR" PREFIX=/usr SBINDIR=/usr/sbin LIBEXECDIR=/usr/libexec \
 		MANDIR=/usr/share/man SYSCONFDIR=/etc "$@" >"$TESTTMP/make.log" 2>&1
 }
 mklog() { tr '\n' ' ' <"$TESTTMP/make.log" | cut -c1-400; }
@@ -91,7 +95,8 @@ fi
 spec=$SRCDIR/hostusb.spec
 check_eq spec_version_matches_makefile "$(sed -n 's/^Version: *//p' "$spec")" "$VERSION"
 missing=
-for want in "%{hookdir}/before_vm_start/50_hostusb" "%{hookdir}/after_vm_destroy/50_hostusb" \
+for want in "%license LICENSE" "%{_sbindir}/hostusb" "SBINDIR=%{_sbindir}" \
+	"%{hookdir}/before_vm_start/50_hostusb" "%{hookdir}/after_vm_destroy/50_hostusb" \
 	"%{hookdir}/before_vm_migrate_source/50_hostusb" \
 	"%attr(0440,root,root) %{_sysconfdir}/sudoers.d/50_vdsm_hook_hostusb" \
 	"%{_mandir}/man8/hostusb.8" "make check" "Source0: hostusb-%{version}.tar.gz"; do
@@ -99,55 +104,185 @@ for want in "%{hookdir}/before_vm_start/50_hostusb" "%{hookdir}/after_vm_destroy
 done
 if [ -z "$missing" ]; then pass spec_lists_layout; else fail spec_lists_layout "missing:$missing"; fi
 
+# --- licence ----------------------------------------------------------------
+# LICENSE names the spec's licence; every source file carries its SPDX line
+# near the top, after a "#!" or shellcheck directive line when there is one.
+LICENCE_ID=$(sed -n 's/^License: *//p' "$spec")
+check_eq spec_licence_id "$LICENCE_ID" GPL-2.0-or-later
+if [ -f "$SRCDIR/LICENSE" ] && grep -qF "$LICENCE_ID" "$SRCDIR/LICENSE" &&
+	grep -qF 'https://www.gnu.org/licenses/old-licenses/gpl-2.0.html' "$SRCDIR/LICENSE"; then
+	pass licence_file
+else
+	fail licence_file "$SRCDIR/LICENSE missing, or it does not name $LICENCE_ID and where its text is"
+fi
+# source_files: C sources and headers, shell scripts (by name or "#!" line),
+# the Makefile, man page, spec and sudoers rule
+source_files() {
+	(cd "$SRCDIR" && find . \( -path ./.git -o -path ./tests/tmp -o -path ./tests/fuzz/build \) -prune -o \
+		-type f -print | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r f; do
+		case $f in
+		*.c | *.h | *.sh | Makefile | *.8 | *.spec | sudoers.*) printf '%s\n' "$f" ;;
+		*) [ "$(head -c 2 "$f")" = '#!' ] && printf '%s\n' "$f" ;;
+		esac
+	done)
+}
+sources=$(source_files)
+without=
+for f in $sources; do
+	head -3 "$SRCDIR/$f" | grep -qE "^(/\\*|#|\\.\\\\\") SPDX-License-Identifier: $LICENCE_ID( \\*/)?\$" ||
+		without="$without $f"
+done
+if [ -z "$without" ] && [ "$(printf '%s\n' "$sources" | grep -c .)" -ge 10 ]; then
+	pass spdx_in_every_source
+else
+	fail spdx_in_every_source "no 'SPDX-License-Identifier: $LICENCE_ID' line in the first lines of:$without"
+fi
+misplaced=
+for f in $sources; do
+	line=$(grep -n -m1 'SPDX-License-Identifier' "$SRCDIR/$f" | cut -d: -f1)
+	case $(head -1 "$SRCDIR/$f") in
+	'#!'* | '# shellcheck '*) [ "$line" = 2 ] || misplaced="$misplaced $f" ;;
+	*) [ "$line" = 1 ] || misplaced="$misplaced $f" ;;
+	esac
+done
+check_eq spdx_line_placement "$misplaced" ""
+
 # --- make install / uninstall ----------------------------------------------
+# The program in /usr/sbin; each hook entry a relative symbolic link to it.
+LAYOUT=$(printf '%s\n' "$PROGRAM" "$SUDOERS" "$MAN8" \
+	"$HOOKS"/{before_vm_start,after_vm_destroy,before_vm_migrate_source}/"$HOOKNAME" | LC_ALL=C sort)
+
+# hook_links DEST PROGRAM [HOOKDIR]: what is wrong with the three hook
+# entries under DEST: each must be a relative symbolic link to DEST/PROGRAM
+hook_links() {
+	local dest=$1 program=$2 hookdir=${3:-$HOOKS} point link target
+	for point in before_vm_start after_vm_destroy before_vm_migrate_source; do
+		link=$dest$hookdir/$point/$HOOKNAME
+		target=$(readlink "$link")
+		case $target in
+		"") printf '%s is not a symbolic link; ' "$point" ;;
+		/*) printf '%s -> %s is absolute; ' "$point" "$target" ;;
+		*) [ "$(stat -L -c %d:%i "$link" 2>/dev/null)" = "$(stat -c %d:%i "$dest$program" 2>/dev/null)" ] ||
+			printf '%s -> %s is not %s; ' "$point" "$target" "$program" ;;
+		esac
+	done
+}
+
+# entries_dispatch DEST NAME: the installed program answers --version, and
+# each hook entry under DEST acts as its hook point (from argv[0]'s
+# directory, as VDSM runs it) against an empty --root
+entries_dispatch() {
+	local dest=$1 name=$2 out status root=$TESTTMP/empty-root
+	mkdir -p "$root"
+	out=$(env -i "$dest$PROGRAM" --version 2>&1)
+	check_eq "${name}_program_version" "$out" "hostusb $VERSION"
+	out=$(env -i hostusb=0x1234:0x5678 "$dest$HOOKS/before_vm_migrate_source/$HOOKNAME" 2>&1)
+	status=$?
+	check_eq "${name}_migrate_entry_refuses" "$status:$out" "2:hostusb: cannot migrate VM with host usb devices"
+	out=$(env -i hostusb=0x1234:0x5678 "$dest$HOOKS/after_vm_destroy/$HOOKNAME" --root "$root" 2>&1)
+	status=$?
+	check_contains "${name}_destroy_entry_reads_journal" "$status:$out" "0:hostusb: warning: $root/var/run/vdsm/hooks/hostusb-permissions"
+	out=$(env -i hostusb=0x1234:0x5678 "$dest$HOOKS/before_vm_start/$HOOKNAME" --root "$root" 2>&1)
+	status=$?
+	check_contains "${name}_start_entry_fails_on_empty_root" "$status:$out" "2:hostusb: $root/"
+}
+
+# Files that were there before (another hook, another program) stay.
 dest=$TESTTMP/dest
-rm -rf "$dest" && mkdir -p "$dest"
+rm -rf "$dest" && mkdir -p "$dest$HOOKS/before_vm_start" "$dest$SBIN"
+foreign=("$HOOKS/before_vm_start/10_other_hook" "$SBIN/other-program")
+for f in "${foreign[@]}"; do echo other >"$dest$f"; done
 if ! mk install DESTDIR="$dest"; then
 	fail install "make install DESTDIR failed: $(mklog)"
 else
-	want=$(printf '%s\n' "$HOOKS/after_vm_destroy/$HOOKNAME" "$HOOKS/before_vm_migrate_source/$HOOKNAME" \
-		"$HOOKS/before_vm_start/$HOOKNAME" "$SUDOERS" "$MAN8" | LC_ALL=C sort)
+	want=$(printf '%s\n' "${foreign[@]}" "$LAYOUT" | LC_ALL=C sort)
 	installed=$(files "$dest")
 	check_eq install_layout "$(printf '%s' "$installed" | tr '\n' ' ')" "$(printf '%s' "$want" | tr '\n' ' ')"
-	bin=$dest$HOOKS/before_vm_start/$HOOKNAME
+	bin=$dest$PROGRAM
 	if [ -f "$bin" ] && [ ! -L "$bin" ]; then
-		check_eq install_hook_mode "$(mode "$bin")" 755
+		check_eq install_program_mode "$(mode "$bin")" 755
 	else
-		fail install_hook_mode "$bin is not a regular file"
+		fail install_program_mode "$bin is not a regular file"
 	fi
 	check_eq install_sudoers_mode "$(mode "$dest$SUDOERS" 2>&1)" 440
 	check_eq install_man_mode "$(mode "$dest$MAN8" 2>&1)" 644
-	if cmp -s "$dest$MAN8" "$SRCDIR/hostusb.8" && cmp -s "$dest$SUDOERS" "$rule"; then
+	if cmp -s "$bin" "$HOSTUSB" && cmp -s "$dest$MAN8" "$SRCDIR/hostusb.8" && cmp -s "$dest$SUDOERS" "$rule"; then
 		pass install_copies
 	else
-		fail install_copies "installed man page or sudoers differs from the source"
+		fail install_copies "installed program, man page or sudoers differs from the source"
 	fi
-	same=ok
-	for point in after_vm_destroy before_vm_migrate_source; do
-		link=$dest$HOOKS/$point/$HOOKNAME
-		# relative, so it still points at the binary once DESTDIR is gone
-		case $(readlink "$link" 2>/dev/null) in
-		/*) same="$point/$HOOKNAME is an absolute symlink" ;;
-		"") [ "$(stat -c %i "$link")" = "$(stat -c %i "$bin")" ] || same="$point/$HOOKNAME is neither a symlink nor a hard link to the binary" ;;
-		*) [ "$(stat -L -c %d:%i "$link")" = "$(stat -c %d:%i "$bin")" ] || same="$point/$HOOKNAME does not resolve to the binary" ;;
-		esac
-	done
-	if [ "$same" = ok ]; then pass install_same_binary; else fail install_same_binary "$same"; fi
-
-	# The entries dispatch on the directory argv[0] is in, as VDSM runs them.
-	if [ -x "$bin" ]; then
-		out=$(env -i hostusb=0x1234:0x5678 "$dest$HOOKS/before_vm_migrate_source/$HOOKNAME" 2>&1)
-		status=$?
-		check_eq installed_migrate_link_refuses "$status:$out" "2:hostusb: cannot migrate VM with host usb devices"
-		out=$(env -i "$dest$HOOKS/after_vm_destroy/$HOOKNAME" --version 2>&1)
-		check_contains installed_link_version "$out" "$VERSION"
-	fi
+	check_eq install_link_targets "$(hook_links "$dest" "$PROGRAM")" ""
+	entries_dispatch "$dest" installed
 
 	if ! mk uninstall DESTDIR="$dest"; then
 		fail uninstall "make uninstall DESTDIR failed: $(mklog)"
 	else
-		check_eq uninstall_removes_all "$(files "$dest" | tr '\n' ' ')" ""
+		check_eq uninstall_leaves_others "$(files "$dest" | tr '\n' ' ')" "$(printf '%s\n' "${foreign[@]}" | LC_ALL=C sort | tr '\n' ' ')"
 	fi
+fi
+
+# Other directories: the links still resolve (the relative path is computed,
+# not fixed), and uninstall leaves nothing but empty directories.
+dest=$TESTTMP/dest-dirs
+rm -rf "$dest"
+if ! mk install DESTDIR="$dest" PREFIX=/opt/hu SBINDIR=/usr/local/sbin LIBEXECDIR=/opt/hu/lib/exec; then
+	fail install_other_dirs "make install DESTDIR failed: $(mklog)"
+else
+	out=$(cd "$dest" && find . -type l -name "$HOOKNAME" | LC_ALL=C sort | tr '\n' ' ')
+	check_eq install_other_dirs_entries "$out" \
+		"./opt/hu/lib/exec/vdsm/hooks/after_vm_destroy/$HOOKNAME ./opt/hu/lib/exec/vdsm/hooks/before_vm_migrate_source/$HOOKNAME ./opt/hu/lib/exec/vdsm/hooks/before_vm_start/$HOOKNAME "
+	check_eq install_other_dirs_links "$(hook_links "$dest" /usr/local/sbin/hostusb /opt/hu/lib/exec/vdsm/hooks)" ""
+	if mk uninstall DESTDIR="$dest" PREFIX=/opt/hu SBINDIR=/usr/local/sbin LIBEXECDIR=/opt/hu/lib/exec; then
+		check_eq uninstall_leaves_no_files "$(files "$dest" | tr '\n' ' ')" ""
+		find "$dest" -depth -type d -exec rmdir {} + 2>/dev/null
+		if [ -e "$dest" ]; then fail uninstall_leaves_empty_dirs_only "rmdir left: $(find "$dest" | head -3 | tr '\n' ' ')"
+		else pass uninstall_leaves_empty_dirs_only; fi
+	else
+		fail uninstall_leaves_no_files "make uninstall DESTDIR failed: $(mklog)"
+	fi
+fi
+
+# install-strip: the same layout, the program without its symbol table, and
+# the static binary still runs.
+dest=$TESTTMP/dest-strip
+rm -rf "$dest"
+if ! command -v readelf >/dev/null 2>&1; then
+	skip install_strip "readelf not installed (apt-get install binutils)"
+elif ! mk install-strip DESTDIR="$dest"; then
+	fail install_strip "make install-strip DESTDIR failed: $(mklog)"
+else
+	bin=$dest$PROGRAM
+	if readelf -SW "$HOSTUSB" | grep -q ' \.symtab ' && ! readelf -SW "$bin" 2>&1 | grep -q ' \.symtab '; then
+		pass install_strip_stripped
+	else
+		fail install_strip_stripped "$HOSTUSB should have a .symtab and $bin none"
+	fi
+	check_eq install_strip_layout "$(files "$dest" | tr '\n' ' ')" "$(printf '%s\n' "$LAYOUT" | tr '\n' ' ')"
+	entries_dispatch "$dest" install_strip
+	if mk uninstall DESTDIR="$dest"; then
+		check_eq install_strip_uninstall "$(files "$dest" | tr '\n' ' ')" ""
+	else
+		fail install_strip_uninstall "make uninstall DESTDIR failed: $(mklog)"
+	fi
+fi
+
+# --- make help ----------------------------------------------------------------
+# Names every target the README shows and every one an administrator or
+# packager reaches for; each target it names exists (make -n TARGET).
+if mk help; then
+	helped=$(sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' "$TESTTMP/make.log" | LC_ALL=C sort -u)
+	readme=$(grep -oE '(^ +|`)(sudo )?make [a-z][a-z-]*' "$SRCDIR/README" | sed 's/.*make //')
+	missing=
+	for want in $(printf '%s\n' all demo check check-vm check-system bench fuzz lint install install-strip \
+		uninstall dist distcheck clean "$readme" | LC_ALL=C sort -u); do
+		printf '%s\n' "$helped" | grep -qx -- "$want" || missing="$missing $want"
+	done
+	check_eq help_lists_targets "$missing" ""
+	# shellcheck disable=SC2086 # one word per target
+	if mk -n $helped; then pass help_targets_exist
+	else fail help_targets_exist "make -n $(printf '%s' "$helped" | tr '\n' ' '): $(mklog)"; fi
+else
+	fail help_lists_targets "make help failed: $(mklog)"
 fi
 
 # --- make dist --------------------------------------------------------------
@@ -162,12 +297,18 @@ else
 	bad=$(printf '%s\n' "$list" | grep -v "^hostusb-$VERSION/" | head -3)
 	check_eq dist_single_top_dir "$bad" ""
 	missing=
-	for want in Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h hostusb.8 hostusb.spec \
-		sudoers.vdsm_hook_hostusb tests/run tests/lib.sh tests/fixture.sh tests/t_package.sh \
-		tests/system/run.sh; do
+	for want in LICENSE Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h hostusb.8 \
+		hostusb.spec sudoers.vdsm_hook_hostusb tests/run tests/lib.sh tests/fixture.sh tests/t_package.sh \
+		tests/distcheck.sh tests/system/run.sh; do
 		printf '%s\n' "$list" | grep -qx "hostusb-$VERSION/$want" || missing="$missing $want"
 	done
 	if [ -z "$missing" ]; then pass dist_has_sources; else fail dist_has_sources "missing:$missing"; fi
+	if printf '%s\n' "$list" | grep -qx "hostusb-$VERSION/LICENSE" &&
+		tar -xOzf "$tarball" "hostusb-$VERSION/LICENSE" | cmp -s - "$SRCDIR/LICENSE"; then
+		pass dist_has_licence
+	else
+		fail dist_has_licence "hostusb-$VERSION/LICENSE missing from the tarball or not the source's"
+	fi
 	junk=$(printf '%s\n' "$list" | grep -E "^hostusb-$VERSION/(hostusb|tests/hostusb-dyn|tests/tmp/.*|tests/unit_[a-z_]+(\.asan)?|.*\.(o|so|tar\.gz)|\.git/.*)$" | head -3)
 	check_eq dist_no_build_products "$junk" ""
 	# every file git tracks ships

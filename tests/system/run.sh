@@ -52,6 +52,7 @@ if [ "${1:-}" = --namespace ]; then
 	XMLDIR=$WORK/xml
 	DOMXML=$XMLDIR/domxml
 	SUDOLOG=$WORK/sudo.log
+	PROGRAM=$WORK/inst/usr/sbin/hostusb
 	HOOK=$WORK/inst$HOOKS/before_vm_start/50_hostusb
 	DESTROY=$WORK/inst$HOOKS/after_vm_destroy/50_hostusb
 
@@ -271,7 +272,7 @@ XML
 		left=$(leftovers)
 		check_eq start_no_temp_left "$left" ""
 
-		list=$(cd / && as_user "$HOOK" list 2>&1)
+		list=$(cd / && as_user "$PROGRAM" list 2>&1)
 		check_contains list_shows_holder "$(printf '%s\n' "$list" | grep ' 001 002 \|^001 002 ')" "$VMID"
 
 		: >"$SUDOLOG"
@@ -466,14 +467,16 @@ else
 	rpmfile=$(find "$WORK/rpm/RPMS" -name "vdsm-hook-hostusb-$VERSION-*.rpm" 2>/dev/null | head -1)
 	if [ -n "$rpmfile" ]; then
 		files=$(rpm -qlp "$rpmfile" 2>/dev/null | sed 's/\.gz$//' | tr '\n' ' ')
-		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/share/man/man8/hostusb.8 "
+		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/sbin/hostusb /usr/share/licenses/vdsm-hook-hostusb/LICENSE /usr/share/man/man8/hostusb.8 "
 		modes=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES} %{FILELINKTOS}\n]' "$rpmfile" 2>/dev/null)
 		want_line() {
 			if printf '%s\n' "$modes" | grep -qxF -e "$2"; then pass "$1"; else fail "$1" "no [$2] in [$(oneline "$modes")]"; fi
 		}
-		want_line rpm_hook_mode "-rwxr-xr-x root:root $HOOKS/before_vm_start/50_hostusb "
-		want_line rpm_destroy_link "lrwxrwxrwx root:root $HOOKS/after_vm_destroy/50_hostusb ../before_vm_start/50_hostusb"
-		want_line rpm_migrate_link "lrwxrwxrwx root:root $HOOKS/before_vm_migrate_source/50_hostusb ../before_vm_start/50_hostusb"
+		want_line rpm_program_mode "-rwxr-xr-x root:root /usr/sbin/hostusb "
+		for point in before_vm_start after_vm_destroy before_vm_migrate_source; do
+			want_line "rpm_${point}_link" "lrwxrwxrwx root:root $HOOKS/$point/50_hostusb ../../../../sbin/hostusb"
+		done
+		check_eq rpm_licence_is_license "$(rpm -qLp "$rpmfile" 2>/dev/null)" /usr/share/licenses/vdsm-hook-hostusb/LICENSE
 		want_line rpm_sudoers_mode "-r--r----- root:root /etc/sudoers.d/50_vdsm_hook_hostusb "
 		check_eq rpm_sudoers_is_config "$(rpm -qcp "$rpmfile" 2>/dev/null)" /etc/sudoers.d/50_vdsm_hook_hostusb
 		requires=$(rpm -qRp "$rpmfile" 2>/dev/null | tr '\n' ' ')
