@@ -318,6 +318,8 @@ else
 			printf '%s\n' "$list" | grep -qxF "hostusb-$VERSION/$f" || printf ' %s' "$f"
 		done)
 		if [ -z "$missing" ]; then pass dist_has_tracked_files; else fail dist_has_tracked_files "missing:$missing"; fi
+	else
+		skip dist_has_tracked_files "not a git checkout (an unpacked tarball), or git not installed (apt-get install git)"
 	fi
 
 	# Unpacked elsewhere, it builds.  (Its `make check`: tests/system/run.sh.)

@@ -466,8 +466,15 @@ else
 	fi
 	rpmfile=$(find "$WORK/rpm/RPMS" -name "vdsm-hook-hostusb-$VERSION-*.rpm" 2>/dev/null | head -1)
 	if [ -n "$rpmfile" ]; then
+		# %license: the directory is NAME on Fedora and EL, NAME-VERSION with Debian's rpm
+		licence=$(rpm -qLp "$rpmfile" 2>/dev/null)
+		case $licence in
+		/usr/share/licenses/vdsm-hook-hostusb/LICENSE | /usr/share/licenses/vdsm-hook-hostusb-"$VERSION"/LICENSE)
+			pass rpm_licence_is_license ;;
+		*) fail rpm_licence_is_license "rpm -qL lists [$(oneline "$licence")]" ;;
+		esac
 		files=$(rpm -qlp "$rpmfile" 2>/dev/null | sed 's/\.gz$//' | tr '\n' ' ')
-		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/sbin/hostusb /usr/share/licenses/vdsm-hook-hostusb/LICENSE /usr/share/man/man8/hostusb.8 "
+		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/sbin/hostusb ${licence%/LICENSE} $licence /usr/share/man/man8/hostusb.8 "
 		modes=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES} %{FILELINKTOS}\n]' "$rpmfile" 2>/dev/null)
 		want_line() {
 			if printf '%s\n' "$modes" | grep -qxF -e "$2"; then pass "$1"; else fail "$1" "no [$2] in [$(oneline "$modes")]"; fi
@@ -476,7 +483,6 @@ else
 		for point in before_vm_start after_vm_destroy before_vm_migrate_source; do
 			want_line "rpm_${point}_link" "lrwxrwxrwx root:root $HOOKS/$point/50_hostusb ../../../../sbin/hostusb"
 		done
-		check_eq rpm_licence_is_license "$(rpm -qLp "$rpmfile" 2>/dev/null)" /usr/share/licenses/vdsm-hook-hostusb/LICENSE
 		want_line rpm_sudoers_mode "-r--r----- root:root /etc/sudoers.d/50_vdsm_hook_hostusb "
 		check_eq rpm_sudoers_is_config "$(rpm -qcp "$rpmfile" 2>/dev/null)" /etc/sudoers.d/50_vdsm_hook_hostusb
 		requires=$(rpm -qRp "$rpmfile" 2>/dev/null | tr '\n' ' ')
