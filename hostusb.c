@@ -274,14 +274,18 @@ static int parse_hex4(const char *s, unsigned *out)
 	return 0;
 }
 
-/* "0xVVVV:0xPPPP", exactly. */
-static int parse_entry(const char *s, size_t len, struct usb_id *id)
+/*
+ * One entry of the property.  Returns NULL, or what an entry must look like
+ * for the message that names the bad one.
+ */
+static const char *parse_entry(const char *s, size_t len, struct usb_id *id)
 {
+	static const char expected[] = "expected 0xVVVV:0xPPPP with a lowercase x and 4 hex digits each";
 	if (len != 13 || s[0] != '0' || s[1] != 'x' || s[6] != ':' || s[7] != '0' || s[8] != 'x')
-		return -1;
+		return expected;
 	if (parse_hex4(s + 2, &id->vendor) < 0 || parse_hex4(s + 9, &id->product) < 0)
-		return -1;
-	return 0;
+		return expected;
+	return NULL;
 }
 
 static int parse_property(const char *text, struct request *req)
@@ -297,11 +301,12 @@ static int parse_property(const char *text, struct request *req)
 	for (size_t i = 0; i < entries; i++) {
 		const char *amp = strchr(entry, '&');
 		size_t len = amp ? (size_t)(amp - entry) : strlen(entry);
-		if (parse_entry(entry, len, &req->ids[i]) < 0) {
+		const char *expected = parse_entry(entry, len, &req->ids[i]);
+		if (expected) {
 			char shown[48];
 			quote_untrusted(entry, len, shown, sizeof shown);
-			say("hostusb property, entry %zu \"%s\": expected 0xVVVV:0xPPPP (4 hex digits each)",
-			    i + 1, shown);
+			say("hostusb property, entry %zu \"%s\": %s; entries are separated by &", i + 1, shown,
+			    expected);
 			return -1;
 		}
 		entry += len + 1;
@@ -702,10 +707,11 @@ static int journal_lock(const struct context *ctx)
 /*
  * Opens <root>/dev/bus/usb/BBB/DDD without following a symlink at any step
  * and checks it is the character device sysfs names.  Returns an O_PATH
- * descriptor, or -1 after saying why.
+ * descriptor, or -1 after saying why; with missing_ok, -2 without a word when
+ * the node (or a directory above it) does not exist.
  */
 static int open_node(const struct context *ctx, const struct usb_device *dev, const char *devpath,
-		     struct stat *st)
+		     struct stat *st, bool missing_ok)
 {
 	char top[PATH_SIZE], part[4][8];
 	format(part[0], sizeof part[0], "%03u", dev->busnum);
@@ -717,9 +723,11 @@ static int open_node(const struct context *ctx, const struct usb_device *dev, co
 	for (size_t i = 0; fd >= 0 && i < 5; i++) {
 		int flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (i < 4 ? O_DIRECTORY : 0);
 		int next = openat(fd, steps[i], flags);
-		close(fd);
+		close(fd);   /* of an O_PATH descriptor: does not fail, errno stays openat's */
 		fd = next;
 	}
+	if (fd < 0 && errno == ENOENT && missing_ok)
+		return -2;
 	if (fd < 0) {
 		say("%s%s: %s", ctx->opt->root, devpath, errno == ENOTDIR ? "not a directory or a symlink" :
 		    strerror(errno));
@@ -956,7 +964,7 @@ static int open_claimed_nodes(const struct context *ctx, struct claim *claims, s
 	for (size_t i = 0; i < n; i++) {
 		struct stat st = { .st_uid = (uid_t)-1, .st_gid = (gid_t)-1 };
 		char path[PATH_SIZE];
-		claims[i].node_fd = open_node(ctx, &claims[i].device, claims[i].devpath, &st);
+		claims[i].node_fd = open_node(ctx, &claims[i].device, claims[i].devpath, &st, false);
 		if (claims[i].node_fd < 0 && !ctx->opt->dry_run)
 			return -1;
 		if (claims[i].node_fd < 0) {
@@ -1006,21 +1014,26 @@ static int patch_domain(const struct context *ctx, int in_fd, int out_fd, const 
 	return 0;
 }
 
-/* Opens the domain file, which must be a regular file. */
+/* Says so when _hook_domxml does not name a file. */
+static int check_domxml_set(const struct context *ctx)
+{
+	if (ctx->domxml && ctx->domxml[0])
+		return 0;
+	say("_hook_domxml is not set: VDSM sets it to the domain XML file; to run by hand, "
+	    "set it to a copy (virsh -r dumpxml VM >vm.xml)");
+	return -1;
+}
+
+/* Opens the domain file, which must be a regular file (before_vm_start checked it is named). */
 static int open_domain(const struct context *ctx, struct stat *st)
 {
-	if (!ctx->domxml || !ctx->domxml[0]) {
-		say("_hook_domxml is not set: not run by VDSM?");
-		return -1;
-	}
 	int fd = open(ctx->domxml, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-	if (fd < 0) {
-		say("%s: %s", ctx->domxml, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		say("%s: %s", ctx->domxml, "not a regular file");
-		close(fd);
+	const char *wrong = fd < 0 ? strerror(errno) : fstat(fd, st) < 0 ? strerror(errno)
+			  : !S_ISREG(st->st_mode) ? "not a regular file" : NULL;
+	if (wrong) {
+		say("%s (from _hook_domxml): %s", ctx->domxml, wrong);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return fd;
@@ -1209,9 +1222,12 @@ static int before_vm_start(struct context *ctx)
 	struct journal j = { 0 };
 	struct claim claims[MAX_ENTRIES] = { 0 };
 	char err[256];
-	if (!ctx->property[0])
+	if (!ctx->property[0]) {
+		if (ctx->opt->dry_run)
+			say("dry run: the hostusb property is not set or empty: nothing to do");
 		return 0;
-	if (parse_property(ctx->property, &req) < 0 || resolve_owner(ctx) < 0)
+	}
+	if (parse_property(ctx->property, &req) < 0 || check_domxml_set(ctx) < 0 || resolve_owner(ctx) < 0)
 		return -1;
 	unsigned want[MAX_ENTRIES];
 	for (size_t i = 0; i < req.count; i++)
@@ -1286,22 +1302,44 @@ static void select_releases(const struct context *ctx, const struct request *req
 	}
 }
 
-/* Gives one node back its recorded owner.  1: the device is gone (warned). */
-static int release_entry(const struct context *ctx, const struct usb_device_list *list,
-			 const struct journal_entry *e)
+/*
+ * What became of one journal line: given back or its device gone (the line is
+ * dropped); kept (not this VM's, or its node is missing: warned); or failed.
+ */
+enum release_outcome { RELEASED, DEVICE_GONE, RELEASE_KEPT, RELEASE_FAILED };
+
+/*
+ * A device still in sysfs whose node is missing cannot be given back now; its
+ * line stays, so its original owner is not lost, and the warning says how to
+ * finish once the node is back.
+ */
+static void warn_node_missing(const struct context *ctx, const struct usb_device *dev,
+			      const struct journal_entry *e)
+{
+	say("warning: %s%s: device 0x%04x:0x%04x is in sysfs but its node is missing; still held by VM %s, "
+	    "owner %u:%u kept to restore: once the node is back, run after_vm_destroy for that VM again",
+	    ctx->opt->root, e->devpath, dev->vendor, dev->product, e->vmid[0] ? e->vmid : "(no vmId)", e->uid,
+	    e->gid);
+}
+
+/* Gives one node back its recorded owner; says why when it does not. */
+static enum release_outcome release_entry(const struct context *ctx, const struct usb_device_list *list,
+					  const struct journal_entry *e)
 {
 	const struct usb_device *dev = device_at(list, e->devpath);
 	if (!dev) {
 		say("warning: %s is gone; forgetting its recorded owner %u:%u", e->devpath, e->uid, e->gid);
-		return 1;
+		return DEVICE_GONE;
 	}
 	struct stat st;
-	int fd = open_node(ctx, dev, e->devpath, &st);
+	int fd = open_node(ctx, dev, e->devpath, &st, true);
+	if (fd == -2)
+		warn_node_missing(ctx, dev, e);
 	if (fd < 0)
-		return -1;
+		return fd == -2 ? RELEASE_KEPT : RELEASE_FAILED;
 	int rc = chown_node(ctx, fd, e->devpath, e->uid, e->gid);
 	close(fd);
-	return rc;
+	return rc < 0 ? RELEASE_FAILED : RELEASED;
 }
 
 static int release_all(const struct context *ctx, const struct request *req, struct journal *j)
@@ -1322,11 +1360,12 @@ static int release_all(const struct context *ctx, const struct request *req, str
 	int rc = 0;
 	size_t kept = 0, released = 0;
 	for (size_t i = 0; i < j->count; i++) {
-		if (release[i] && release_entry(ctx, &list, &j->entries[i]) >= 0) {
+		enum release_outcome outcome = release[i] ? release_entry(ctx, &list, &j->entries[i]) : RELEASE_KEPT;
+		if (outcome == RELEASED || outcome == DEVICE_GONE) {
 			released++;
 			continue;
 		}
-		rc = release[i] ? -1 : rc;
+		rc = outcome == RELEASE_FAILED ? -1 : rc;
 		j->entries[kept++] = j->entries[i];
 	}
 	j->count = kept;
@@ -1406,6 +1445,8 @@ static int list_devices(const struct context *ctx)
 
 /* ---- options and main -------------------------------------------------- */
 
+#define HOOK_POINT_NAMES "before_vm_start, after_vm_destroy, before_vm_migrate_source"
+
 static const struct {
 	const char *name;
 	enum command command;
@@ -1423,91 +1464,174 @@ static enum command hook_point_named(const char *name, size_t len)
 	return CMD_NONE;
 }
 
-/* The name of the directory holding argv[0]: .../hooks/before_vm_start/50_hostusb */
-static enum command hook_point_of(const char *argv0)
+/*
+ * The directory dir[0, dir_len), followed by "/" and up, is its parent's
+ * entry "name": the same file as .../up../name, as the kernel resolves ".",
+ * ".." and symlinks.
+ */
+static bool dir_is_named(const char *dir, int dir_len, const char *up, const char *name)
+{
+	char path[PATH_SIZE];
+	struct stat at_dir, at_name;
+	int n = format(path, sizeof path, "%.*s/%s../%s", dir_len, dir, up, name);
+	if (n < 0 || (size_t)n >= sizeof path || stat(path, &at_name) < 0)
+		return false;
+	format(path, sizeof path, "%.*s/%s", dir_len, dir, up);   /* shorter: fits */
+	return stat(path, &at_dir) == 0 && at_dir.st_dev == at_name.st_dev && at_dir.st_ino == at_name.st_ino;
+}
+
+/*
+ * The command when none is named, from the directory part of argv[0]: the
+ * hook point it is named after (VDSM runs .../hooks/before_vm_start/50_hostusb;
+ * "./50_hostusb" there too).  A program elsewhere (/usr/sbin/hostusb, or a
+ * name found through PATH) runs list; one in another directory of a "hooks"
+ * directory fails, so a hook never silently does nothing.
+ */
+static int command_of_program(const char *argv0, enum command *command)
 {
 	const char *slash = strrchr(argv0, '/');
-	if (!slash)
-		return CMD_NONE;
-	const char *dir = slash;
-	while (dir > argv0 && dir[-1] != '/')
-		dir--;
-	return hook_point_named(dir, (size_t)(slash - dir));
+	int dir_len = slash ? (int)(slash - argv0) : 0;
+	*command = CMD_LIST;
+	for (size_t i = 0; slash && i < sizeof hook_points / sizeof hook_points[0]; i++)
+		if (dir_is_named(argv0, dir_len, "", hook_points[i].name)) {
+			*command = hook_points[i].command;
+			return 0;
+		}
+	if (slash && dir_is_named(argv0, dir_len, "../", "hooks")) {
+		say("%s: its directory is not a hook point hostusb serves (" HOOK_POINT_NAMES "); install it "
+		    "in one of those, or give the hook point or list as an argument; see hostusb --help", argv0);
+		return -1;
+	}
+	return 0;
+}
+
+static enum command command_named(const char *word)
+{
+	return strcmp(word, "list") == 0 ? CMD_LIST : hook_point_named(word, strlen(word));
 }
 
 static const char usage_text[] =
 	"usage: hostusb [--root DIR] [--owner USER:GROUP] [--dry-run] [--lock-wait SEC] [HOOK]\n"
-	"       hostusb [--root DIR] list\n"
+	"       hostusb [--root DIR] [list]\n"
 	"       hostusb --help | --version\n"
-	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source; without it,\n"
-	"the name of the directory holding the program (as VDSM runs hooks).\n"
+	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source.  Without HOOK\n"
+	"or list, the program runs the hook point its directory is named after, as VDSM runs\n"
+	"hooks/HOOK/50_hostusb (./50_hostusb there works too).  Anywhere else it does what\n"
+	"list does: a line per host USB device with its owner, the VM holding it and the\n"
+	"hostusb= value that selects it; in another directory of a hooks/ directory it fails.\n"
 	"Environment: hostusb=0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., _hook_domxml, vmId.\n";
 
-/* "--name VALUE" or "--name=VALUE": true with *value set; advances *i past what it took */
-static bool option_value(int argc, char **argv, int *i, const char *name, const char **value)
+/* What parse_options keeps between arguments. */
+struct parse_state {
+	const char *lock_wait;      /* --lock-wait's text, checked at the end */
+	const char *hook_option;    /* an option only a hook point uses, if given */
+};
+
+/* The options that take a value, and what each needs. */
+static const struct {
+	const char *name, *needs;
+} valued_options[] = {
+	{ "--root", "a directory" },
+	{ "--owner", "USER:GROUP" },
+	{ "--lock-wait", "a number of seconds" },
+};
+
+/*
+ * valued_options[k] at argv[*i], as "--name VALUE" or "--name=VALUE".  1:
+ * *value set, *i past what it took; 0: not this option; -1: its value is
+ * missing (said).
+ */
+static int option_value(int argc, char **argv, int *i, size_t k, const char **value)
 {
+	const char *arg = argv[*i], *name = valued_options[k].name;
 	size_t len = strlen(name);
-	if (strncmp(argv[*i], name, len) != 0)
-		return false;
-	if (argv[*i][len] == '=') {
-		*value = argv[*i] + len + 1;
-		return true;
+	if (strncmp(arg, name, len) != 0 || (arg[len] != '=' && arg[len] != '\0'))
+		return 0;
+	if (arg[len] == '=') {
+		*value = arg + len + 1;
+		return 1;
 	}
-	if (argv[*i][len] == '\0' && *i + 1 < argc) {
+	if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
 		*value = argv[++*i];
-		return true;
+		return 1;
 	}
-	return false;
+	say("%s needs %s; see hostusb --help", name, valued_options[k].needs);
+	return -1;
 }
 
 static int set_command(struct options *opt, enum command command, const char *word)
 {
-	if (opt->command != CMD_NONE || command == CMD_NONE) {
-		say("unexpected argument \"%s\"; see hostusb --help", word);
+	if (command == CMD_NONE) {
+		say("unknown command \"%s\": expected " HOOK_POINT_NAMES " or list; see hostusb --help", word);
+		return -1;
+	}
+	if (opt->command != CMD_NONE) {
+		say("unexpected argument \"%s\": give one command; see hostusb --help", word);
 		return -1;
 	}
 	opt->command = command;
 	return 0;
 }
 
+/* The option or command at argv[*i] (and its value); 0, or -1 after saying why. */
+static int parse_argument(int argc, char **argv, int *i, struct options *opt, struct parse_state *ps)
+{
+	const char *arg = argv[*i], *value = NULL;
+	for (size_t k = 0; k < sizeof valued_options / sizeof valued_options[0]; k++) {
+		int taken = option_value(argc, argv, i, k, &value);
+		if (taken < 0)
+			return -1;
+		if (taken == 0)
+			continue;
+		if (k == 0)
+			opt->root = value;
+		else if (k == 1)
+			opt->owner = value;
+		else
+			ps->lock_wait = value;
+		ps->hook_option = k > 0 ? valued_options[k].name : ps->hook_option;
+		return 0;
+	}
+	if (strcmp(arg, "--dry-run") == 0) {
+		opt->dry_run = true;
+		ps->hook_option = arg;
+		return 0;
+	}
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+		return set_command(opt, CMD_HELP, arg);
+	if (strcmp(arg, "--version") == 0)
+		return set_command(opt, CMD_VERSION, arg);
+	if (arg[0] != '-')
+		return set_command(opt, command_named(arg), arg);
+	say("unknown option \"%s\"; see hostusb --help", arg);
+	return -1;
+}
+
+/* --owner, --dry-run and --lock-wait mean nothing to list: a mistake to point out. */
+static int check_hook_option(const struct options *opt, const struct parse_state *ps)
+{
+	if (opt->command != CMD_LIST || !ps->hook_option)
+		return 0;
+	say("%s is for a hook point (" HOOK_POINT_NAMES "), not for list: name the hook point, or run the "
+	    "program from its hooks/ directory; see hostusb --help", ps->hook_option);
+	return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	*opt = (struct options){ .root = "", .owner = DEFAULT_OWNER, .lock_wait = DEFAULT_LOCK_WAIT };
-	const char *value, *lock_wait = NULL;
-	int rc = 0;
-	for (int i = 1; i < argc && rc == 0; i++) {
-		const char *arg = argv[i];
-		if (option_value(argc, argv, &i, "--root", &value))
-			opt->root = value;
-		else if (option_value(argc, argv, &i, "--owner", &value))
-			opt->owner = value;
-		else if (option_value(argc, argv, &i, "--lock-wait", &value))
-			lock_wait = value;
-		else if (strcmp(arg, "--dry-run") == 0)
-			opt->dry_run = true;
-		else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-			rc = set_command(opt, CMD_HELP, arg);
-		else if (strcmp(arg, "--version") == 0)
-			rc = set_command(opt, CMD_VERSION, arg);
-		else if (strcmp(arg, "list") == 0)
-			rc = set_command(opt, CMD_LIST, arg);
-		else if (arg[0] == '-')
-			say("unknown option \"%s\"; see hostusb --help", arg), rc = -1;
-		else
-			rc = set_command(opt, hook_point_named(arg, strlen(arg)), arg);
-	}
-	if (rc == 0 && lock_wait && parse_decimal(lock_wait, strlen(lock_wait), &opt->lock_wait) < 0) {
+	struct parse_state ps = { NULL, NULL };
+	for (int i = 1; i < argc; i++)
+		if (parse_argument(argc, argv, &i, opt, &ps) < 0)
+			return -1;
+	const char *lock_wait = ps.lock_wait;
+	if (lock_wait && parse_decimal(lock_wait, strlen(lock_wait), &opt->lock_wait) < 0) {
 		say("--lock-wait \"%s\": expected a number of seconds", lock_wait);
-		rc = -1;
+		return -1;
 	}
-	if (rc == 0 && opt->command == CMD_NONE && argc > 0)
-		opt->command = hook_point_of(argv[0]);
-	if (rc == 0 && opt->command == CMD_NONE) {
-		say("no hook point: run from a before_vm_start, after_vm_destroy or "
-		    "before_vm_migrate_source directory, or name one; see hostusb --help");
-		rc = -1;
-	}
-	return rc;
+	if (opt->command == CMD_NONE && command_of_program(argc > 0 ? argv[0] : "", &opt->command) < 0)
+		return -1;
+	return check_hook_option(opt, &ps);
 }
 
 /* "/" and trailing slashes mean the host itself: root paths are root + "/..." */

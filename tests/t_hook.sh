@@ -225,6 +225,36 @@ check_eq "destroy of a gone device: warning, exit 0" "$RC" 0
 check_contains "destroy of a gone device: says so" "$ERR" "warning: /dev/bus/usb/002/003 is gone"
 check_eq "destroy of a gone device: line dropped" "$(cat "$JOURNAL")" ""
 
+# --- after_vm_destroy, a device still in sysfs whose node is missing: a
+# warning, the line kept (the original owner is not lost), exit 0; the other
+# device is given back
+new_root nodegone
+hook before_vm_start "0x0781:0x5567&0x1234:0xbeef"
+check_eq "node missing: both given to the VM" "$RC:$(owner 2 3):$(owner 1 5)" 0:107:107:107:107
+rm "$R/dev/bus/usb/002/003"
+hook after_vm_destroy "0x0781:0x5567&0x1234:0xbeef"
+check_eq "node missing: destroy exit 0 (the VM's shutdown is not a failure)" "$RC" 0
+check_eq "node missing: one warning line, saying what is kept and what to do" "$ERR" \
+	"hostusb: warning: $R/dev/bus/usb/002/003: device 0x0781:0x5567 is in sysfs but its node is missing; still held by VM $VM1, owner 0:0 kept to restore: once the node is back, run after_vm_destroy for that VM again"
+check_eq "node missing: its line kept, the other device's dropped" "$(cat "$JOURNAL")" \
+	"/dev/bus/usb/002/003:0:0:$VM1"
+check_eq "node missing: the other device given back" "$(owner 1 5)" 0:0
+"$HOSTUSB" --root "$R" list >"$TESTTMP/stdout"
+check_contains "node missing: list shows it held, with no owner" "$(cat "$TESTTMP/stdout")" \
+	"002 003 0781:5567 /dev/bus/usb/002/003 -           $VM1"
+fixture_node "$R" 2 3
+chown 107:107 "$R/dev/bus/usb/002/003"
+hook after_vm_destroy "" "$VM1"
+check_eq "node back: after_vm_destroy again gives it back and drops the line" \
+	"$RC:$ERR:$(owner 2 3):$(cat "$JOURNAL")" "0::0:0:"
+hook before_vm_start 0x0781:0x5567
+rm "$R/dev/bus/usb/002/003"
+echo x >"$R/dev/bus/usb/002/003"
+hook after_vm_destroy 0x0781:0x5567
+check_eq "node replaced by a file: still an error (exit 2), line kept" "$RC:$(cat "$JOURNAL")" \
+	"2:/dev/bus/usb/002/003:0:0:$VM1"
+check_contains "node replaced by a file: says why" "$ERR" "$R/dev/bus/usb/002/003: not a character device"
+
 # --- dry run: XML to stdout, plan to stderr, nothing changed
 new_root dry
 before=$(snapshot)
@@ -246,9 +276,11 @@ hook before_vm_start 0x0627:0x0001 "$VM1" --owner nobody:qemu
 check_eq "--owner unknown user: exit 2" "$RC" 2
 check_contains "--owner unknown user: names it and the file" "$ERR" "etc/passwd: no valid entry for \"nobody\""
 new_root nohook
-ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" "$HOSTUSB" --root "$R" 2>&1); RC=$?
-check_eq "no hook point: exit 2" "$RC" 2
-check_contains "no hook point: usage" "$ERR" "no hook point"
+# not in a hook directory and no HOOK: a command, which lists and changes nothing
+before=$(snapshot)
+ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" vmId="$VM1" "$HOSTUSB" --root "$R" 2>&1 >"$TESTTMP/stdout"); RC=$?
+check_eq "no hook point: lists, exit 0" "$RC:$ERR:$(head -c 3 "$TESTTMP/stdout")" "0::BUS"
+check_eq "no hook point: nothing changed" "$(snapshot)" "$before"
 check_eq "--version" "$("$HOSTUSB" --version)" "hostusb $(sed -n 's/^VERSION *= *//p' "$SRCDIR/Makefile")"
 check_contains "--help" "$("$HOSTUSB" --help)" "usage: hostusb"
 rm -rf "$R/sys/bus/usb/devices"
@@ -260,7 +292,7 @@ for target in "$TESTTMP/nonexistent.xml" "$TESTTMP" /dev/zero; do
 	DOM=$target
 	hook before_vm_start 0x0781:0x5567
 	check_eq "_hook_domxml $target: exit 2, node untouched" "$RC:$(owner 2 3)" 2:0:0
-	check_contains "_hook_domxml $target: named" "$ERR" "$target"
+	check_contains "_hook_domxml $target: named, and where it came from" "$ERR" "$target (from _hook_domxml): "
 done
 DOM=$TESTTMP/notdomain.xml
 printf '<domainx><devices/></domainx>\n' >"$DOM"

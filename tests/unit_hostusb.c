@@ -102,7 +102,7 @@ static void test_owner_db(void)
 	CHECK("owner: group without members", lookup_db("kvm:x:36\n", "kvm", 3, &id) == 0 && id == 36);
 }
 
-static void test_vmid_and_hook_point(void)
+static void test_vmid(void)
 {
 	CHECK("vmId: a UUID", check_vmid("6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de") == 0);
 	CHECK("vmId: refuses a path", check_vmid("../../etc") < 0);
@@ -112,12 +112,58 @@ static void test_vmid_and_hook_point(void)
 	memset(longid, 'a', sizeof longid - 1);
 	longid[sizeof longid - 1] = '\0';
 	CHECK("vmId: refuses 65 characters", check_vmid(longid) < 0);
+}
+
+/* command_of_program(TOP/rel): 0 or -1, and the command in *command */
+static int program_command(const char *top, const char *rel, enum command *command)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", top, rel);
+	*command = CMD_NONE;
+	return command_of_program(path, command);
+}
+
+static void test_hook_point(void)
+{
+	static const char *const dirs[] = {
+		"hooks", "hooks/before_vm_start", "hooks/after_vm_destroy", "hooks/before_vm_migrate_source",
+		"hooks/before_vm_stop", "hooks/before_vm_startx", "sbin",
+	};
+	const char *tmp = getenv("TMPDIR");
+	char top[256], path[512];
+	enum command c;
+	snprintf(top, sizeof top, "%s/unit_hostusb.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (!CHECK("hook point: a temporary directory", mkdtemp(top) != NULL))
+		return;
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
+		CHECK("hook point: directory made", mkdir(path, 0755) == 0);
+	}
 	CHECK("hook point: from VDSM's directory",
-	      hook_point_of("/usr/libexec/vdsm/hooks/before_vm_start/50_hostusb") == CMD_BEFORE_VM_START);
-	CHECK("hook point: relative", hook_point_of("after_vm_destroy/50_hostusb") == CMD_AFTER_VM_DESTROY);
-	CHECK("hook point: migrate", hook_point_of("/h/before_vm_migrate_source/x") == CMD_BEFORE_VM_MIGRATE_SOURCE);
-	CHECK("hook point: none without a directory", hook_point_of("50_hostusb") == CMD_NONE);
-	CHECK("hook point: a longer name is not one", hook_point_of("/h/before_vm_startx/x") == CMD_NONE);
+	      program_command(top, "hooks/before_vm_start/50_hostusb", &c) == 0 && c == CMD_BEFORE_VM_START);
+	CHECK("hook point: after_vm_destroy",
+	      program_command(top, "hooks/after_vm_destroy/50_hostusb", &c) == 0 && c == CMD_AFTER_VM_DESTROY);
+	CHECK("hook point: migrate", program_command(top, "hooks/before_vm_migrate_source/x", &c) == 0 &&
+	      c == CMD_BEFORE_VM_MIGRATE_SOURCE);
+	CHECK("hook point: . and .. resolved", program_command(top, "sbin/../hooks/after_vm_destroy/./x", &c) == 0 &&
+	      c == CMD_AFTER_VM_DESTROY);
+	CHECK("hook point: another directory of hooks/ is refused",
+	      program_command(top, "hooks/before_vm_stop/50_hostusb", &c) < 0);
+	CHECK("hook point: a longer name is not one", program_command(top, "hooks/before_vm_startx/x", &c) < 0);
+	CHECK("hook point: the hooks directory itself is not one", program_command(top, "hooks/x", &c) == 0 &&
+	      c == CMD_LIST);
+	CHECK("hook point: a program elsewhere runs list", program_command(top, "sbin/hostusb", &c) == 0 &&
+	      c == CMD_LIST);
+	CHECK("hook point: a directory that does not exist: list", program_command(top, "nowhere/x", &c) == 0 &&
+	      c == CMD_LIST);
+	c = CMD_NONE;
+	CHECK("hook point: no directory part (found through PATH): list",
+	      command_of_program("50_hostusb", &c) == 0 && c == CMD_LIST);
+	for (size_t i = sizeof dirs / sizeof dirs[0]; i-- > 0;) {
+		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
+		rmdir(path);
+	}
+	CHECK("hook point: temporary directory removed", rmdir(top) == 0);
 }
 
 static int options_of(struct options *opt, int argc, const char **args)
@@ -131,21 +177,39 @@ static void test_options(void)
 	const char *a1[] = { "hostusb", "--root=/x", "list" };
 	CHECK("options: --root=DIR list", options_of(&opt, 3, a1) == 0 && opt.command == CMD_LIST &&
 	      strcmp(opt.root, "/x") == 0);
-	const char *a2[] = { "/a/before_vm_start/50_hostusb", "--root", "/y", "--dry-run", "--owner", "1:2" };
-	CHECK("options: hook point from argv[0]", options_of(&opt, 6, a2) == 0 &&
+	const char *a2[] = { "hostusb", "--root", "/y", "--dry-run", "--owner", "1:2", "before_vm_start" };
+	CHECK("options: a hook point's options", options_of(&opt, 7, a2) == 0 &&
 	      opt.command == CMD_BEFORE_VM_START && opt.dry_run && strcmp(opt.owner, "1:2") == 0);
 	const char *a3[] = { "/a/before_vm_start/50_hostusb", "after_vm_destroy" };
 	CHECK("options: a named hook point wins", options_of(&opt, 2, a3) == 0 && opt.command == CMD_AFTER_VM_DESTROY);
 	const char *a4[] = { "hostusb", "--bogus" };
 	CHECK("options: unknown option", options_of(&opt, 2, a4) < 0);
-	const char *a5[] = { "hostusb" };
-	CHECK("options: no hook point", options_of(&opt, 1, a5) < 0);
+	const char *a5[] = { "hostusb", "--root", "/z" };
+	CHECK("options: no command and no hook directory: list", options_of(&opt, 3, a5) == 0 &&
+	      opt.command == CMD_LIST && strcmp(opt.root, "/z") == 0);
 	const char *a6[] = { "hostusb", "list", "before_vm_start" };
 	CHECK("options: two commands", options_of(&opt, 3, a6) < 0);
 	const char *a7[] = { "hostusb", "--lock-wait", "x1", "list" };
 	CHECK("options: bad --lock-wait", options_of(&opt, 4, a7) < 0);
 	const char *a8[] = { "hostusb", "--root" };
 	CHECK("options: --root without a value", options_of(&opt, 2, a8) < 0);
+	const char *a9[] = { "hostusb", "--root", "--dry-run", "before_vm_start" };
+	CHECK("options: --root followed by an option has no value", options_of(&opt, 4, a9) < 0);
+	const char *a10[] = { "hostusb", "--root=--x", "list" };
+	CHECK("options: --root=VALUE takes any value", options_of(&opt, 3, a10) == 0 && strcmp(opt.root, "--x") == 0);
+	const char *a11[] = { "hostusb", "--owner" };
+	CHECK("options: --owner without a value", options_of(&opt, 2, a11) < 0);
+	const char *a12[] = { "hostusb", "--lock-wait", "7", "after_vm_destroy" };
+	CHECK("options: --lock-wait SEC", options_of(&opt, 4, a12) == 0 && opt.lock_wait == 7 &&
+	      opt.command == CMD_AFTER_VM_DESTROY);
+	const char *a13[] = { "hostusb", "before_vm_stop" };
+	CHECK("options: an unknown command", options_of(&opt, 2, a13) < 0);
+	const char *a14[] = { "hostusb", "--dry-run", "list" };
+	CHECK("options: --dry-run with list", options_of(&opt, 3, a14) < 0);
+	const char *a15[] = { "hostusb", "--owner", "1:2" };
+	CHECK("options: --owner without a hook point", options_of(&opt, 3, a15) < 0);
+	const char *a16[] = { "hostusb", "--rootx", "/y", "list" };
+	CHECK("options: a longer option name is not --root", options_of(&opt, 4, a16) < 0);
 }
 
 static void test_hostdev_text(void)
@@ -168,7 +232,8 @@ int main(void)
 	test_property();
 	test_journal();
 	test_owner_db();
-	test_vmid_and_hook_point();
+	test_vmid();
+	test_hook_point();
 	test_options();
 	test_hostdev_text();
 	return check_status();
