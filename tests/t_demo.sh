@@ -33,13 +33,16 @@ common() {
 demo_copy || { fail "demo: copy" "cannot copy the demo to a temporary directory"; exit 0; }
 trap 'rm -rf "$DIR"' EXIT
 
+AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups)
 if is_root && ! command -v setpriv >/dev/null; then
 	skip "demo as an ordinary user" "setpriv not found (apt-get install util-linux)"
+elif is_root && ! "${AS_NOBODY[@]}" test -r "$DIR/src/tests/demo.sh"; then
+	skip "demo as an ordinary user" "uid $NOBODY cannot reach $DIR (set TMPDIR to a directory all can search)"
 else
 	name="demo as an ordinary user"
 	if is_root; then
 		chown "$NOBODY:$NOBODY" "$DIR/tmp"
-		demo setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups
+		demo "${AS_NOBODY[@]}"
 	else
 		demo
 	fi
