@@ -81,6 +81,12 @@ check-vm: hostusb
 demo: hostusb
 	@sh tests/demo.sh
 
+# The man page's `list` example, rewritten from what `hostusb list` prints on
+# the example host (as root); tests/t_man_example.sh fails when they differ.
+man-example: hostusb
+	@bash tests/man-example.sh --update
+.PHONY: man-example
+
 clean:
 	rm -f hostusb $(UNIT_TESTS) tests/*.asan
 	rm -rf tests/tmp

@@ -48,6 +48,7 @@
 #define MAX_DB_BYTES      (16u << 20)
 #define VMID_MAX          64
 #define DEVPATH_SIZE      24          /* "/dev/bus/usb/BBB/DDD" */
+#define NODE_DIR          "/dev/bus/usb"
 #define PATH_SIZE         4096
 #define FRAGMENT_SIZE     256
 #define EXIT_HOOK_FAILED  2
@@ -102,6 +103,7 @@ struct claim {
 	bool ambiguous;             /* its id matches more than one host device */
 	bool recorded;              /* the journal already holds its original owner */
 	int node_fd;                /* O_PATH descriptor of the verified node */
+	bool node_unchecked;        /* a dry run in a root without device nodes */
 	unsigned old_uid, old_gid;  /* owner before this run */
 	bool changed;
 };
@@ -955,12 +957,32 @@ static void close_claims(struct claim *claims, size_t n)
 }
 
 /*
+ * True for a dry run in a root with no NODE_DIR at all, where there is no node
+ * to check: a chroot without /dev, or an example root built by a user who may
+ * not make device nodes.  On a host whose sysfs lists USB devices devtmpfs
+ * always has NODE_DIR, and a real start in such a root refuses every node.
+ */
+static bool dry_run_without_nodes(const struct context *ctx)
+{
+	char path[PATH_SIZE];
+	struct stat st;
+	if (!ctx->opt->dry_run || root_path(ctx, NODE_DIR, path, sizeof path) < 0)
+		return false;
+	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+/*
  * Opens and verifies every claimed node.  A dry run goes on past a refused
  * node (its owner read with lstat) so the whole plan is shown: returns 1.
  */
 static int open_claimed_nodes(const struct context *ctx, struct claim *claims, size_t n)
 {
 	int rc = 0;
+	if (dry_run_without_nodes(ctx)) {
+		for (size_t i = 0; i < n; i++)
+			claims[i].node_unchecked = true;
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct stat st = { .st_uid = (uid_t)-1, .st_gid = (gid_t)-1 };
 		char path[PATH_SIZE];
@@ -1135,11 +1157,19 @@ static int chown_claims(const struct context *ctx, struct claim *claims, size_t 
 
 static void say_plan(const struct context *ctx, const struct claim *claims, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		say("dry run: %s %s%s (bus %u device %u, 0x%04x:0x%04x) from %d:%d to %u:%u",
-		    claims[i].node_fd >= 0 ? "would chown" : "REFUSED, would not chown", ctx->opt->root,
-		    claims[i].devpath, claims[i].device.busnum, claims[i].device.devnum, claims[i].device.vendor,
-		    claims[i].device.product, (int)claims[i].old_uid, (int)claims[i].old_gid, ctx->uid, ctx->gid);
+	const char *root = ctx->opt->root;
+	for (size_t i = 0; i < n; i++) {
+		const struct claim *c = &claims[i];
+		char from[32] = "", unchecked[PATH_SIZE + 48] = "";
+		if (c->node_unchecked)
+			format(unchecked, sizeof unchecked, "; not checked: %s" NODE_DIR " does not exist", root);
+		else
+			format(from, sizeof from, " from %d:%d", (int)c->old_uid, (int)c->old_gid);
+		say("dry run: %s %s%s (bus %u device %u, 0x%04x:0x%04x)%s to %u:%u%s",
+		    c->node_fd >= 0 || c->node_unchecked ? "would chown" : "REFUSED, would not chown", root,
+		    c->devpath, c->device.busnum, c->device.devnum, c->device.vendor, c->device.product, from,
+		    ctx->uid, ctx->gid, unchecked);
+	}
 }
 
 /* --dry-run: the patched XML to stdout, the plan to stderr, nothing changed. */

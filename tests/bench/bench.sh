@@ -270,8 +270,15 @@ explain() {
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+# musl's libc.so and dynamic loader print their version when run
+musl_version=
+for f in /lib/ld-musl-*.so.1 /usr/lib/*-linux-musl/libc.so /usr/lib/musl/lib/libc.so; do
+	[ -x "$f" ] && musl_version=$("$f" 2>&1 | sed -n 's/^Version //p') && [ -n "$musl_version" ] && break
+done
 echo
 echo "hostusb bench  $(date -u +%Y-%m-%d)  $(uname -sr)  ${cpu:-?} x$(nproc)"
+echo "  $(cc --version 2>/dev/null | head -1), $(getconf GNU_LIBC_VERSION 2>/dev/null || echo 'libc ?')," \
+	"musl ${musl_version:-?}; the figures of one run on this machine"
 echo
 echo "1. Per start: before_vm_start, 2 devices, $start_size-byte domain XML; floor = cp to a temp file + mv back"
 printf '   %-28s %14s %16s\n' "" "wall (median)" "instructions"
@@ -289,7 +296,8 @@ if [ -n "$musl_size" ]; then
 fi
 echo "   target: ratio <= 1.0"
 echo
-echo "2. Scale: documents with many disks and interfaces (throughput = size / median wall time)"
+echo "2. Scale: documents with many disks and interfaces (throughput = size / median wall time;"
+echo "   hostusb/cp = median of the ratios of pairs timed side by side, not the ratio of the two throughputs)"
 printf '   %-9s %10s %12s %12s   %-26s %12s\n' size hostusb "cp + mv" "hostusb/cp" "peak RSS (min..max)" "cp peak RSS"
 for mib in $sizes; do
 	printf '   %-9s %10s %12s %12s   %-26s %12s\n' "$mib MiB" \

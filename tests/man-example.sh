@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The man page's `list` example is what the program prints: `hostusb list` on
+# the example host (tests/example-host.sh) after a VM was given its tablet.
+# In hostusb.8 it sits between two comment lines, escaped for roff.
+#
+#   tests/man-example.sh            prints the block as the program makes it
+#   tests/man-example.sh --plain    prints what the program printed, unescaped
+#   tests/man-example.sh --check    compares it with hostusb.8: exit 0 the same,
+#                                   1 they differ (a diff on stdout)
+#   tests/man-example.sh --update   rewrites the block in hostusb.8 (make man-example)
+#
+# Environment: HOSTUSB (default ./hostusb), MAN_PAGE (default ./hostusb.8).
+# Needs root: the example host's nodes are made with mknod, one given to qemu.
+set -u
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+HOSTUSB=${HOSTUSB:-$SRCDIR/hostusb}
+MAN_PAGE=${MAN_PAGE:-$SRCDIR/hostusb.8}
+BEGIN='.\" list example: what tests/man-example.sh prints; make man-example rewrites it'
+END='.\" end of the list example'
+VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
+
+die() { printf 'man-example: %s\n' "$*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "needs root (the example host's device nodes are made with mknod)"
+[ -x "$HOSTUSB" ] || die "no $HOSTUSB: run make first"
+# shellcheck source-path=SCRIPTDIR source=fixture.sh
+. "$SRCDIR/tests/fixture.sh"
+# shellcheck source-path=SCRIPTDIR source=example-host.sh
+. "$SRCDIR/tests/example-host.sh"
+
+tmp=$(mktemp -d) || die "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT
+example_host "$tmp/root"
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$tmp/domain.xml" || die "cannot copy the domain XML"
+env -i hostusb=0x0627:0x0001 _hook_domxml="$tmp/domain.xml" vmId="$VMID" \
+	"$HOSTUSB" --root "$tmp/root" before_vm_start || die "before_vm_start on the example host failed"
+"$HOSTUSB" --root "$tmp/root" list >"$tmp/list" || die "hostusb list failed"
+# roff: a backslash is \e, a minus sign \-, a line starting with . or ' gets \&
+sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^[.']/\\\\\\&&/" "$tmp/list" >"$tmp/block"
+
+if [ "${1:-}" != --plain ] && ! { grep -qxF "$BEGIN" "$MAN_PAGE" && grep -qxF "$END" "$MAN_PAGE"; }; then
+	die "$MAN_PAGE: no lines [$BEGIN] and [$END]"
+fi
+# in_page: the lines between the markers; with a file argument, the page with
+# that file's lines there instead
+in_page() {
+	# through the environment: awk -v would take the markers' backslashes as escapes
+	BEGIN_LINE=$BEGIN END_LINE=$END WITH=${1:-} awk '
+		$0 == ENVIRON["END_LINE"] { inside = 0 }
+		inside { if (ENVIRON["WITH"] == "") print; next }
+		ENVIRON["WITH"] != "" { print }
+		$0 == ENVIRON["BEGIN_LINE"] {
+			inside = 1
+			if (ENVIRON["WITH"] != "") while ((getline line < ENVIRON["WITH"]) > 0) print line
+		}
+	' "$MAN_PAGE"
+}
+case ${1:-} in
+"") cat "$tmp/block" ;;
+--plain) cat "$tmp/list" ;;
+--check) in_page | diff -u --label "$MAN_PAGE" --label "hostusb list" - "$tmp/block" ;;
+--update)
+	if ! in_page "$tmp/block" >"$tmp/page" || ! cat "$tmp/page" >"$MAN_PAGE"; then
+		die "cannot rewrite $MAN_PAGE"
+	fi
+	echo "$MAN_PAGE: list example rewritten" ;;
+*) die "usage: $0 [--plain | --check | --update]" ;;
+esac
