@@ -59,7 +59,7 @@ if man=$(find_tool man) && command -v groff >/dev/null 2>&1; then
 	if [ -z "$missing" ]; then pass man_covers_contract; else fail man_covers_contract "missing:$missing"; fi
 else
 	skip man_groff_warnings "man or groff not installed (apt-get install man-db groff-base)"
-	skip man_covers_contract "man or groff not installed"
+	skip man_covers_contract "man or groff not installed (apt-get install man-db groff-base)"
 fi
 
 # --- sudoers rule -----------------------------------------------------------
@@ -176,6 +176,8 @@ else
 			printf '%s\n' "$list" | grep -qxF "hostusb-$VERSION/$f" || printf ' %s' "$f"
 		done)
 		if [ -z "$missing" ]; then pass dist_has_tracked_files; else fail dist_has_tracked_files "missing:$missing"; fi
+	elif [ -e "$SRCDIR/.git" ]; then
+		skip dist_has_tracked_files "git not installed (apt-get install git)"
 	fi
 
 	# Unpacked elsewhere, it builds.  (Its `make check`: tests/system/run.sh.)
