@@ -204,9 +204,16 @@ $(FUZZ_BUILD)/xmlpatch-replay.o: xmlpatch.c xmlpatch.h
 $(FUZZ_BUILD)/xmlpatch-replay.asan.o: xmlpatch.c xmlpatch.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -Dread=fuzz_read -c -o $@ xmlpatch.c
-tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS)
+# rewritten only when the libxml2 flags change: installing libxml2-dev later rebuilds the replay
+$(FUZZ_BUILD)/replay-xml.flags: FORCE
+	@mkdir -p $(FUZZ_BUILD); flags='$(FUZZ_REPLAY_XML)'; \
+	[ -f $@ ] && [ "$$(cat $@)" = "$$flags" ] || printf '%s\n' "$$flags" >$@
+FORCE:
+tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) \
+		$(FUZZ_BUILD)/replay-xml.flags
 	$(CC) $(TEST_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_REPLAY_XML)
-tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS)
+tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) \
+		$(FUZZ_BUILD)/replay-xml.flags
 	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o \
 		$(FUZZ_REPLAY_XML)
 
@@ -236,7 +243,7 @@ clean-fuzz:
 
 clean: clean-fuzz
 
-.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck clean-fuzz
+.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck clean-fuzz FORCE
 # --- end fuzz and lint ---
 # --- bench ---
 # bench: what a VM start costs (per start vs cp+mv, scale to 1 GiB, host scale,
