@@ -78,11 +78,16 @@ check-vm: hostusb
 demo: hostusb
 	@sh tests/demo.sh
 
+# As root: `make demo` and `make check` in a minimal Debian root with only what
+# README names (gcc, make, libc6-dev), as root and as a user; tests/fresh/run.sh.
+check-fresh:
+	@bash tests/fresh/run.sh
+
 clean:
 	rm -f hostusb $(UNIT_TESTS) tests/*.asan
 	rm -rf tests/tmp
 
-.PHONY: all check check-vm demo clean
+.PHONY: all check check-vm check-fresh demo clean
 
 # --- install, dist, system tests ---
 # install/uninstall: the hook binary and its two links, the sudoers rule, the
