@@ -101,7 +101,7 @@ HOOK_LINKS   = after_vm_destroy before_vm_migrate_source
 DISTNAME     = hostusb-$(VERSION)
 DISTDIR     ?= .
 INSTALL     ?= install
-DIST_EXCLUDE = hostusb|hostusb-[0-9.]+\.tar\.gz|tests/unit_[A-Za-z0-9_]+(\.asan)?|tests/tmp/.*|tests/system/tmp/.*|tests/hostusb-dyn|.*\.(o|a|so|rpm|swp|orig|rej)|.*~
+DIST_EXCLUDE = hostusb|hostusb-[0-9.]+\.tar\.gz|tests/unit_[A-Za-z0-9_]+(\.asan)?|tests/tmp/.*|tests/fuzz/build/.*|tests/system/tmp/.*|tests/hostusb-dyn|.*\.(o|a|so|rpm|swp|orig|rej)|.*~
 
 install: hostusb hostusb.8 sudoers.vdsm_hook_hostusb
 	mkdir -p $(DESTDIR)$(HOOKDIR)/before_vm_start

@@ -167,7 +167,7 @@ else
 		printf '%s\n' "$list" | grep -qx "hostusb-$VERSION/$want" || missing="$missing $want"
 	done
 	if [ -z "$missing" ]; then pass dist_has_sources; else fail dist_has_sources "missing:$missing"; fi
-	junk=$(printf '%s\n' "$list" | grep -E "^hostusb-$VERSION/(hostusb|tests/hostusb-dyn|tests/tmp/.*|tests/unit_[a-z_]+(\.asan)?|.*\.(o|so|tar\.gz)|\.git/.*)$" | head -3)
+	junk=$(printf '%s\n' "$list" | grep -E "^hostusb-$VERSION/(hostusb|tests/hostusb-dyn|tests/tmp/.*|tests/fuzz/build/.*|tests/unit_[a-z_]+(\.asan)?|.*\.(o|so|tar\.gz)|\.git/.*)$" | head -3)
 	check_eq dist_no_build_products "$junk" ""
 	# every file git tracks ships
 	if [ -e "$SRCDIR/.git" ] && command -v git >/dev/null 2>&1; then
