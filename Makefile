@@ -87,6 +87,11 @@ man-example: hostusb
 	@bash tests/man-example.sh --update
 .PHONY: man-example
 
+# As root: `make demo` and `make check` in a minimal Debian root with only what
+# README names (gcc, make, libc6-dev), as root and as a user; tests/fresh/run.sh.
+check-fresh:
+	@bash tests/fresh/run.sh
+
 clean:
 	rm -f hostusb $(UNIT_TESTS) tests/*.asan
 	rm -rf tests/tmp
@@ -98,10 +103,12 @@ help:
 	'  all            the static program ./hostusb (the default)        [gcc make libc6-dev]' \
 	'  demo           a dry run on an example root and domain XML; changes nothing' \
 	'  check          the test suite; tests that make device nodes need root, else SKIP' \
+	'  check-fresh    root: demo and check in a minimal Debian root, as root and a user   [debootstrap]' \
 	'  check-vm       root: the hook on a real kernel in QEMU   [qemu-system-x86 linux-image-amd64' \
 	'                 busybox-static cpio musl-tools]' \
 	'  check-system   root: a test user, the real sudo, a mount namespace, an RPM   [sudo rpm mandoc]' \
 	'  bench          root: what a VM start costs, as a table' \
+	'  man-example    root: rewrites the list example in hostusb.8 from what the program prints' \
 	'  fuzz           libFuzzer targets, FUZZ_SECONDS each   [clang libclang-rt-14-dev libxml2-dev]' \
 	'  lint           cppcheck, clang-tidy, shellcheck: zero findings   [cppcheck clang-tidy shellcheck]' \
 	'  install        root or DESTDIR: program, hook links, sudoers rule, man page' \
@@ -112,7 +119,7 @@ help:
 	'  clean          removes what the build and the tests made' \
 	'  help           this list'
 
-.PHONY: all check check-vm demo clean help
+.PHONY: all check check-vm check-fresh demo clean help
 
 # --- install, dist, system tests ---
 # install/uninstall: the program in $(SBINDIR), a relative symbolic link to it
@@ -135,7 +142,7 @@ INSTALL     ?= install
 INSTALL_PROGRAM ?= $(INSTALL) -m 0755
 INSTALL_DATA    ?= $(INSTALL) -m 0644
 STRIP       ?= strip
-DIST_EXCLUDE = hostusb|hostusb-[0-9.]+\.tar\.gz|tests/unit_[A-Za-z0-9_]+(\.asan)?|tests/tmp/.*|tests/system/tmp/.*|tests/hostusb-dyn|.*\.(o|a|so|rpm|swp|orig|rej)|.*~
+DIST_EXCLUDE = hostusb|hostusb-[0-9.]+\.tar\.gz|tests/unit_[A-Za-z0-9_]+(\.asan)?|tests/tmp/.*|tests/fuzz/build/.*|tests/system/tmp/.*|tests/hostusb-dyn|.*\.(o|a|so|rpm|swp|orig|rej)|.*~
 
 install: hostusb hostusb.8 sudoers.vdsm_hook_hostusb
 	@test -n "$(HOOK_TARGET)" || { echo "install: needs realpath (GNU coreutils) for the hook links" >&2; exit 1; }
@@ -253,9 +260,16 @@ $(FUZZ_BUILD)/xmlpatch-replay.o: xmlpatch.c xmlpatch.h
 $(FUZZ_BUILD)/xmlpatch-replay.asan.o: xmlpatch.c xmlpatch.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -Dread=fuzz_read -c -o $@ xmlpatch.c
-tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS)
+# rewritten only when the libxml2 flags change: installing libxml2-dev later rebuilds the replay
+$(FUZZ_BUILD)/replay-xml.flags: FORCE
+	@mkdir -p $(FUZZ_BUILD); flags='$(FUZZ_REPLAY_XML)'; \
+	[ -f $@ ] && [ "$$(cat $@)" = "$$flags" ] || printf '%s\n' "$$flags" >$@
+FORCE:
+tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) \
+		$(FUZZ_BUILD)/replay-xml.flags
 	$(CC) $(TEST_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_REPLAY_XML)
-tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS)
+tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) \
+		$(FUZZ_BUILD)/replay-xml.flags
 	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o \
 		$(FUZZ_REPLAY_XML)
 
@@ -285,7 +299,7 @@ clean-fuzz:
 
 clean: clean-fuzz
 
-.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck clean-fuzz
+.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck clean-fuzz FORCE
 # --- end fuzz and lint ---
 # --- bench ---
 # bench: what a VM start costs (per start vs cp+mv, scale to 1 GiB, host scale,

@@ -369,6 +369,8 @@ else
 fi
 
 # the rename over the domain file fails: the domain file is immutable
+no_chattr="chattr +i not supported on $TESTTMP"
+command -v chattr >/dev/null || no_chattr="chattr not installed (apt-get install e2fsprogs)"
 reset
 if chattr +i "$DOM" 2>/dev/null; then
 	run "$HOSTUSB" before_vm_start
@@ -376,7 +378,7 @@ if chattr +i "$DOM" 2>/dev/null; then
 	rolled_back "immutable domain file (rename fails): rolled back"
 	check_contains "immutable domain file: says so" "$ERR" "cannot replace it: Operation not permitted"
 else
-	skip "immutable domain file" "chattr +i not supported on $TESTTMP"
+	skip "immutable domain file" "$no_chattr"
 fi
 
 # the journal directory is not writable: immutable, and a read-only mount
@@ -386,7 +388,7 @@ if chattr +i "$JDIR" 2>/dev/null; then
 	chattr -i "$JDIR"
 	rolled_back "immutable journal directory: rolled back"
 else
-	skip "immutable journal directory" "chattr +i not supported on $TESTTMP"
+	skip "immutable journal directory" "$no_chattr"
 fi
 if unshare -m true 2>/dev/null; then
 	for case in existing absent "absent, lock file present"; do

@@ -317,5 +317,5 @@ done
 if [ "$HAVE_TIME" = 1 ]; then
 	printf 'note: largest peak RSS %s KB (%s)\n' "$MAX_RSS" "$MAX_RSS_WHAT"
 else
-	skip "peak RSS measurement" "/usr/bin/time (package time) is not installed; runs were bounded by prlimit --as only"
+	skip "peak RSS measurement" "/usr/bin/time not installed (apt-get install time); runs were bounded by prlimit --as only"
 fi

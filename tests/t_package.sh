@@ -64,7 +64,7 @@ if man=$(find_tool man) && command -v groff >/dev/null 2>&1; then
 	if [ -z "$missing" ]; then pass man_covers_contract; else fail man_covers_contract "missing:$missing"; fi
 else
 	skip man_groff_warnings "man or groff not installed (apt-get install man-db groff-base)"
-	skip man_covers_contract "man or groff not installed"
+	skip man_covers_contract "man or groff not installed (apt-get install man-db groff-base)"
 fi
 
 # --- sudoers rule -----------------------------------------------------------
@@ -309,7 +309,7 @@ else
 	else
 		fail dist_has_licence "hostusb-$VERSION/LICENSE missing from the tarball or not the source's"
 	fi
-	junk=$(printf '%s\n' "$list" | grep -E "^hostusb-$VERSION/(hostusb|tests/hostusb-dyn|tests/tmp/.*|tests/unit_[a-z_]+(\.asan)?|.*\.(o|so|tar\.gz)|\.git/.*)$" | head -3)
+	junk=$(printf '%s\n' "$list" | grep -E "^hostusb-$VERSION/(hostusb|tests/hostusb-dyn|tests/tmp/.*|tests/fuzz/build/.*|tests/unit_[a-z_]+(\.asan)?|.*\.(o|so|tar\.gz)|\.git/.*)$" | head -3)
 	check_eq dist_no_build_products "$junk" ""
 	# every file git tracks ships
 	if [ -e "$SRCDIR/.git" ] && command -v git >/dev/null 2>&1; then

@@ -44,15 +44,6 @@ static char *strip_layout(const char *s, size_t n, size_t *out_len)
 	return out;
 }
 
-/* Start tags in a fragment: '<' followed by a name. */
-static size_t fragment_elements(const char *s)
-{
-	size_t count = 0;
-	for (; *s; s++)
-		count += s[0] == '<' && s[1] != '/' && s[1] != '!' && s[1] != '?';
-	return count;
-}
-
 static size_t newlines_in(const uint8_t *s, size_t n)
 {
 	size_t count = 0;
@@ -197,6 +188,15 @@ static xmlDocPtr parse(const uint8_t *s, size_t n, int *code)
 	const xmlError *e = xmlGetLastError();
 	*code = e ? e->code : 0;
 	return doc;
+}
+
+/* Start tags in a fragment: '<' followed by a name. */
+static size_t fragment_elements(const char *s)
+{
+	size_t count = 0;
+	for (; *s; s++)
+		count += s[0] == '<' && s[1] != '/' && s[1] != '!' && s[1] != '?';
+	return count;
 }
 
 /* Elements in the subtree of node's children; entity contents are not counted. */
