@@ -1,4 +1,4 @@
-/* format.h against the C library's snprintf: every format the program uses, then random ones. */
+/* format.c against the C library's snprintf: every format the program uses, then random ones. */
 #include "format.h"
 
 #include <limits.h>

@@ -116,7 +116,7 @@ node() { printf '%s/dev/bus/usb/%03d/%03d' "$1" "$2" "$3"; }
 note "building the footprint variants..."
 B=$W/build
 mkdir -p "$B/musl"
-for f in hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h Makefile; do
+for f in hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h Makefile; do
 	cp "$SRCDIR/$f" "$B/musl/" || die "copy $f"
 done
 strip -o "$B/hostusb.glibc.stripped" "$HOSTUSB" || die "strip"
