@@ -240,8 +240,10 @@ clean: clean-fuzz
 # --- end fuzz and lint ---
 # --- bench ---
 # bench: what a VM start costs (per start vs cp+mv, scale to 1 GiB, host scale,
-# footprint); prints a table, never fails on a figure.  Needs root; see
-# tests/bench/bench.sh for BENCH_RUNS, BENCH_GIB, BENCH_TMPDIR, BENCH_RUNDIR.
+# footprint, a start against an empty process and its phases); prints a table,
+# never fails on a figure.  Needs root; see tests/bench/bench.sh for BENCH_RUNS,
+# BENCH_GIB, BENCH_TMPDIR, BENCH_RUNDIR and BENCH_ONLY (BENCH_ONLY=perstart:
+# the start against an empty process alone).
 bench: hostusb
 	bash tests/bench/bench.sh
 
