@@ -65,8 +65,11 @@ now() { local t=${EPOCHREALTIME/./}; printf -v "$1" '%s' "$((10#$t))"; }
 # stdin: numbers, one a line -> the median (or the q-quantile with quantile Q)
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
 	i = (NR + 1) / 2; print (v[int(i)] + v[int(i + 0.5)]) / 2 }'; }
+# stdin: numbers -> the mean of the middle half (perf gives CPU time in steps of 10 us)
+midmean() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
+	lo = int(NR / 4) + 1; hi = NR - int(NR / 4); for (i = lo; i <= hi; i++) s += v[i]; printf "%.0f\n", s / (hi - lo + 1) }'; }
 quantile() { sort -g | awk -v q="$1" '{ v[NR] = $1 } END { i = int(q * (NR - 1) + 1.5); print v[i] }'; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.3f ms", us / 1000 }'; }
+ms() { case $1 in na|"") echo na ;; *) awk -v us="$1" 'BEGIN { printf "%.3f ms", us / 1000 }' ;; esac; }
 group() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 
@@ -416,27 +419,31 @@ cut_rounds() {
 cut_diff() { awk -v a="$1" -v b="$2" '{ print $b - $a }' "$W/cuts" | median; }
 cut_col() { awk -v c="$1" '{ print $c }' "$W/cuts" | median; }
 
-# faults_of_case NAME: page faults of one run of case NAME: perf's count from
-# the exec on, else GNU time's (getrusage: with the fork's own, ~20 more)
-faults_of_case() {
-	if perf stat -x, -e page-faults -o /dev/null true 2>/dev/null; then
-		run_case "$1" perf stat -x, -e page-faults -o "$W/case.faults"
-		awk -F, '$3 == "page-faults" { print $1 }' "$W/case.faults"
+# perf_of_case NAME: "page_faults cpu_us" of one run of case NAME, counted by
+# perf from the exec on; without perf, page faults from GNU time (getrusage:
+# with the fork's own, ~20 more) and no CPU time
+HAVE_PERF=$(perf stat -x, -e page-faults,task-clock -o /dev/null true 2>/dev/null && echo 1)
+perf_of_case() {
+	if [ -n "$HAVE_PERF" ]; then
+		run_case "$1" perf stat -x, -e page-faults,task-clock -o "$W/case.perf"
+		awk -F, '$3 == "page-faults" { f = $1 } $3 == "task-clock" { t = $1 * 1000 }
+			END { printf "%d %d\n", f, t }' "$W/case.perf"
 	elif [ -x /usr/bin/time ]; then
-		run_case "$1" /usr/bin/time -f %R -o "$W/case.faults"
-		tail -1 "$W/case.faults"
+		run_case "$1" /usr/bin/time -f %R -o "$W/case.perf"
+		echo "$(tail -1 "$W/case.perf") na"
 	else
-		echo na
+		echo na na
 	fi
 }
 
-# cut_counts LIBC: user-space instructions (callgrind), system calls (strace)
-# and page faults (median of 5 runs) of each cut, in ins, sys and pf,
-# indexed by "LIBC,cut" ("na" without the tool)
+# cut_counts LIBC: user-space instructions (callgrind), system calls (strace),
+# page faults and CPU time (perf; of 21 runs, the median and the mean of the
+# middle half) of each cut, in ins, sys, pf and cputime, indexed by
+# "LIBC,cut" ("na" without the tool)
 cut_counts() {
 	local libc=$1 c i
 	for c in "${CUTS[@]}"; do
-		ins[$libc,$c]=na; sys[$libc,$c]=na; pf[$libc,$c]=na
+		ins[$libc,$c]=na; sys[$libc,$c]=na; pf[$libc,$c]=na; cputime[$libc,$c]=na
 		if command -v valgrind >/dev/null; then
 			run_case "$c" valgrind --tool=callgrind --callgrind-out-file=/dev/null
 			ins[$libc,$c]=$(sed -n 's/^==[0-9]*== Collected : *\([0-9]*\).*/\1/p' "$W/case.err")
@@ -445,8 +452,9 @@ cut_counts() {
 			run_case "$c" strace -f -qq -o "$W/case.strace"
 			sys[$libc,$c]=$(grep -cE '^[0-9]+ +[a-z_0-9]+\(' "$W/case.strace")
 		fi
-		for ((i = 0; i < 5; i++)); do faults_of_case "$c"; done >"$W/faults"
-		grep -q na "$W/faults" || pf[$libc,$c]=$(median <"$W/faults")
+		for ((i = 0; i < 21; i++)); do perf_of_case "$c"; done >"$W/perf"
+		awk '{ print $1 }' "$W/perf" | grep -q na || pf[$libc,$c]=$(awk '{ print $1 }' "$W/perf" | median)
+		awk '{ print $2 }' "$W/perf" | grep -q na || cputime[$libc,$c]=$(awk '{ print $2 }' "$W/perf" | midmean)
 	done
 }
 
@@ -461,7 +469,7 @@ for ((i = 0; i < 1000; i++)); do
 	printf -v f '%s/tmp%04dx.xml' "$CROWDED" "$i"
 	: >"$f" || die "cannot create $f"
 done
-declare -A p5_hook p5_other p5_ratio p5_r10 p5_r90 ins sys pf
+declare -A p5_hook p5_other p5_ratio p5_r10 p5_r90 ins sys pf cputime
 declare -A cut_error phase_wall
 libcs=()
 [ -n "$empty_glibc" ] && libcs+=(glibc)
@@ -581,7 +589,7 @@ if want perstart; then
 verdict() { awk -v f="$1" -v l="$2" 'BEGIN { if (f == "" || f == "nan") print "not measured"; else if (f > l) print "target missed"; else print "met" }'; }
 # plus A B: B - A with a sign, for counts ("na" when either is)
 plus() { case "$1$2" in *na*|"") echo na ;; *) printf '%+d' $(($2 - $1)) ;; esac; }
-us() { awk -v u="$1" 'BEGIN { printf "%+.3f ms", u / 1000 }'; }
+us() { case $1 in na|"") echo na ;; *) awk -v u="$1" 'BEGIN { printf "%+.3f ms", u / 1000 }' ;; esac; }
 echo
 echo "5. Start against an empty process: the start of 1, binaries installed out of the tree;" \
 	"domain file on $(df --output=fstype "$W" | tail -1), fake root on $(df --output=fstype "$RD" | tail -1)"
@@ -603,38 +611,40 @@ p5_row crowded "glibc: 1,000 unrelated files beside / none" "1.05:no empty glibc
 # phase_table LIBC: the phases of one start of the LIBC build
 phase_table() {
 	local libc=$1 c prev=empty label
-	local row='   %-62s %11s %13s %9s %7s\n'
+	local row='   %-58s %10s %10s %12s %8s %6s\n'
 	echo
 	if [ -n "${cut_error[$libc]}" ]; then
 		echo "   Phases ($libc): not measured, a cut did not stop where expected: ${cut_error[$libc]}"
 		return
 	fi
-	echo "   Phases of one start ($libc build): each is the median, over $RUNS rounds run side by side, of"
-	echo "   a run cut short at the phase's end minus one cut at its start (instructions: callgrind, user"
-	echo "   space, a rep stos counted once a byte; syscalls: strace; page faults: perf, else getrusage)"
+	echo "   Phases of one start ($libc build), from runs cut short at the end of each phase."
+	echo "   wall: median over $RUNS rounds of (cut at its end - cut at its start), run side by side;"
+	echo "   cpu: the process's CPU time, exec to exit (perf task-clock), mean of the middle half of 21 runs;"
+	echo "   instructions: callgrind, user space (a rep stos counts once a byte); syscalls: strace;"
+	echo "   faults: page faults (perf, median of 21 runs)"
 	# shellcheck disable=SC2059
-	printf "$row" phase wall instructions syscalls faults
+	printf "$row" phase wall cpu instructions syscalls faults
 	# shellcheck disable=SC2059
 	printf "$row" "empty program: fork, exec, libc start, exit" "$(ms "${phase_wall[$libc,empty]}")" \
-		"$(group "${ins[$libc,empty]}")" "${sys[$libc,empty]}" "${pf[$libc,empty]}"
+		"$(ms "${cputime[$libc,empty]}")" "$(group "${ins[$libc,empty]}")" "${sys[$libc,empty]}" "${pf[$libc,empty]}"
 	for c in noprop journal lock domain hook dry; do
 		case $c in
 		noprop) label="hostusb's own start: binary, options, environment" ;;
 		journal) label="property, owner (passwd, group), sysfs scan" ;;
-		lock) label="journal read, nodes checked, journal dirs, lock file opened" ;;
-		domain) label="lock taken, stale-temp sweep, journal read and nodes again" ;;
+		lock) label="journal read, nodes checked, journal dirs, lock opened" ;;
+		domain) label="lock taken, stale-temp sweep, journal and nodes again" ;;
 		hook) label="commit: XML to a temp file, journal + fsync, chown, rename" ;;
-		dry) label="  of which the XML patch (--dry-run with vs without domain)"; prev=drynodomain ;;
+		dry) label="  of which the XML patch (dry run with vs without domain)"; prev=drynodomain ;;
 		esac
 		# shellcheck disable=SC2059
-		printf "$row" "$label" "$(us "${phase_wall[$libc,d$c]}")" \
-			"$(group "$(plus "${ins[$libc,$prev]}" "${ins[$libc,$c]}")")" "$(plus "${sys[$libc,$prev]}" "${sys[$libc,$c]}")" \
-			"$(plus "${pf[$libc,$prev]}" "${pf[$libc,$c]}")"
+		printf "$row" "$label" "$(us "${phase_wall[$libc,d$c]}")" "$(us "$(plus "${cputime[$libc,$prev]}" "${cputime[$libc,$c]}")")" \
+			"$(group "$(plus "${ins[$libc,$prev]}" "${ins[$libc,$c]}")")" \
+			"$(plus "${sys[$libc,$prev]}" "${sys[$libc,$c]}")" "$(plus "${pf[$libc,$prev]}" "${pf[$libc,$c]}")"
 		prev=$c
 	done
 	# shellcheck disable=SC2059
-	printf "$row" "a full start" "$(ms "${phase_wall[$libc,hook]}")" "$(group "${ins[$libc,hook]}")" \
-		"${sys[$libc,hook]}" "${pf[$libc,hook]}"
+	printf "$row" "a full start" "$(ms "${phase_wall[$libc,hook]}")" "$(ms "${cputime[$libc,hook]}")" \
+		"$(group "${ins[$libc,hook]}")" "${sys[$libc,hook]}" "${pf[$libc,hook]}"
 }
 for libc in "${libcs[@]}"; do phase_table "$libc"; done
 fi
