@@ -321,7 +321,8 @@ explain() {
 
 # run_case NAME [WRAPPER...]: one run of the start of point 1, prepared (untimed)
 # and varied as NAME says, under WRAPPER if given; its wall time in us in
-# $took, its exit status in $status, its stderr in $W/case.err.
+# $took, its exit status in $status, its stderr in $case_err (default
+# /dev/null: a file written in the timed window would time its writeback).
 #   hook, empty         the hook, an empty program ($CASE_HOOK, $CASE_EMPTY)
 #   sparse, crowded     the hook, the domain file alone in its directory or
 #                       beside 1,000 unrelated files
@@ -349,7 +350,7 @@ run_case() {
 	lock) rm -f "$LOCK"; mkdir "$LOCK" ;;
 	esac
 	now t0
-	hostusb=$prop _hook_domxml=$dom vmId=$VMID "$@" "$binary" --root "$R1" "${args[@]}" >/dev/null 2>"$W/case.err"
+	hostusb=$prop _hook_domxml=$dom vmId=$VMID "$@" "$binary" --root "$R1" "${args[@]}" >/dev/null 2>"$case_err"
 	status=$?
 	now t1
 	took=$((t1 - t0))
@@ -386,7 +387,7 @@ cut_says() {
 }
 # check_cuts: "" when every cut ends as expected, else what went wrong
 check_cuts() {
-	local c want
+	local c want case_err=$W/case.err
 	for c in "${CUTS[@]}"; do
 		run_case "$c"
 		want=$(cut_says "$c")
@@ -441,7 +442,7 @@ perf_of_case() {
 # middle half) of each cut, in ins, sys, pf and cputime, indexed by
 # "LIBC,cut" ("na" without the tool)
 cut_counts() {
-	local libc=$1 c i
+	local libc=$1 c i case_err=$W/case.err
 	for c in "${CUTS[@]}"; do
 		ins[$libc,$c]=na; sys[$libc,$c]=na; pf[$libc,$c]=na; cputime[$libc,$c]=na
 		if command -v valgrind >/dev/null; then
@@ -469,6 +470,7 @@ for ((i = 0; i < 1000; i++)); do
 	printf -v f '%s/tmp%04dx.xml' "$CROWDED" "$i"
 	: >"$f" || die "cannot create $f"
 done
+case_err=/dev/null
 declare -A p5_hook p5_other p5_ratio p5_r10 p5_r90 ins sys pf cputime
 declare -A cut_error phase_wall
 libcs=()
