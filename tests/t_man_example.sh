@@ -23,7 +23,7 @@ if command -v mandoc >/dev/null; then
 	# the lines below the command, less the command's indentation
 	shown=$(mandoc -T ascii "$SRCDIR/hostusb.8" | awk -v n="$(printf '%s\n' "$plain" | wc -l)" '
 		left > 0 { print substr($0, indent + 1); left-- }
-		/\/50_hostusb list$/ { indent = index($0, "$") - 1; left = n }')
+		/\$ hostusb list$/ { indent = index($0, "$") - 1; left = n }')
 	check_eq "man page list example: rendered as printed" "$shown" "$plain"
 else
 	skip "man page list example: rendered as printed" "mandoc not installed (apt-get install mandoc)"

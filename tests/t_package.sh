@@ -297,7 +297,7 @@ else
 	bad=$(printf '%s\n' "$list" | grep -v "^hostusb-$VERSION/" | head -3)
 	check_eq dist_single_top_dir "$bad" ""
 	missing=
-	for want in LICENSE Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h hostusb.8 \
+	for want in LICENSE Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h hostusb.8 \
 		hostusb.spec sudoers.vdsm_hook_hostusb tests/run tests/lib.sh tests/fixture.sh tests/t_package.sh \
 		tests/distcheck.sh tests/system/run.sh; do
 		printf '%s\n' "$list" | grep -qx "hostusb-$VERSION/$want" || missing="$missing $want"
@@ -335,18 +335,30 @@ else
 fi
 
 # --- footprint ----------------------------------------------------------------
-# Every conversion in the sources is one format.h knows: it refuses the others
+# Every conversion in the sources is one format.c knows: it refuses the others
 # at run time (-1 and ""), which the compiler's format checks cannot see.
 unknown=$(cd "$SRCDIR" && grep -ohE '%[-0-9.*#+ ]*[hlzjtL]*[a-zA-Z%]' hostusb.c sysfs.c xmlpatch.c |
 	grep -vxE '%-?0?[0-9]*(\.\*)?s|%0?[0-9]*d|%-?0?[0-9]*[lz]?[uxX]|%%' | sort -u | tr '\n' ' ')
 check_eq format_conversions_known "$unknown" ""
+
+# The formatter is linked once, from format.c, as ordinary (strong) symbols:
+# a second definition anywhere is a link error, not a silent choice.
+if ! command -v nm >/dev/null 2>&1; then
+	skip format_defined_once_strong "nm not installed (apt-get install binutils)"
+elif ! nm "$HOSTUSB" >"$TESTTMP/nm" 2>&1 || grep -q ": no symbols$" "$TESTTMP/nm"; then
+	skip format_defined_once_strong "$HOSTUSB has no symbol table ($(head -1 "$TESTTMP/nm"))"
+else
+	defs=$(awk '$NF == "format" || $NF == "vformat" { print $(NF - 1), $NF }' "$TESTTMP/nm" |
+		LC_ALL=C sort | tr '\n' ' ')
+	check_eq format_defined_once_strong "$defs" "T format T vformat "
+fi
 
 # The musl build (make CC=musl-gcc) stays within 64 KiB stripped, as an
 # initramfs wants it, and carries no printf.
 if command -v musl-gcc >/dev/null 2>&1; then
 	musl=$TESTTMP/musl
 	rm -rf "$musl" && mkdir -p "$musl"
-	(cd "$SRCDIR" && cp Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h "$musl/")
+	(cd "$SRCDIR" && cp Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h "$musl/")
 	# the build as shipped: not the CFLAGS a calling make (an RPM's %check) passes down
 	if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CFLAGS -u LDFLAGS \
 		make -s --no-print-directory -C "$musl" CC=musl-gcc hostusb >"$TESTTMP/musl.log" 2>&1 &&

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* format.h against the C library's snprintf: every format the program uses, then random ones. */
+/* format.c against the C library's snprintf: every format the program uses, then random ones. */
 #include "format.h"
 
 #include <limits.h>

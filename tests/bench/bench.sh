@@ -10,13 +10,21 @@
 #   2. scale: 1 MiB, 64 MiB, 1 GiB documents: throughput vs cp+mv, peak RSS
 #   3. host scale: fake roots with 1, 127 and 1000 USB devices
 #   4. footprint: stripped glibc and musl static sizes, syscalls of one start
+#   5. start against an empty process: the start of 1 vs an empty static
+#      program built by the Makefile with the same flags (glibc, and musl when
+#      musl-gcc is there), pair by pair; a start with 1,000 unrelated files
+#      beside the domain file vs one without; and where one start's time goes,
+#      phase by phase (runs cut short at the end of each phase)
 #
 # Environment: HOSTUSB (default ./hostusb), BENCH_RUNS (default 200),
 # BENCH_GIB (1: run the 1 GiB case, 0: skip it, default: run it when the
 # scratch directory has 4 GiB free), BENCH_TMPDIR (documents, default
 # ${TMPDIR:-/tmp}: disk, like the directory VDSM makes _hook_domxml in),
 # BENCH_RUNDIR (fake roots, default /dev/shm when it is a tmpfs: on a host
-# /var/run is /run, a tmpfs, so the journal's fsync costs what it costs there).
+# /var/run is /run, a tmpfs, so the journal's fsync costs what it costs there),
+# BENCH_ONLY (sections to run, comma-separated: start, scale, host, footprint,
+# perstart; default all; BENCH_ONLY=perstart is section 5 alone, in a minute).
+# Binaries are run from copies installed out of the tree, as VDSM runs them.
 # Runs as root (device nodes are made with mknod and chowned).
 set -u
 export LC_ALL=C
@@ -34,6 +42,12 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 note() { printf '%s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || die "needs root (mknod and chown of fake device nodes)"
 [ -x "$HOSTUSB" ] || die "no $HOSTUSB: run make first"
+ONLY=${BENCH_ONLY:-start,scale,host,footprint,perstart}
+for section in ${ONLY//,/ }; do
+	case $section in start|scale|host|footprint|perstart) ;; *) die "BENCH_ONLY: no section \"$section\"" ;; esac
+done
+# want SECTION: whether BENCH_ONLY asks for it
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 case $HOSTUSB in /*) ;; *) HOSTUSB=$PWD/$HOSTUSB ;; esac
 
 W=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/hostusb-bench.XXXXXX") || die "mktemp"
@@ -52,18 +66,28 @@ now() { local t=${EPOCHREALTIME/./}; printf -v "$1" '%s' "$((10#$t))"; }
 # stdin: numbers, one a line -> the median (or the q-quantile with quantile Q)
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
 	i = (NR + 1) / 2; print (v[int(i)] + v[int(i + 0.5)]) / 2 }'; }
+# stdin: numbers -> the mean of the middle half (perf gives CPU time in steps of 10 us)
+midmean() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
+	lo = int(NR / 4) + 1; hi = NR - int(NR / 4); for (i = lo; i <= hi; i++) s += v[i]; printf "%.0f\n", s / (hi - lo + 1) }'; }
 quantile() { sort -g | awk -v q="$1" '{ v[NR] = $1 } END { i = int(q * (NR - 1) + 1.5); print v[i] }'; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.3f ms", us / 1000 }'; }
+ms() { case $1 in na|"") echo na ;; *) awk -v us="$1" 'BEGIN { printf "%.3f ms", us / 1000 }' ;; esac; }
 group() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 
-# hook dirs: VDSM runs the file from the hook point's directory
-mkdir -p "$W/hooks/before_vm_start" || die "mkdir"
-ln -s "$HOSTUSB" "$W/hooks/before_vm_start/50_hostusb"
+# install_hook BINARY DIR: BINARY installed as DIR/before_vm_start/50_hostusb,
+# where VDSM runs it from (the hook point is the directory's name)
+install_hook() {
+	if ! mkdir -p "$2/before_vm_start" || ! install -m 0755 "$1" "$2/before_vm_start/50_hostusb"; then
+		die "cannot install $1 in $2"
+	fi
+}
+install_hook "$HOSTUSB" "$W/hooks"
 
-# start BINARY_LINK ROOT DOM PROPERTY: one before_vm_start, as VDSM runs it
+# start BINARY ROOT DOM PROPERTY [ARG...]: one before_vm_start, as VDSM runs it
 start() {
-	hostusb=$4 _hook_domxml=$3 vmId=$VMID "$1" --root "$2" >/dev/null
+	local binary=$1 root=$2 dom=$3 prop=$4
+	shift 4
+	hostusb=$prop _hook_domxml=$dom vmId=$VMID "$binary" --root "$root" "$@" >/dev/null
 }
 # reset ROOT DOM PRISTINE NODES...: the state before a VM start, with nothing
 # left to write back (the copy just made, the last run's output): otherwise a
@@ -112,38 +136,55 @@ instructions() {
 
 node() { printf '%s/dev/bus/usb/%03d/%03d' "$1" "$2" "$3"; }
 
-# ---- builds for the footprint (and a musl row in the per-start table)
+# ---- builds: the musl variant, and the empty programs hostusb is set against
 
-note "building the footprint variants..."
+note "building the musl variant and the empty programs..."
 B=$W/build
-mkdir -p "$B/musl"
-for f in hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.h Makefile; do
+mkdir -p "$B/musl" "$B/empty-glibc" "$B/empty-musl"
+for f in hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h Makefile; do
 	cp "$SRCDIR/$f" "$B/musl/" || die "copy $f"
 done
+# The floor of a static program: one that returns at once, built by the same
+# Makefile rule (toolchain, CFLAGS, static-pie or static, hardening) as hostusb.
+printf 'int main(void) { return 0; }\n' >"$B/empty.c"
+for libc in glibc musl; do
+	cp "$SRCDIR/Makefile" "$B/empty.c" "$B/empty-$libc/" || die "copy Makefile"
+done
+# empty_build DIR [MAKE ARG...]: DIR/empty, or "" when the build fails (said)
+empty_build() {
+	local dir=$1
+	shift
+	if make -s -C "$dir" "$@" SOURCES=empty.c HEADERS= hostusb >"$dir/make.log" 2>&1 &&
+		mv "$dir/hostusb" "$dir/empty"; then
+		printf '%s\n' "$dir/empty"
+	else
+		note "empty program ($*) not built: $(tail -3 "$dir/make.log")"
+	fi
+}
 strip -o "$B/hostusb.glibc.stripped" "$HOSTUSB" || die "strip"
 glibc_size=$(stat -c %s "$B/hostusb.glibc.stripped")
+glibc_empty=
+empty_glibc=$(empty_build "$B/empty-glibc")
+if [ -n "$empty_glibc" ]; then
+	strip -o "$B/empty.glibc.stripped" "$empty_glibc" && glibc_empty=$(stat -c %s "$B/empty.glibc.stripped")
+	install_hook "$empty_glibc" "$W/empty-glibc"
+fi
 musl_size=
+empty_musl=
 if command -v musl-gcc >/dev/null; then
 	if make -s -C "$B/musl" CC=musl-gcc hostusb >"$B/musl.log" 2>&1; then
 		strip -o "$B/hostusb.musl.stripped" "$B/musl/hostusb"
 		musl_size=$(stat -c %s "$B/hostusb.musl.stripped")
-		mkdir -p "$W/hooks-musl/before_vm_start"
-		ln -s "$B/musl/hostusb" "$W/hooks-musl/before_vm_start/50_hostusb"
+		install_hook "$B/musl/hostusb" "$W/hooks-musl"
 	else
 		note "musl build failed: $(tail -3 "$B/musl.log")"
 	fi
-fi
-# the floor of a static glibc program: one that does nothing, linked the same way
-printf 'int main(void) { return 0; }\n' >"$B/empty.c"
-glibc_empty=
-if cc -O2 -static-pie -fPIE -Wl,-z,relro,-z,now -o "$B/empty" "$B/empty.c" 2>/dev/null ||
-	cc -O2 -static -Wl,-z,relro,-z,now -o "$B/empty" "$B/empty.c" 2>/dev/null; then
-	strip "$B/empty" && glibc_empty=$(stat -c %s "$B/empty")
+	empty_musl=$(empty_build "$B/empty-musl" CC=musl-gcc)
+	[ -n "$empty_musl" ] && install_hook "$empty_musl" "$W/empty-musl"
 fi
 
-# ---- 1. per start
+# ---- the start of point 1: 2 devices, a 10.5 KiB domain XML, also used by 2, 3 and 5
 
-note "1. per start ($RUNS pairs)..."
 R1=$RD/root.start
 bench_root "$R1" 4
 mkdir -p "$R1/var/run/vdsm/hooks"
@@ -156,6 +197,10 @@ start "$W/hooks/before_vm_start/50_hostusb" "$R1" "$DOM" "$PROP" || die "the per
 [ "$(grep -c '<hostdev ' "$DOM")" = 2 ] || die "the per-start run did not add two hostdevs"
 start_size=$(stat -c %s "$W/start.xml")
 
+# ---- 1. per start
+
+if want start; then
+note "1. per start ($RUNS pairs)..."
 pairs "$RUNS" "$W/hooks/before_vm_start/50_hostusb" "$R1" "$DOM" "$W/start.xml" "$PROP" "${NODES[@]}"
 s_hook=$(col 1 | median); s_floor=$(col 2 | median)
 s_ratio=$(ratios | median); s_r10=$(ratios | quantile 0.1); s_r90=$(ratios | quantile 0.9)
@@ -179,9 +224,11 @@ if command -v valgrind >/dev/null; then
 	i_mv=$(instructions mv "$DOM.floor" "$DOM")
 	i_floor=$((i_cp + i_mv))
 fi
+fi
 
 # ---- 2. scale
 
+if want scale; then
 note "2. scale..."
 sizes="1 64"
 avail=$(df -k --output=avail "$W" | tail -1)
@@ -214,9 +261,11 @@ for mib in $sizes; do
 	sc_cprss[$mib]=$(/usr/bin/time -f %M cp "$DOM" "$DOM.floor" 2>&1 | tail -1)
 	rm -f "$DOM.floor" "$W/big.xml"
 done
+fi
 
 # ---- 3. host scale
 
+if want host; then
 note "3. host scale..."
 declare -A hs_h hs_f hs_r
 hn=$(( RUNS / 4 > 11 ? RUNS / 4 : 11 ))
@@ -232,9 +281,11 @@ for n in 1 127 1000; do
 	hs_h[$n]=$(col 1 | median); hs_f[$n]=$(col 2 | median); hs_r[$n]=$(ratios | median)
 	rm -rf "$R3"
 done
+fi
 
 # ---- 4. syscalls of one start
 
+if want footprint; then
 note "4. footprint..."
 reset "$R1" "$DOM" "$W/start.xml" "${NODES[@]}"
 hostusb=$PROP _hook_domxml=$DOM vmId=$VMID strace -c -f -o "$W/strace" \
@@ -243,6 +294,7 @@ hostusb=$PROP _hook_domxml=$DOM vmId=$VMID strace -c -f -o "$W/strace" \
 awk '$NF != "total" && $1 ~ /^[0-9.]+$/ { if (NF == 6) print $4, $5, $6; else print $4, 0, $5 }' \
 	"$W/strace" | sort -k1,1nr >"$W/syscalls"
 sys_total=$(awk '{ s += $1 } END { print s }' "$W/syscalls")
+fi
 
 explain() {
 	case $1 in
@@ -266,6 +318,197 @@ explain() {
 	esac
 }
 
+# ---- 5. start against an empty process
+
+# run_case NAME [WRAPPER...]: one run of the start of point 1, prepared (untimed)
+# and varied as NAME says, under WRAPPER if given; its wall time in us in
+# $took, its exit status in $status, its stderr in $case_err (default
+# /dev/null: a file written in the timed window would time its writeback).
+#   hook, empty         the hook, an empty program ($CASE_HOOK, $CASE_EMPTY)
+#   sparse, crowded     the hook, the domain file alone in its directory or
+#                       beside 1,000 unrelated files
+#   Cut short (each stops at the first step the previous one did not reach):
+#   noprop              no hostusb property: the hook returns at once
+#   journal             the journal is a directory: stops at the first journal read
+#   lock                the lock file is a directory: stops taking the lock
+#   domain              no domain file: stops opening it to commit
+#   dry, drynodomain    --dry-run (XML to stdout), with and without the domain file
+run_case() {
+	local name=$1 binary=$CASE_HOOK dom=$DOM copy=$DOM prop=$PROP args=() t0 t1
+	shift
+	case $name in
+	empty) binary=$CASE_EMPTY ;;
+	sparse) dom=$SPARSE/domxml copy=$SPARSE/domxml ;;
+	crowded) dom=$CROWDED/domxml copy=$CROWDED/domxml ;;
+	noprop) prop= ;;
+	domain) dom=$W/no-such-domxml ;;
+	dry) args=(--dry-run) ;;
+	drynodomain) args=(--dry-run) dom=$W/no-such-domxml ;;
+	esac
+	reset "$R1" "$copy" "$W/start.xml" "${NODES[@]}"
+	case $name in
+	journal) rm -f "$JOURNAL"; mkdir "$JOURNAL" ;;
+	lock) rm -f "$LOCK"; mkdir "$LOCK" ;;
+	esac
+	now t0
+	hostusb=$prop _hook_domxml=$dom vmId=$VMID "$@" "$binary" --root "$R1" "${args[@]}" >/dev/null 2>"$case_err"
+	status=$?
+	now t1
+	took=$((t1 - t0))
+	case $name in
+	journal) rmdir "$JOURNAL" ;;
+	lock) rmdir "$LOCK" && : >"$LOCK" ;;
+	esac
+}
+
+# case_pairs N A B: N pairs of runs of cases A and B, order alternating;
+# "a_us b_us" lines in $W/pairs
+case_pairs() {
+	local n=$1 a=$2 b=$3 i ta tb
+	: >"$W/pairs"
+	for ((i = 0; i < n; i++)); do
+		if ((i % 2 == 0)); then
+			run_case "$a"; ta=$took; run_case "$b"; tb=$took
+		else
+			run_case "$b"; tb=$took; run_case "$a"; ta=$took
+		fi
+		printf '%s %s\n' "$ta" "$tb" >>"$W/pairs"
+	done
+}
+
+# The cuts in the order the phases run, then the two dry runs.
+CUTS=(empty noprop journal lock domain hook drynodomain dry)
+# what each cut must say (on stderr) to have stopped where its name says
+cut_says() {
+	case $1 in
+	journal) echo "hostusb-permissions: " ;;
+	lock) echo "hostusb-permissions.lock: " ;;
+	domain|drynodomain) echo "no-such-domxml: No such file or directory" ;;
+	esac
+}
+# check_cuts: "" when every cut ends as expected, else what went wrong
+check_cuts() {
+	local c want case_err=$W/case.err
+	for c in "${CUTS[@]}"; do
+		run_case "$c"
+		want=$(cut_says "$c")
+		if { [ -n "$want" ] && { [ "$status" != 2 ] || ! grep -qF -- "$want" "$W/case.err"; }; } ||
+			{ [ -z "$want" ] && [ "$status" != 0 ]; }; then
+			echo "cut $c: exit $status, $(head -c 200 "$W/case.err")"
+			return
+		fi
+	done
+}
+
+# cut_rounds N: N rounds of every cut, each round starting one cut further
+# on; a line of wall times (us, in CUTS order) per round in $W/cuts
+cut_rounds() {
+	local n=$1 i k c line
+	local -A t
+	: >"$W/cuts"
+	for ((i = 0; i < n; i++)); do
+		for ((k = 0; k < ${#CUTS[@]}; k++)); do
+			c=${CUTS[(i + k) % ${#CUTS[@]}]}
+			run_case "$c"
+			t[$c]=$took
+		done
+		line=
+		for c in "${CUTS[@]}"; do line="$line ${t[$c]}"; done
+		printf '%s\n' "$line" >>"$W/cuts"
+	done
+}
+# cut_diff A B: median over the rounds of cut B's time minus cut A's (1-based columns)
+cut_diff() { awk -v a="$1" -v b="$2" '{ print $b - $a }' "$W/cuts" | median; }
+cut_col() { awk -v c="$1" '{ print $c }' "$W/cuts" | median; }
+
+# perf_of_case NAME: "page_faults cpu_us" of one run of case NAME, counted by
+# perf from the exec on; without perf, page faults from GNU time (getrusage:
+# with the fork's own, ~20 more) and no CPU time
+HAVE_PERF=$(perf stat -x, -e page-faults,task-clock -o /dev/null true 2>/dev/null && echo 1)
+perf_of_case() {
+	if [ -n "$HAVE_PERF" ]; then
+		run_case "$1" perf stat -x, -e page-faults,task-clock -o "$W/case.perf"
+		awk -F, '$3 == "page-faults" { f = $1 } $3 == "task-clock" { t = $1 * 1000 }
+			END { printf "%d %d\n", f, t }' "$W/case.perf"
+	elif [ -x /usr/bin/time ]; then
+		run_case "$1" /usr/bin/time -f %R -o "$W/case.perf"
+		echo "$(tail -1 "$W/case.perf") na"
+	else
+		echo na na
+	fi
+}
+
+# cut_counts LIBC: user-space instructions (callgrind), system calls (strace),
+# page faults and CPU time (perf; of 21 runs, the median and the mean of the
+# middle half) of each cut, in ins, sys, pf and cputime, indexed by
+# "LIBC,cut" ("na" without the tool)
+cut_counts() {
+	local libc=$1 c i case_err=$W/case.err
+	for c in "${CUTS[@]}"; do
+		ins[$libc,$c]=na; sys[$libc,$c]=na; pf[$libc,$c]=na; cputime[$libc,$c]=na
+		if command -v valgrind >/dev/null; then
+			run_case "$c" valgrind --tool=callgrind --callgrind-out-file=/dev/null
+			ins[$libc,$c]=$(sed -n 's/^==[0-9]*== Collected : *\([0-9]*\).*/\1/p' "$W/case.err")
+		fi
+		if command -v strace >/dev/null; then
+			run_case "$c" strace -f -qq -o "$W/case.strace"
+			sys[$libc,$c]=$(grep -cE '^[0-9]+ +[a-z_0-9]+\(' "$W/case.strace")
+		fi
+		for ((i = 0; i < 21; i++)); do perf_of_case "$c"; done >"$W/perf"
+		awk '{ print $1 }' "$W/perf" | grep -q na || pf[$libc,$c]=$(awk '{ print $1 }' "$W/perf" | median)
+		awk '{ print $2 }' "$W/perf" | grep -q na || cputime[$libc,$c]=$(awk '{ print $2 }' "$W/perf" | midmean)
+	done
+}
+
+if want perstart; then
+note "5. start against an empty process ($RUNS pairs each, $RUNS rounds of the cuts)..."
+JOURNAL=$R1/var/run/vdsm/hooks/hostusb-permissions
+LOCK=$JOURNAL.lock
+SPARSE=$W/domdir.sparse
+CROWDED=$W/domdir.crowded
+mkdir -p "$SPARSE" "$CROWDED" || die "mkdir"
+for ((i = 0; i < 1000; i++)); do
+	printf -v f '%s/tmp%04dx.xml' "$CROWDED" "$i"
+	: >"$f" || die "cannot create $f"
+done
+case_err=/dev/null
+declare -A p5_hook p5_other p5_ratio p5_r10 p5_r90 ins sys pf cputime
+declare -A cut_error phase_wall
+libcs=()
+[ -n "$empty_glibc" ] && libcs+=(glibc)
+[ -n "$musl_size" ] && [ -n "$empty_musl" ] && libcs+=(musl)
+for libc in "${libcs[@]}"; do
+	if [ "$libc" = glibc ]; then
+		CASE_HOOK=$W/hooks/before_vm_start/50_hostusb CASE_EMPTY=$W/empty-glibc/before_vm_start/50_hostusb
+	else
+		CASE_HOOK=$W/hooks-musl/before_vm_start/50_hostusb CASE_EMPTY=$W/empty-musl/before_vm_start/50_hostusb
+	fi
+	note "   $libc: hostusb against the empty program..."
+	case_pairs "$RUNS" hook empty
+	p5_hook[$libc]=$(col 1 | median); p5_other[$libc]=$(col 2 | median)
+	p5_ratio[$libc]=$(ratios | median); p5_r10[$libc]=$(ratios | quantile 0.1); p5_r90[$libc]=$(ratios | quantile 0.9)
+	if [ "$libc" = glibc ]; then
+		note "   glibc: 1,000 unrelated files beside the domain file..."
+		case_pairs "$RUNS" crowded sparse
+		p5_hook[crowded]=$(col 1 | median); p5_other[crowded]=$(col 2 | median)
+		p5_ratio[crowded]=$(ratios | median); p5_r10[crowded]=$(ratios | quantile 0.1)
+		p5_r90[crowded]=$(ratios | quantile 0.9)
+	fi
+	note "   $libc: phases (cuts)..."
+	cut_error[$libc]=$(check_cuts)
+	if [ -z "${cut_error[$libc]}" ]; then
+		cut_rounds "$RUNS"
+		phase_wall[$libc,empty]=$(cut_col 1)
+		phase_wall[$libc,hook]=$(cut_col 6)
+		# each phase: from the cut before it to its own (columns in CUTS order)
+		for pair in 1:2 2:3 3:4 4:5 5:6 7:8; do
+			phase_wall[$libc,d${CUTS[${pair#*:} - 1]}]=$(cut_diff "${pair%:*}" "${pair#*:}")
+		done
+		cut_counts "$libc"
+	fi
+done
+fi
+
 # ---- the table
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
@@ -279,6 +522,7 @@ echo
 echo "hostusb bench  $(date -u +%Y-%m-%d)  $(uname -sr)  ${cpu:-?} x$(nproc)"
 echo "  $(cc --version 2>/dev/null | head -1), $(getconf GNU_LIBC_VERSION 2>/dev/null || echo 'libc ?')," \
 	"musl ${musl_version:-?}; the figures of one run on this machine"
+if want start; then
 echo
 echo "1. Per start: before_vm_start, 2 devices, $start_size-byte domain XML; floor = cp to a temp file + mv back"
 printf '   %-28s %14s %16s\n' "" "wall (median)" "instructions"
@@ -295,6 +539,8 @@ if [ -n "$musl_size" ]; then
 		"$(awk -v a="$i_musl" -v b="$i_floor" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "na" }')"
 fi
 echo "   target: ratio <= 1.0"
+fi
+if want scale; then
 echo
 echo "2. Scale: documents with many disks and interfaces (throughput = size / median wall time;"
 echo "   hostusb/cp = median of the ratios of pairs timed side by side, not the ratio of the two throughputs)"
@@ -310,6 +556,8 @@ done
 last=${sizes##* }
 echo "   peak RSS (min) 1 MiB -> $last MiB: $(( sc_rss[$last] - sc_rss[1] )) KiB (target: within 64 KiB)"
 echo "   target: >= 50% of cp's throughput at every size (hostusb/cp: median of pairwise ratios)"
+fi
+if want host; then
 echo
 echo "3. Host scale: before_vm_start claiming one device, fake root with N devices over ceil(N/100) buses"
 printf '   %-9s %14s %14s %10s\n' devices "hostusb" "floor" "ratio"
@@ -318,11 +566,17 @@ for n in 1 127 1000; do
 done
 echo "   per device: $(awk -v a="${hs_h[1]}" -v b="${hs_h[127]}" 'BEGIN { printf "%.1f us", (b - a) / 126 }') (1 -> 127)," \
 	"$(awk -v a="${hs_h[127]}" -v b="${hs_h[1000]}" 'BEGIN { printf "%.1f us", (b - a) / 873 }') (127 -> 1000)"
-echo "   target: 127 devices under 2 x per start: $(ms "${hs_h[127]}") vs $(ms $((2 * ${s_hook%.*})))"
-# the two are timed minutes apart on a machine whose speed drifts; each
-# against the floor timed beside it drifts far less
-echo "   the same against the floor of each run: $(r2 "${hs_r[127]}") / $(r2 "$s_ratio") =" \
-	"$(awk -v a="${hs_r[127]}" -v b="$s_ratio" 'BEGIN { printf "%.2f", a / b }') x per start"
+if [ -n "${s_hook:-}" ]; then
+	echo "   target: 127 devices under 2 x per start: $(ms "${hs_h[127]}") vs $(ms $((2 * ${s_hook%.*})))"
+	# the two are timed minutes apart on a machine whose speed drifts; each
+	# against the floor timed beside it drifts far less
+	echo "   the same against the floor of each run: $(r2 "${hs_r[127]}") / $(r2 "$s_ratio") =" \
+		"$(awk -v a="${hs_r[127]}" -v b="$s_ratio" 'BEGIN { printf "%.2f", a / b }') x per start"
+else
+	echo "   target: 127 devices under 2 x per start (section 1 not run: BENCH_ONLY=$ONLY)"
+fi
+fi
+if want footprint; then
 echo
 echo "4. Footprint"
 printf '   %-34s %s\n' "glibc static, stripped" "$glibc_size bytes ($(kib "$glibc_size"))"
@@ -339,3 +593,69 @@ while read -r calls errors name; do
 	[ "$errors" != 0 ] && failed=" ($errors failed)"
 	printf '   %6s %-11s %s%s\n' "$calls" "$name" "$(explain "$name")" "$failed"
 done <"$W/syscalls"
+fi
+
+if want perstart; then
+# verdict FIGURE LIMIT: "target missed" when FIGURE > LIMIT
+verdict() { awk -v f="$1" -v l="$2" 'BEGIN { if (f == "" || f == "nan") print "not measured"; else if (f > l) print "target missed"; else print "met" }'; }
+# plus A B: B - A with a sign, for counts ("na" when either is)
+plus() { case "$1$2" in *na*|"") echo na ;; *) printf '%+d' $(($2 - $1)) ;; esac; }
+us() { case $1 in na|"") echo na ;; *) awk -v u="$1" 'BEGIN { printf "%+.3f ms", u / 1000 }' ;; esac; }
+echo
+echo "5. Start against an empty process: the start of 1, binaries installed out of the tree;" \
+	"domain file on $(df --output=fstype "$W" | tail -1), fake root on $(df --output=fstype "$RD" | tail -1)"
+echo "   empty = int main(void) { return 0; } built by the Makefile's rule for hostusb (same CC, flags, static linking)"
+printf '   %-44s %11s %11s %7s %13s   %s\n' "pair, $RUNS of each (wall, median)" "hostusb" "other" ratio "p10 .. p90" "target"
+# p5_row KEY LABEL LIMIT
+p5_row() {
+	if [ -z "${p5_ratio[$1]:-}" ]; then
+		printf '   %-44s %s\n' "$2" "not measured (${3#*:})"
+		return
+	fi
+	printf '   %-44s %11s %11s %7s %13s   <= %s  %s\n' "$2" "$(ms "${p5_hook[$1]}")" "$(ms "${p5_other[$1]}")" \
+		"$(r2 "${p5_ratio[$1]}")" "$(r2 "${p5_r10[$1]}") .. $(r2 "${p5_r90[$1]}")" "${3%%:*}" \
+		"$(verdict "${p5_ratio[$1]}" "${3%%:*}")"
+}
+p5_row glibc "glibc: hostusb / empty static program" "1.50:no empty glibc program built"
+p5_row musl "musl: hostusb / empty static program" "3.00:no musl-gcc (apt-get install musl-tools)"
+p5_row crowded "glibc: 1,000 unrelated files beside / none" "1.05:no empty glibc program built"
+# phase_table LIBC: the phases of one start of the LIBC build
+phase_table() {
+	local libc=$1 c prev=empty label
+	local row='   %-58s %10s %10s %12s %8s %6s\n'
+	echo
+	if [ -n "${cut_error[$libc]}" ]; then
+		echo "   Phases ($libc): not measured, a cut did not stop where expected: ${cut_error[$libc]}"
+		return
+	fi
+	echo "   Phases of one start ($libc build), from runs cut short at the end of each phase."
+	echo "   wall: median over $RUNS rounds of (cut at its end - cut at its start), run side by side;"
+	echo "   cpu: the process's CPU time, exec to exit (perf task-clock), mean of the middle half of 21 runs;"
+	echo "   instructions: callgrind, user space (a rep stos counts once a byte); syscalls: strace;"
+	echo "   faults: page faults (perf, median of 21 runs)"
+	# shellcheck disable=SC2059
+	printf "$row" phase wall cpu instructions syscalls faults
+	# shellcheck disable=SC2059
+	printf "$row" "empty program: fork, exec, libc start, exit" "$(ms "${phase_wall[$libc,empty]}")" \
+		"$(ms "${cputime[$libc,empty]}")" "$(group "${ins[$libc,empty]}")" "${sys[$libc,empty]}" "${pf[$libc,empty]}"
+	for c in noprop journal lock domain hook dry; do
+		case $c in
+		noprop) label="hostusb's own start: binary, options, environment" ;;
+		journal) label="property, owner (passwd, group), sysfs scan" ;;
+		lock) label="journal read, nodes checked, journal dirs, lock opened" ;;
+		domain) label="lock taken, stale-temp sweep, journal and nodes again" ;;
+		hook) label="commit: XML to a temp file, journal + fsync, chown, rename" ;;
+		dry) label="  of which the XML patch (dry run with vs without domain)"; prev=drynodomain ;;
+		esac
+		# shellcheck disable=SC2059
+		printf "$row" "$label" "$(us "${phase_wall[$libc,d$c]}")" "$(us "$(plus "${cputime[$libc,$prev]}" "${cputime[$libc,$c]}")")" \
+			"$(group "$(plus "${ins[$libc,$prev]}" "${ins[$libc,$c]}")")" \
+			"$(plus "${sys[$libc,$prev]}" "${sys[$libc,$c]}")" "$(plus "${pf[$libc,$prev]}" "${pf[$libc,$c]}")"
+		prev=$c
+	done
+	# shellcheck disable=SC2059
+	printf "$row" "a full start" "$(ms "${phase_wall[$libc,hook]}")" "$(ms "${cputime[$libc,hook]}")" \
+		"$(group "${ins[$libc,hook]}")" "${sys[$libc,hook]}" "${pf[$libc,hook]}"
+}
+for libc in "${libcs[@]}"; do phase_table "$libc"; done
+fi
