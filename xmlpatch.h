@@ -5,6 +5,15 @@
  * what the elements mean: it is given text and finds where it belongs.
  */
 #include <stddef.h>
+#include <sys/types.h>
+
+/* Where the document comes from. */
+struct xmlpatch_input {
+	int fd;
+	/* Reads like read(2), which is used when NULL (tests pass one that
+	 * returns short counts, to reach every chunk boundary). */
+	ssize_t (*read)(int fd, void *buf, size_t count);
+};
 
 struct xmlpatch_error {
 	unsigned long line, column; /* 1-based position in the input; 0 if none */
@@ -36,7 +45,7 @@ struct xmlpatch_result {
 };
 
 /*
- * Copies the document from in_fd to out_fd, adding the n fragments as the last
+ * Copies the document from in->fd to out_fd, adding the n fragments as the last
  * children of the <devices> element that is a direct child of the root <domain>.
  * Each fragment is one element, lines separated by '\n', nested lines indented
  * by two spaces per level; the patcher re-indents them and uses the document's
@@ -56,7 +65,7 @@ struct xmlpatch_result {
  * any case).  Limits: 256 levels of nesting, names of 256 bytes, 16 KiB of open
  * element names in all.  Memory use does not depend on the document.
  */
-int xmlpatch_stream(int in_fd, int out_fd, const char *const *fragments, size_t n,
+int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err);
 
 #endif

@@ -139,7 +139,7 @@ static void patch(const char *in, size_t n, const char *const *frags, size_t nfr
 	}
 	int out_fd = temp_file();
 	memset(r, 0, sizeof *r);
-	r->rc = xmlpatch_stream(in_fd, out_fd, frags, nfrags, &r->result, &r->err);
+	r->rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = in_fd }, out_fd, frags, nfrags, &r->result, &r->err);
 	close(in_fd);
 	if (child > 0 && waitpid(child, NULL, 0) < 0)
 		die("waitpid");
@@ -467,7 +467,7 @@ static void check_streaming(void)
 		die("/dev/null");
 	struct xmlpatch_result res;
 	struct xmlpatch_error err;
-	int rc = xmlpatch_stream(fds[0], out, one_usb, 1, &res, &err);
+	int rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = fds[0] }, out, one_usb, 1, &res, &err);
 	close(fds[0]);
 	close(out);
 	waitpid(child, NULL, 0);
@@ -486,14 +486,14 @@ static void check_io_errors(void)
 	struct xmlpatch_result res;
 	struct xmlpatch_error err;
 	int out = open("/dev/null", O_WRONLY);
-	int rc = xmlpatch_stream(-1, out, one_usb, 1, &res, &err);
+	int rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = -1 }, out, one_usb, 1, &res, &err);
 	CHECK_STR("xmlpatch read error", rc ? err.message : "(no error)", "read: Bad file descriptor");
 	close(out);
 
 	pid_t child;
 	const char *doc = "<domain><devices/></domain>";
 	int in = feeder(doc, strlen(doc), strlen(doc), &child);
-	rc = xmlpatch_stream(in, -1, one_usb, 1, &res, &err);
+	rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = in }, -1, one_usb, 1, &res, &err);
 	CHECK_STR("xmlpatch write error", rc ? err.message : "(no error)", "write: Bad file descriptor");
 	close(in);
 	waitpid(child, NULL, 0);
