@@ -419,8 +419,9 @@ static int check_utf8_end(struct io *io)
  *
  * A state machine in the manner of yxml: one state per place in the
  * grammar, no allocation, resumable at any byte, so that any construct may
- * straddle chunks.  It reads io->buf[pos, checked) and returns one event at
- * a time.  All it is told of its caller is report_depth: how deep to report.
+ * straddle chunks.  It reads io->buf[pos, checked) and hands each event to
+ * a sink as it goes.  Of its caller it knows only that sink and
+ * report_depth, how deep to report.
  *
  * What it checks (a failure is an error at line:column, with the reason):
  *  - structure: exactly one root element; before it an optional BOM, the
@@ -518,9 +519,7 @@ static inline size_t skip_class(const unsigned char *buf, size_t i, size_t end, 
 	return i;
 }
 
-enum tok_kind {
-	TOK_MORE,    /* nothing to report: the window is read to its end */
-	TOK_ERROR,   /* the document is not well formed; the error is filled in */
+enum tok_event_kind {
 	TOK_TEXT,    /* character data between markup */
 	TOK_START,   /* the name of a start tag is read */
 	TOK_END,     /* an element ends: the name of its end tag is read, or the '/' of its "/>" */
@@ -534,7 +533,7 @@ enum tok_kind {
  * by the end of the window comes as several TEXT events.
  */
 struct tok_event {
-	enum tok_kind kind;
+	enum tok_event_kind kind;
 	size_t depth;                    /* of the element; TEXT, MARKUP: of the one holding it */
 	const char *name;                /* START, END: the element's name */
 	size_t name_len;
@@ -547,7 +546,10 @@ struct tok_event {
 
 struct tok {
 	struct io *io;
-	size_t report_depth;
+	/* where events go: 0, or -1 with the error filled in (which the tokenizer passes on) */
+	int (*report)(void *sink, const struct tok_event *ev);
+	void *sink;
+	size_t report_depth;             /* set by the caller at any time */
 	enum state state, ret;           /* ret: where a comment, PI, reference or quote returns */
 
 	/* open elements: names packed in names[], lengths in name_lens[] */
@@ -576,8 +578,8 @@ struct tok {
  * Where the tokenizer reads: buf[i, limit) is what is left of the window's
  * checked bytes, buf[0] is at document offset abs, state is the place in
  * the grammar.  The tokenizer works on copies of it (io->pos and t->state
- * are written back when tok_next returns), so that the loops over a tag
- * keep it in registers.
+ * are written back when tok_read returns), so that the loops over text and
+ * tags keep it in registers.
  */
 struct cursor {
 	const unsigned char *buf;
@@ -587,13 +589,13 @@ struct cursor {
 };
 
 __attribute__((format(printf, 3, 4)))
-static enum tok_kind tok_fail(struct tok *t, unsigned long long at, const char *fmt, ...)
+static int tok_fail(struct tok *t, unsigned long long at, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vfail_at(t->io, at, fmt, ap);
 	va_end(ap);
-	return TOK_ERROR;
+	return -1;
 }
 
 /* An error at the byte the cursor is at. */
@@ -626,48 +628,53 @@ static const char *top_name(const struct tok *t, size_t *len)
 	return t->names + t->names_used - *len;
 }
 
-/* START or END of the innermost open element, if it is within report_depth. */
-static enum tok_kind report_element(const struct tok *t, struct tok_event *ev, enum tok_kind kind,
-				    unsigned long long at, bool empty)
+static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned long long at, bool empty)
 {
-	if (t->depth > t->report_depth)
-		return TOK_MORE;
 	size_t len;
 	const char *name = top_name(t, &len);
-	*ev = (struct tok_event){ .kind = kind, .depth = t->depth, .name = name, .name_len = len,
-				  .at = at, .empty = empty };
-	return kind;
+	const struct tok_event ev = { .kind = kind, .depth = t->depth, .name = name, .name_len = len,
+				      .at = at, .empty = empty };
+	return t->report(t->sink, &ev);
+}
+
+static int text_event(const struct tok *t, const unsigned char *text, size_t len)
+{
+	const struct tok_event ev = { .kind = TOK_TEXT, .depth = t->depth, .text = text, .text_len = len };
+	return t->report(t->sink, &ev);
+}
+
+/* START or END of the innermost open element, if it is within report_depth. */
+static inline int report_element(const struct tok *t, enum tok_event_kind kind, unsigned long long at,
+				 bool empty)
+{
+	return t->depth > t->report_depth ? 0 : element_event(t, kind, at, empty);
 }
 
 /* TEXT of buf[from, i), if there is any and it is in content reported. */
-static enum tok_kind report_text(const struct tok *t, const struct cursor *c, struct tok_event *ev, size_t from)
+static inline int report_text(const struct tok *t, const struct cursor *c, size_t from)
 {
-	if (c->i == from || t->depth >= t->report_depth)
-		return TOK_MORE;
-	*ev = (struct tok_event){ .kind = TOK_TEXT, .depth = t->depth, .text = c->buf + from,
-				  .text_len = c->i - from };
-	return TOK_TEXT;
+	return c->i == from || t->depth >= t->report_depth ? 0 : text_event(t, c->buf + from, c->i - from);
 }
 
 /* A comment, PI, CDATA section, DOCTYPE or reference ended: on to state back. */
-static enum tok_kind markup_done(const struct tok *t, struct cursor *c, struct tok_event *ev, enum state back)
+static int markup_done(const struct tok *t, struct cursor *c, enum state back)
 {
 	c->state = back;
 	if (back != S_TEXT || t->depth >= t->report_depth)
-		return TOK_MORE;
-	*ev = (struct tok_event){ .kind = TOK_MARKUP, .depth = t->depth };
-	return TOK_MARKUP;
+		return 0;
+	const struct tok_event ev = { .kind = TOK_MARKUP, .depth = t->depth };
+	return t->report(t->sink, &ev);
 }
 
 /* ---- tokenizer: text ---- */
 
 /* A '<' in text. */
-static enum tok_kind open_markup(struct tok *t, struct cursor *c)
+static int open_markup(struct tok *t, struct cursor *c)
 {
 	t->tag_abs = c->abs + c->i++;
 	t->ret = S_TEXT;
 	c->state = S_LT;
-	return TOK_MORE;
+	return 0;
 }
 
 /* A '&' in text or an attribute value (back: where the reference returns). */
@@ -687,13 +694,13 @@ static void start_keyword(struct tok *t, struct cursor *c, const char *rest, enu
 }
 
 /* Outside the root: whitespace, and a BOM at the very start. */
-static enum tok_kind outside_root(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int outside_root(struct tok *t, struct cursor *c)
 {
 	size_t from = c->i;
 	c->i = skip_class(c->buf, from, c->limit, C_WS);
-	enum tok_kind k = report_text(t, c, ev, from);
-	if (k != TOK_MORE || c->i == c->limit)
-		return k;
+	int r = report_text(t, c, from);
+	if (r < 0 || c->i == c->limit)
+		return r;
 	unsigned char b = c->buf[c->i];
 	if (b == '<')
 		return open_markup(t, c);
@@ -701,29 +708,29 @@ static enum tok_kind outside_root(struct tok *t, struct cursor *c, struct tok_ev
 		c->i++;
 		t->bom_len = 3;
 		start_keyword(t, c, "\xBB\xBF", S_TEXT, "text outside the root element");
-		return TOK_MORE;
+		return 0;
 	}
 	return FAIL_HERE(t, c, "text outside the root element");
 }
 
 /* Character data inside the root, up to the next '<' or '&'. */
-static enum tok_kind text(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int text(struct tok *t, struct cursor *c)
 {
 	size_t from = c->i;
 	c->i += find_either(c->buf + from, c->limit - from, '<', '&');
-	enum tok_kind k = report_text(t, c, ev, from);
-	if (k != TOK_MORE || c->i == c->limit)
-		return k;
+	int r = report_text(t, c, from);
+	if (r < 0 || c->i == c->limit)
+		return r;
 	if (c->buf[c->i] == '<')
 		return open_markup(t, c);
 	open_reference(t, c, S_TEXT);
-	return TOK_MORE;
+	return 0;
 }
 
 /* ---- tokenizer: start and end tags ---- */
 
 /* The name being read cannot grow: fails with the limit it reached. */
-static enum tok_kind name_full(struct tok *t, const struct cursor *c)
+static int name_full(struct tok *t, const struct cursor *c)
 {
 	if (t->name_len == NAME_MAX_LEN)
 		return FAIL_HERE(t, c, "name longer than %d bytes", NAME_MAX_LEN);
@@ -731,7 +738,7 @@ static enum tok_kind name_full(struct tok *t, const struct cursor *c)
 }
 
 /* The element whose name was just read is open. */
-static enum tok_kind open_element(struct tok *t, struct tok_event *ev)
+static int open_element(struct tok *t)
 {
 	const char *name = t->names + t->names_used;
 	if (t->depth == 0 && t->root_seen)
@@ -741,7 +748,7 @@ static enum tok_kind open_element(struct tok *t, struct tok_event *ev)
 	t->root_seen = true;
 	t->name_lens[t->depth++] = (unsigned short)t->name_len;
 	t->names_used += t->name_len;
-	return report_element(t, ev, TOK_START, t->tag_abs, false);
+	return report_element(t, TOK_START, t->tag_abs, false);
 }
 
 static void close_element(struct tok *t)
@@ -750,7 +757,7 @@ static void close_element(struct tok *t)
 }
 
 /* The rest of an element's name in its start tag, stored after the open elements' names. */
-static enum tok_kind element_name(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int element_name(struct tok *t, struct cursor *c)
 {
 	size_t room = NAME_BUF - t->names_used - t->name_len;
 	if (room > NAME_MAX_LEN - t->name_len)
@@ -762,18 +769,18 @@ static enum tok_kind element_name(struct tok *t, struct cursor *c, struct tok_ev
 	t->name_len += (size_t)(to - start);
 	c->i = i;
 	if (i == c->limit)
-		return TOK_MORE;
+		return 0;
 	unsigned char b = c->buf[i];
 	if (is_class(b, C_NAME))
 		return name_full(t, c);
 	if (!is_class(b, C_WS) && b != '>' && b != '/')
 		return FAIL_HERE(t, c, "invalid character in element name");
 	c->state = S_TAG_DELIM;
-	return open_element(t, ev);
+	return open_element(t);
 }
 
 /* After the element name or an attribute value: whitespace, '>', or the '/' of "/>". */
-static inline enum tok_kind tag_delimiter(struct tok *t, struct cursor *c, struct tok_event *ev, const char *what)
+static inline int tag_delimiter(struct tok *t, struct cursor *c, const char *what)
 {
 	unsigned char b = c->buf[c->i];
 	if (b == '>') {
@@ -781,31 +788,31 @@ static inline enum tok_kind tag_delimiter(struct tok *t, struct cursor *c, struc
 	} else if (b == '/') {
 		c->state = S_EMPTY_SLASH;
 		c->i++;
-		return report_element(t, ev, TOK_END, c->abs + c->i - 1, true);
+		return report_element(t, TOK_END, c->abs + c->i - 1, true);
 	} else if (is_class(b, C_WS)) {
 		c->state = S_TAG_WS;
 	} else {
 		return FAIL_HERE(t, c, "%s", what);
 	}
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
 /* Whitespace between attributes, up to the next attribute's name or the tag's end. */
-static enum tok_kind tag_whitespace(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int tag_whitespace(struct tok *t, struct cursor *c)
 {
 	c->i = skip_class(c->buf, c->i, c->limit, C_WS);
 	if (c->i == c->limit)
-		return TOK_MORE;
+		return 0;
 	if (!is_class(c->buf[c->i], C_NAME_START))
-		return tag_delimiter(t, c, ev, "invalid character in tag");
+		return tag_delimiter(t, c, "invalid character in tag");
 	c->state = S_ATTR_NAME;
 	t->name_len = 0;
-	return TOK_MORE;
+	return 0;
 }
 
 /* An attribute's name.  (Where it ends is where a duplicate would be found.) */
-static enum tok_kind attribute_name(struct tok *t, struct cursor *c)
+static int attribute_name(struct tok *t, struct cursor *c)
 {
 	size_t from = c->i;
 	bool fits = skip_name(c, NAME_MAX_LEN - t->name_len);
@@ -813,45 +820,45 @@ static enum tok_kind attribute_name(struct tok *t, struct cursor *c)
 	if (!fits)
 		return FAIL_HERE(t, c, "name longer than %d bytes", NAME_MAX_LEN);
 	if (c->i == c->limit)
-		return TOK_MORE;
+		return 0;
 	c->state = S_ATTR_BEFORE_EQ;
-	return TOK_MORE;
+	return 0;
 }
 
 /* Up to an attribute's '='. */
-static enum tok_kind attribute_equals(struct tok *t, struct cursor *c)
+static int attribute_equals(struct tok *t, struct cursor *c)
 {
 	c->i = skip_class(c->buf, c->i, c->limit, C_WS);
 	if (c->i == c->limit)
-		return TOK_MORE;
+		return 0;
 	if (c->buf[c->i] != '=')
 		return FAIL_HERE(t, c, "expected '=' after attribute name");
 	c->i++;
 	c->state = S_ATTR_AFTER_EQ;
-	return TOK_MORE;
+	return 0;
 }
 
 /* From an attribute's '=' to the quote opening its value. */
-static enum tok_kind attribute_quote(struct tok *t, struct cursor *c)
+static int attribute_quote(struct tok *t, struct cursor *c)
 {
 	c->i = skip_class(c->buf, c->i, c->limit, C_WS);
 	if (c->i == c->limit)
-		return TOK_MORE;
+		return 0;
 	unsigned char b = c->buf[c->i];
 	if (b != '"' && b != '\'')
 		return FAIL_HERE(t, c, "attribute value must be quoted");
 	t->quote = b;
 	c->i++;
 	c->state = S_ATTR_VALUE;
-	return TOK_MORE;
+	return 0;
 }
 
 /* An attribute value, up to its closing quote, a reference or the end of the window. */
-static enum tok_kind attribute_value(struct tok *t, struct cursor *c)
+static int attribute_value(struct tok *t, struct cursor *c)
 {
 	c->i += find_any3(c->buf + c->i, c->limit - c->i, t->quote, '<', '&');
 	if (c->i == c->limit)
-		return TOK_MORE;
+		return 0;
 	unsigned char b = c->buf[c->i];
 	if (b == '<')
 		return FAIL_HERE(t, c, "'<' in attribute value");
@@ -861,18 +868,18 @@ static enum tok_kind attribute_value(struct tok *t, struct cursor *c)
 		c->i++;
 		c->state = S_TAG_DELIM;
 	}
-	return TOK_MORE;
+	return 0;
 }
 
 /* The '>' after the '/' of "/>". */
-static enum tok_kind empty_tag_end(struct tok *t, struct cursor *c)
+static int empty_tag_end(struct tok *t, struct cursor *c)
 {
 	if (c->buf[c->i] != '>')
 		return FAIL_HERE(t, c, "expected '>' after '/'");
 	c->i++;
 	close_element(t);
 	c->state = S_TEXT;
-	return TOK_MORE;
+	return 0;
 }
 
 static bool in_start_tag(enum state s)
@@ -886,54 +893,54 @@ static bool in_start_tag(enum state s)
  * there, the next step follows at once (the cases fall through), so a tag
  * wholly in the window is read in one pass.
  */
-static enum tok_kind start_tag(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int start_tag(struct tok *t, struct cursor *c)
 {
-	enum tok_kind k = TOK_MORE;
-	while (k == TOK_MORE && c->i < c->limit && in_start_tag(c->state)) {
+	int r = 0;
+	while (r == 0 && c->i < c->limit && in_start_tag(c->state)) {
 		switch (c->state) {
 		case S_EMPTY_SLASH:
-			k = empty_tag_end(t, c);
+			r = empty_tag_end(t, c);
 			break;
 		case S_START_NAME:
-			k = element_name(t, c, ev);
-			if (k != TOK_MORE || c->state != S_TAG_DELIM)
+			r = element_name(t, c);
+			if (r < 0 || c->state != S_TAG_DELIM)
 				break;
 			/* fall through */
 		case S_TAG_DELIM:
-			k = tag_delimiter(t, c, ev, "expected whitespace, '>' or \"/>\" after attribute value");
-			if (k != TOK_MORE || c->state != S_TAG_WS)
+			r = tag_delimiter(t, c, "expected whitespace, '>' or \"/>\" after attribute value");
+			if (r < 0 || c->state != S_TAG_WS)
 				break;
 			/* fall through */
 		case S_TAG_WS:
-			k = tag_whitespace(t, c, ev);
-			if (k != TOK_MORE || c->state != S_ATTR_NAME)
+			r = tag_whitespace(t, c);
+			if (r < 0 || c->state != S_ATTR_NAME)
 				break;
 			/* fall through */
 		case S_ATTR_NAME:
-			k = attribute_name(t, c);
-			if (k != TOK_MORE || c->state != S_ATTR_BEFORE_EQ)
+			r = attribute_name(t, c);
+			if (r < 0 || c->state != S_ATTR_BEFORE_EQ)
 				break;
 			/* fall through */
 		case S_ATTR_BEFORE_EQ:
-			k = attribute_equals(t, c);
-			if (k != TOK_MORE || c->state != S_ATTR_AFTER_EQ)
+			r = attribute_equals(t, c);
+			if (r < 0 || c->state != S_ATTR_AFTER_EQ)
 				break;
 			/* fall through */
 		case S_ATTR_AFTER_EQ:
-			k = attribute_quote(t, c);
-			if (k != TOK_MORE || c->state != S_ATTR_VALUE)
+			r = attribute_quote(t, c);
+			if (r < 0 || c->state != S_ATTR_VALUE)
 				break;
 			/* fall through */
 		default: /* S_ATTR_VALUE */
-			k = attribute_value(t, c);
+			r = attribute_value(t, c);
 			break;
 		}
 	}
-	return k;
+	return r;
 }
 
 /* The name of an end tag, matched against the open element's; then TOK_END. */
-static enum tok_kind end_tag_name(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int end_tag_name(struct tok *t, struct cursor *c)
 {
 	size_t len, matched = t->name_len, i = c->i;
 	const char *top = top_name(t, &len);
@@ -944,37 +951,37 @@ static enum tok_kind end_tag_name(struct tok *t, struct cursor *c, struct tok_ev
 	t->name_len = matched;
 	c->i = i;
 	if (i == c->limit)
-		return TOK_MORE;
+		return 0;
 	bool name_char = is_class(c->buf[i], matched == 0 ? C_NAME_START : C_NAME);
 	if (matched == 0 && !name_char)
 		return FAIL_HERE(t, c, "invalid character in end tag");
 	if (name_char || matched != len)
 		return tok_fail(t, t->tag_abs, "mismatched end tag, expected </%.*s>", shown(len), top);
 	c->state = S_END_WS;
-	return report_element(t, ev, TOK_END, t->tag_abs, false);
+	return report_element(t, TOK_END, t->tag_abs, false);
 }
 
 /* An end tag, from where it stopped (after "</") to its '>'. */
-static enum tok_kind end_tag(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int end_tag(struct tok *t, struct cursor *c)
 {
 	if (c->state == S_END_NAME) {
-		enum tok_kind k = end_tag_name(t, c, ev);
-		if (k != TOK_MORE || c->state == S_END_NAME)
-			return k;
+		int r = end_tag_name(t, c);
+		if (r < 0 || c->state == S_END_NAME)
+			return r;
 	}
 	c->i = skip_class(c->buf, c->i, c->limit, C_WS);
 	if (c->i == c->limit)
-		return TOK_MORE;
+		return 0;
 	if (c->buf[c->i] != '>')
 		return FAIL_HERE(t, c, "invalid character in end tag");
 	c->i++;
 	close_element(t);
 	c->state = S_TEXT;
-	return TOK_MORE;
+	return 0;
 }
 
 /* After '<': a start tag, an end tag, "<!" or "<?". */
-static enum tok_kind after_lt(struct tok *t, struct cursor *c)
+static int after_lt(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i++];
 	if (is_class(b, C_NAME_START)) {
@@ -984,7 +991,7 @@ static enum tok_kind after_lt(struct tok *t, struct cursor *c)
 			return name_full(t, c);
 		t->names[t->names_used] = (char)b;
 		t->name_len = 1;
-		return TOK_MORE;
+		return 0;
 	}
 	switch (b) {
 	case '/':
@@ -992,14 +999,14 @@ static enum tok_kind after_lt(struct tok *t, struct cursor *c)
 			return tok_fail(t, t->tag_abs, "end tag outside the root element");
 		c->state = S_END_NAME;
 		t->name_len = 0;
-		return TOK_MORE;
+		return 0;
 	case '!':
 		c->state = S_BANG;
-		return TOK_MORE;
+		return 0;
 	case '?':
 		c->state = S_PI_TARGET;
 		t->name_len = 0;
-		return TOK_MORE;
+		return 0;
 	default:
 		c->i--;
 		return FAIL_HERE(t, c, "invalid character after '<'");
@@ -1019,31 +1026,30 @@ static bool in_content(enum state s)
 
 /*
  * Text and tags, the bulk of a document, in one loop on a local copy of the
- * cursor (which stays in registers), for as long as nothing is reported and
- * no other markup begins.
+ * cursor, until other markup begins or the window ends.
  */
-static enum tok_kind content(struct tok *t, struct cursor *at, struct tok_event *ev)
+static int content(struct tok *t, struct cursor *at)
 {
 	struct cursor c = *at;
-	enum tok_kind k = TOK_MORE;
-	while (k == TOK_MORE && c.i < c.limit && in_content(c.state)) {
+	int r = 0;
+	while (r == 0 && c.i < c.limit && in_content(c.state)) {
 		/* each stage goes on from where the one before stopped, if it can */
 		if (c.state == S_TEXT)
-			k = t->depth == 0 ? outside_root(t, &c, ev) : text(t, &c, ev);
-		if (k == TOK_MORE && c.state == S_LT && c.i < c.limit)
-			k = after_lt(t, &c);
-		if (k == TOK_MORE && in_start_tag(c.state) && c.i < c.limit)
-			k = start_tag(t, &c, ev);
-		else if (k == TOK_MORE && in_end_tag(c.state) && c.i < c.limit)
-			k = end_tag(t, &c, ev);
+			r = t->depth == 0 ? outside_root(t, &c) : text(t, &c);
+		if (r == 0 && c.state == S_LT && c.i < c.limit)
+			r = after_lt(t, &c);
+		if (r == 0 && in_start_tag(c.state) && c.i < c.limit)
+			r = start_tag(t, &c);
+		else if (r == 0 && in_end_tag(c.state) && c.i < c.limit)
+			r = end_tag(t, &c);
 	}
 	*at = c;
-	return k;
+	return r;
 }
 
 /* ---- tokenizer: "<!" and keywords ---- */
 
-static enum tok_kind after_bang(struct tok *t, struct cursor *c)
+static int after_bang(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	if (b == '-') {
@@ -1060,17 +1066,17 @@ static enum tok_kind after_bang(struct tok *t, struct cursor *c)
 		return FAIL_HERE(t, c, "invalid markup after \"<!\"");
 	}
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
-static enum tok_kind keyword(struct tok *t, struct cursor *c)
+static int keyword(struct tok *t, struct cursor *c)
 {
 	if (c->buf[c->i] != (unsigned char)*t->keyword)
 		return FAIL_HERE(t, c, "%s", t->keyword_error);
 	c->i++;
 	if (*++t->keyword == '\0')
 		c->state = t->keyword_next;
-	return TOK_MORE;
+	return 0;
 }
 
 /* ---- tokenizer: comments, CDATA, processing instructions ---- */
@@ -1083,14 +1089,14 @@ static bool skip_to(struct cursor *c, unsigned char b)
 	return q != NULL;
 }
 
-static enum tok_kind comment(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int comment(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	switch (c->state) {
 	case S_COMMENT:
 		if (skip_to(c, '-'))
 			c->state = S_COMMENT_DASH;
-		return TOK_MORE;
+		return 0;
 	case S_COMMENT_DASH:
 		c->state = b == '-' ? S_COMMENT_DASH2 : S_COMMENT;
 		break;
@@ -1098,34 +1104,34 @@ static enum tok_kind comment(struct tok *t, struct cursor *c, struct tok_event *
 		if (b != '>')
 			return FAIL_HERE(t, c, "\"--\" is not allowed inside a comment");
 		c->i++;
-		return markup_done(t, c, ev, t->ret);
+		return markup_done(t, c, t->ret);
 	}
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
-static enum tok_kind cdata(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int cdata(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	switch (c->state) {
 	case S_CDATA:
 		if (skip_to(c, ']'))
 			c->state = S_CDATA_BRACKET;
-		return TOK_MORE;
+		return 0;
 	case S_CDATA_BRACKET:
 		c->state = b == ']' ? S_CDATA_BRACKET2 : S_CDATA;
 		break;
 	default:
 		if (b == '>') {
 			c->i++;
-			return markup_done(t, c, ev, S_TEXT);
+			return markup_done(t, c, S_TEXT);
 		}
 		if (b != ']')
 			c->state = S_CDATA;
 		break;
 	}
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
 static bool ascii_ieq(const char *a, const char *b, size_t n)
@@ -1143,7 +1149,7 @@ static bool ascii_ieq(const char *a, const char *b, size_t n)
 }
 
 /* The encoding named in the XML declaration, if any, must be UTF-8 ("UTF8" is accepted too). */
-static enum tok_kind check_declaration(struct tok *t)
+static int check_declaration(struct tok *t)
 {
 	const char *s = t->decl + 1, *end = t->decl + t->decl_len;
 	for (; s + 8 <= end; s++) {
@@ -1159,24 +1165,24 @@ static enum tok_kind check_declaration(struct tok *t)
 			break;
 		size_t n = (size_t)(close - value);
 		if ((n == 5 && ascii_ieq(value, "utf-8", 5)) || (n == 4 && ascii_ieq(value, "utf8", 4)))
-			return TOK_MORE;
+			return 0;
 		return tok_fail(t, t->tag_abs, "document is not UTF-8 (encoding=\"%.*s\")", shown(n), value);
 	}
-	return TOK_MORE;
+	return 0;
 }
 
-static enum tok_kind decl_append(struct tok *t, const unsigned char *s, size_t n)
+static int decl_append(struct tok *t, const unsigned char *s, size_t n)
 {
 	if (!t->in_decl)
-		return TOK_MORE;
+		return 0;
 	if (n > DECL_MAX - t->decl_len)
 		return tok_fail(t, t->tag_abs, "XML declaration longer than %d bytes", DECL_MAX);
 	memcpy(t->decl + t->decl_len, s, n);
 	t->decl_len += n;
-	return TOK_MORE;
+	return 0;
 }
 
-static enum tok_kind end_pi_target(struct tok *t, struct cursor *c, unsigned char b)
+static int end_pi_target(struct tok *t, struct cursor *c, unsigned char b)
 {
 	if (t->name_len == 0)
 		return FAIL_HERE(t, c, "processing instruction without a target");
@@ -1194,30 +1200,30 @@ static enum tok_kind end_pi_target(struct tok *t, struct cursor *c, unsigned cha
 	else
 		return FAIL_HERE(t, c, "invalid character in processing instruction target");
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
 /* After a '?' in a PI: its end, or more of its body. */
-static enum tok_kind pi_question(struct tok *t, struct cursor *c, struct tok_event *ev, unsigned char b)
+static int pi_question(struct tok *t, struct cursor *c, unsigned char b)
 {
 	if (b == '>') {
-		if (t->in_decl && check_declaration(t) == TOK_ERROR)
-			return TOK_ERROR;
+		if (t->in_decl && check_declaration(t) < 0)
+			return -1;
 		t->in_decl = false;
 		c->i++;
-		return markup_done(t, c, ev, t->ret);
+		return markup_done(t, c, t->ret);
 	}
 	/* the '?' seen was part of the body */
-	if (decl_append(t, (const unsigned char *)"?", 1) == TOK_ERROR)
-		return TOK_ERROR;
+	if (decl_append(t, (const unsigned char *)"?", 1) < 0)
+		return -1;
 	if (b != '?')
 		c->state = S_PI_BODY;
 	else
 		c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
-static enum tok_kind pi(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int pi(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	if (c->state == S_PI_TARGET) {
@@ -1229,10 +1235,10 @@ static enum tok_kind pi(struct tok *t, struct cursor *c, struct tok_event *ev)
 			t->pi_target[t->name_len] = (char)b;
 		t->name_len++;
 		c->i++;
-		return TOK_MORE;
+		return 0;
 	}
 	if (c->state == S_PI_QUESTION)
-		return pi_question(t, c, ev, b);
+		return pi_question(t, c, b);
 	size_t from = c->i;
 	bool found = skip_to(c, '?');
 	if (found)
@@ -1242,7 +1248,7 @@ static enum tok_kind pi(struct tok *t, struct cursor *c, struct tok_event *ev)
 
 /* ---- tokenizer: references ---- */
 
-static enum tok_kind fail_reference(struct tok *t)
+static int fail_reference(struct tok *t)
 {
 	return tok_fail(t, t->ref_abs, "'&' must start a reference such as &amp; or &#38;");
 }
@@ -1253,37 +1259,37 @@ static unsigned hex_value(unsigned char b)
 }
 
 /* At the ';' of &name;. */
-static enum tok_kind entity_reference_done(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int entity_reference_done(struct tok *t, struct cursor *c)
 {
 	c->i++;
-	return markup_done(t, c, ev, t->ret);
+	return markup_done(t, c, t->ret);
 }
 
 /* At the ';' of &#N; or &#xH;, the character's number in charref. */
-static enum tok_kind char_reference_done(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int char_reference_done(struct tok *t, struct cursor *c)
 {
 	if (t->charref == 0)
 		return tok_fail(t, t->ref_abs, "character reference to U+0000");
 	c->i++;
-	return markup_done(t, c, ev, t->ret);
+	return markup_done(t, c, t->ret);
 }
 
 /* A digit of &#N; or &#xH;, or its ';'. */
-static enum tok_kind char_reference_digit(struct tok *t, struct cursor *c, struct tok_event *ev, unsigned char b)
+static int char_reference_digit(struct tok *t, struct cursor *c, unsigned char b)
 {
 	bool hex = c->state == S_CHARREF_HEX;
 	if (b == ';')
-		return char_reference_done(t, c, ev);
+		return char_reference_done(t, c);
 	if (!is_class(b, hex ? C_HEX : C_DIGIT))
 		return fail_reference(t);
 	t->charref = t->charref * (hex ? 16u : 10u) + hex_value(b);
 	if (t->charref > 0x10FFFF)
 		return tok_fail(t, t->ref_abs, "character reference beyond U+10FFFF");
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
-static enum tok_kind reference(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int reference(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	switch (c->state) {
@@ -1299,7 +1305,7 @@ static enum tok_kind reference(struct tok *t, struct cursor *c, struct tok_event
 		break;
 	case S_REF_NAME:
 		if (b == ';')
-			return entity_reference_done(t, c, ev);
+			return entity_reference_done(t, c);
 		if (!is_class(b, C_NAME))
 			return fail_reference(t);
 		if (t->name_len++ == NAME_MAX_LEN)
@@ -1322,16 +1328,16 @@ static enum tok_kind reference(struct tok *t, struct cursor *c, struct tok_event
 		c->state = S_CHARREF_HEX;
 		break;
 	default: /* S_CHARREF_DEC, S_CHARREF_HEX */
-		return char_reference_digit(t, c, ev, b);
+		return char_reference_digit(t, c, b);
 	}
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
 /* ---- tokenizer: DOCTYPE, with its internal subset ---- */
 
 /* In the DOCTYPE or one of its declarations, outside quotes. */
-static enum tok_kind doctype_body(struct tok *t, struct cursor *c, struct tok_event *ev, unsigned char b)
+static int doctype_body(struct tok *t, struct cursor *c, unsigned char b)
 {
 	if (b == '"' || b == '\'') {
 		t->quote = b;
@@ -1342,18 +1348,17 @@ static enum tok_kind doctype_body(struct tok *t, struct cursor *c, struct tok_ev
 	} else if (b == '>' && c->state == S_DOCTYPE) {
 		t->doctype_seen = true;
 		c->i++;
-		return markup_done(t, c, ev, S_TEXT);
-	} else if (b == '>') {
-		c->state = S_DT_SUBSET;
-	} else if (b == '[' && c->state == S_DOCTYPE) {
+		return markup_done(t, c, S_TEXT);
+	} else if (b == '>' || (b == '[' && c->state == S_DOCTYPE)) {
+		/* a declaration in the subset ended, or the subset begins */
 		c->state = S_DT_SUBSET;
 	}
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
 /* In the internal subset: "<!" or "<?" begins a declaration, ']' ends it. */
-static enum tok_kind doctype_subset(struct tok *t, struct cursor *c, unsigned char b)
+static int doctype_subset(struct tok *t, struct cursor *c, unsigned char b)
 {
 	switch (c->state) {
 	case S_DT_SUBSET:
@@ -1383,30 +1388,30 @@ static enum tok_kind doctype_subset(struct tok *t, struct cursor *c, unsigned ch
 		break;
 	}
 	c->i++;
-	return TOK_MORE;
+	return 0;
 }
 
-static enum tok_kind doctype(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int doctype(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	switch (c->state) {
 	case S_DT_QUOTED:
 		if (skip_to(c, t->quote))
 			c->state = t->ret;
-		return TOK_MORE;
+		return 0;
 	case S_DOCTYPE:
 	case S_DT_DECL:
-		return doctype_body(t, c, ev, b);
+		return doctype_body(t, c, b);
 	case S_DT_AFTER_SUBSET:
 		if (b == '>') {
 			t->doctype_seen = true;
 			c->i++;
-			return markup_done(t, c, ev, S_TEXT);
+			return markup_done(t, c, S_TEXT);
 		}
 		if (!is_class(b, C_WS))
 			return FAIL_HERE(t, c, "expected '>' after the DOCTYPE's internal subset");
 		c->i++;
-		return TOK_MORE;
+		return 0;
 	default:
 		return doctype_subset(t, c, b);
 	}
@@ -1414,44 +1419,41 @@ static enum tok_kind doctype(struct tok *t, struct cursor *c, struct tok_event *
 
 /* ---- tokenizer: interface ---- */
 
-static enum tok_kind tok_step(struct tok *t, struct cursor *c, struct tok_event *ev)
+static int tok_step(struct tok *t, struct cursor *c)
 {
+	if (in_content(c->state))
+		return content(t, c);
 	switch (c->state) {
-	case S_TEXT: case S_LT:
-	case S_START_NAME: case S_TAG_WS: case S_ATTR_NAME: case S_ATTR_BEFORE_EQ:
-	case S_ATTR_AFTER_EQ: case S_ATTR_VALUE: case S_TAG_DELIM: case S_EMPTY_SLASH:
-	case S_END_NAME: case S_END_WS:
-		return content(t, c, ev);
 	case S_BANG:
 		return after_bang(t, c);
 	case S_KEYWORD:
 		return keyword(t, c);
 	case S_COMMENT: case S_COMMENT_DASH: case S_COMMENT_DASH2:
-		return comment(t, c, ev);
+		return comment(t, c);
 	case S_CDATA: case S_CDATA_BRACKET: case S_CDATA_BRACKET2:
-		return cdata(t, c, ev);
+		return cdata(t, c);
 	case S_PI_TARGET: case S_PI_BODY: case S_PI_QUESTION:
-		return pi(t, c, ev);
+		return pi(t, c);
 	case S_REF_START: case S_REF_NAME: case S_CHARREF: case S_CHARREF_DEC:
 	case S_CHARREF_HEX_START: case S_CHARREF_HEX:
-		return reference(t, c, ev);
+		return reference(t, c);
 	default:
-		return doctype(t, c, ev);
+		return doctype(t, c);
 	}
 }
 
-/* The next event from the window's checked bytes; TOK_MORE when all are read. */
-static enum tok_kind tok_next(struct tok *t, struct tok_event *ev)
+/* Reads the window's checked bytes, reporting events as it goes: 0, or -1 on an error. */
+static int tok_read(struct tok *t)
 {
 	struct io *io = t->io;
 	struct cursor c = { .buf = io->buf, .i = io->pos, .limit = io->checked, .abs = io->abs,
 			    .state = t->state };
-	enum tok_kind k = TOK_MORE;
-	while (k == TOK_MORE && c.i < c.limit)
-		k = tok_step(t, &c, ev);
+	int r = 0;
+	while (r == 0 && c.i < c.limit)
+		r = tok_step(t, &c);
 	io->pos = c.i;
 	t->state = c.state;
-	return k;
+	return r;
 }
 
 /*
@@ -1854,31 +1856,39 @@ static int expand_devices(struct splice *s, unsigned long long at)
 
 /* ---- driving it all ---- */
 
-/* Hands the tokenizer's events to the splice, refilling the window as it is read. */
-static int run(struct tok *t, struct splice *s)
+/* The tokenizer and the splice it reports to. */
+struct pipeline {
+	struct tok tok;
+	struct splice splice;
+};
+
+/* The tokenizer's sink: the splice, which then says how deep to look on. */
+static int deliver(void *sink, const struct tok_event *ev)
 {
-	struct io *io = t->io;
-	struct tok_event ev = { .kind = TOK_MORE };
+	struct pipeline *p = sink;
+	if (splice_event(&p->splice, ev) < 0)
+		return -1;
+	p->tok.report_depth = splice_depth(&p->splice);
+	return 0;
+}
+
+/* Reads the document through the tokenizer, refilling the window as it is read. */
+static int run(struct pipeline *p)
+{
+	struct io *io = p->tok.io;
 	for (;;) {
-		enum tok_kind k = tok_next(t, &ev);
-		if (k == TOK_ERROR)
+		if (tok_read(&p->tok) < 0)
 			return -1;
-		if (k != TOK_MORE) {
-			if (splice_event(s, &ev) < 0)
-				return -1;
-			t->report_depth = splice_depth(s);
-			continue;
-		}
 		if (io->bad != NONE)
 			return fail_invalid_byte(io);
-		ssize_t got = refill(io, tok_keep_from(t));
+		ssize_t got = refill(io, tok_keep_from(&p->tok));
 		if (got < 0)
 			return -1;
 		if (got == 0)
 			break;
 		validate(io);
 	}
-	if (check_utf8_end(io) < 0 || tok_finish(t) < 0 || splice_finish(s) < 0)
+	if (check_utf8_end(io) < 0 || tok_finish(&p->tok) < 0 || splice_finish(&p->splice) < 0)
 		return -1;
 	return copy_to(io, io->abs + io->len);
 }
@@ -1896,12 +1906,15 @@ int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *con
 		return fail_io(&io, "malloc");
 	io.buf = b->window;
 	io.stage = b->stage;
-	/* the start of the document begins a line */
-	struct splice s = { .io = &io, .fragments = fragments, .nfragments = n, .result = result,
-			    .line_start = true, .unit = two_spaces };
-	struct tok t = { .io = &io, .report_depth = splice_depth(&s), .state = S_TEXT, .names = b->names,
-			 .name_lens = b->name_lens, .decl = b->decl };
-	int rc = run(&t, &s);
+	struct pipeline p = {
+		/* the start of the document begins a line */
+		.splice = { .io = &io, .fragments = fragments, .nfragments = n, .result = result,
+			    .line_start = true, .unit = two_spaces },
+		.tok = { .io = &io, .report = deliver, .sink = &p, .state = S_TEXT, .names = b->names,
+			 .name_lens = b->name_lens, .decl = b->decl },
+	};
+	p.tok.report_depth = splice_depth(&p.splice);
+	int rc = run(&p);
 	free(b);
 	return rc;
 }

@@ -61,9 +61,15 @@ struct xmlpatch_result {
  * <devices> or an expanded <devices/> is laid out the same way from the
  * children of <domain>: multi-line when </domain> (or <devices/>) begins a line.
  *
- * The document must be UTF-8 (a BOM is allowed; encoding="UTF-8" or "UTF8" in
- * any case).  Limits: 256 levels of nesting, names of 256 bytes, 16 KiB of open
- * element names in all.  Memory use does not depend on the document.
+ * Refused (-1, the message names line:column and the reason): a document
+ * that is not UTF-8 (a BOM is allowed; encoding="UTF-8" or "UTF8" in any
+ * case) or holds a control character other than tab, CR and LF; one that is
+ * not well formed as far as the tokenizer checks (the list is at the top of
+ * its section in xmlpatch.c); one that passes its limits (256 levels of
+ * nesting, names of 256 bytes, 16 KiB of open element names in all, an XML
+ * declaration of 256 bytes); one whose root is not <domain> (a prefix
+ * counts: <lv:domain> is refused), or is an empty <domain/>.  Memory use
+ * does not depend on the document.
  */
 int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err);
