@@ -942,14 +942,16 @@ static int start_tag(struct tok *t, struct cursor *c)
 /* The name of an end tag, matched against the open element's; then TOK_END. */
 static int end_tag_name(struct tok *t, struct cursor *c)
 {
-	size_t len, matched = t->name_len, i = c->i;
+	size_t len;
 	const char *top = top_name(t, &len);
-	while (matched < len && i < c->limit && c->buf[i] == (unsigned char)top[matched]) {
-		matched++;
-		i++;
-	}
-	t->name_len = matched;
-	c->i = i;
+	const unsigned char *from = c->buf + c->i;
+	const char *want = top + t->name_len;
+	size_t n = len - t->name_len, k = 0;
+	if (n > c->limit - c->i)
+		n = c->limit - c->i;
+	while (k < n && from[k] == (unsigned char)want[k])
+		k++;
+	size_t matched = t->name_len += k, i = c->i += k;
 	if (i == c->limit)
 		return 0;
 	bool name_char = is_class(c->buf[i], matched == 0 ? C_NAME_START : C_NAME);
@@ -1419,10 +1421,13 @@ static int doctype(struct tok *t, struct cursor *c)
 
 /* ---- tokenizer: interface ---- */
 
-static int tok_step(struct tok *t, struct cursor *c)
+/*
+ * "<!", comments, CDATA sections, PIs, references and the DOCTYPE: rare
+ * enough to stay out of the loop over text and tags (the compiler then
+ * keeps that loop's own code apart, whatever changes here).
+ */
+__attribute__((noinline)) static int other_markup(struct tok *t, struct cursor *c)
 {
-	if (in_content(c->state))
-		return content(t, c);
 	switch (c->state) {
 	case S_BANG:
 		return after_bang(t, c);
@@ -1440,6 +1445,11 @@ static int tok_step(struct tok *t, struct cursor *c)
 	default:
 		return doctype(t, c);
 	}
+}
+
+static int tok_step(struct tok *t, struct cursor *c)
+{
+	return in_content(c->state) ? content(t, c) : other_markup(t, c);
 }
 
 /* Reads the window's checked bytes, reporting events as it goes: 0, or -1 on an error. */
