@@ -17,9 +17,10 @@
  *              how their lines are laid out; the only part that knows
  *              <domain> and <devices>
  *
- * xmlpatch_stream(), at the end, drives them: it pulls events from the
- * tokenizer, hands them to the splice, and refills the window when the
- * tokenizer has read all of it.
+ * xmlpatch_stream(), at the end, drives them: the tokenizer reads the
+ * window and hands each event to the splice (which edits the output at the
+ * offsets reported) and then says how deep to report; when the window is
+ * read, it is refilled and validated.
  */
 #include "xmlpatch.h"
 #include "format.h"
@@ -1504,7 +1505,6 @@ static int tok_finish(struct tok *t)
  * before </domain>.  Refused: a root that is not <domain>, and an empty
  * <domain/> (there is nowhere to put them).
  */
-
 
 /* Whitespace that begins a line, used as the model for new lines. */
 struct indent {
