@@ -233,45 +233,30 @@ FUZZ_CFLAGS   = $(STD_CFLAGS) -O1 -g -I. -DFUZZ_LIBFUZZER -DFUZZ_HAVE_LIBXML2 $(
 FUZZ_REPLAY_XML = $(shell flags=$$(pkg-config --cflags --libs libxml-2.0 2>/dev/null) && \
 	printf '\043include <libxml/parser.h>\nint main(void){xmlInitParser();return 0;}\n' | \
 	$(CC) -x c - -o /dev/null $$flags >/dev/null 2>&1 && echo "-DFUZZ_HAVE_LIBXML2 $$flags")
-FUZZ_REPLAY_SOURCES = tests/fuzz/replay.c $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c) $(FUZZ_SUPPORT) sysfs.c format.c
+FUZZ_REPLAY_SOURCES = tests/fuzz/replay.c $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c) $(FUZZ_SUPPORT) sysfs.c xmlpatch.c format.c
 LINT_SOURCES  = $(SOURCES)
 # every shell script: *.sh, tests/run, .ci/run, and files under tests/ with a sh/bash "#!" line
 SHELL_SCRIPTS = $(sort $(wildcard tests/*.sh tests/*/*.sh tests/run .ci/run) \
 	$(shell grep -lsE '^\#!.*[/ ](ba|da)?sh( |$$)' tests/* tests/*/* 2>/dev/null))
 
-$(FUZZ_BUILD)/xmlpatch.o: xmlpatch.c xmlpatch.h
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SUPPORT) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS)
 	@mkdir -p $(FUZZ_BUILD)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Dread=fuzz_read -c -o $@ xmlpatch.c
-
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/xmlpatch.o $(FUZZ_SUPPORT) $(FUZZ_HEADERS) \
-		$(SOURCES) $(HEADERS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SUPPORT) sysfs.c format.c \
-		$(FUZZ_BUILD)/xmlpatch.o $(FUZZ_LIBXML2)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SUPPORT) sysfs.c xmlpatch.c format.c $(FUZZ_LIBXML2)
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 fuzz: fuzz-build
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
-# xmlpatch.c reads through fuzz_read, which returns short counts on demand
-$(FUZZ_BUILD)/xmlpatch-replay.o: xmlpatch.c xmlpatch.h
-	@mkdir -p $(FUZZ_BUILD)
-	$(CC) $(TEST_CFLAGS) -Dread=fuzz_read -c -o $@ xmlpatch.c
-$(FUZZ_BUILD)/xmlpatch-replay.asan.o: xmlpatch.c xmlpatch.h
-	@mkdir -p $(FUZZ_BUILD)
-	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -Dread=fuzz_read -c -o $@ xmlpatch.c
 # rewritten only when the libxml2 flags change: installing libxml2-dev later rebuilds the replay
 $(FUZZ_BUILD)/replay-xml.flags: FORCE
 	@mkdir -p $(FUZZ_BUILD); flags='$(FUZZ_REPLAY_XML)'; \
 	[ -f $@ ] && [ "$$(cat $@)" = "$$flags" ] || printf '%s\n' "$$flags" >$@
 FORCE:
-tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) \
-		$(FUZZ_BUILD)/replay-xml.flags
-	$(CC) $(TEST_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.o $(FUZZ_REPLAY_XML)
-tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) \
-		$(FUZZ_BUILD)/replay-xml.flags
-	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_BUILD)/xmlpatch-replay.asan.o \
-		$(FUZZ_REPLAY_XML)
+tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(FUZZ_BUILD)/replay-xml.flags
+	$(CC) $(TEST_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_REPLAY_XML)
+tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(FUZZ_BUILD)/replay-xml.flags
+	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_REPLAY_XML)
 
 check: tests/unit_fuzz tests/unit_fuzz.asan
 

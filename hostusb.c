@@ -1029,7 +1029,8 @@ static int patch_domain(const struct context *ctx, int in_fd, int out_fd, const 
 	}
 	struct xmlpatch_result result;
 	struct xmlpatch_error err;
-	if (xmlpatch_stream(in_fd, out_fd, fragments, n, &result, &err) < 0) {
+	const struct xmlpatch_input in = { .fd = in_fd };
+	if (xmlpatch_stream(&in, out_fd, fragments, n, &result, &err) < 0) {
 		say("%s: %s", ctx->domxml, err.message);
 		return -1;
 	}

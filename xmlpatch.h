@@ -6,6 +6,15 @@
  * what the elements mean: it is given text and finds where it belongs.
  */
 #include <stddef.h>
+#include <sys/types.h>
+
+/* Where the document comes from. */
+struct xmlpatch_input {
+	int fd;
+	/* Reads like read(2), which is used when NULL (tests pass one that
+	 * returns short counts, to reach every chunk boundary). */
+	ssize_t (*read)(int fd, void *buf, size_t count);
+};
 
 struct xmlpatch_error {
 	unsigned long line, column; /* 1-based position in the input; 0 if none */
@@ -37,7 +46,7 @@ struct xmlpatch_result {
 };
 
 /*
- * Copies the document from in_fd to out_fd, adding the n fragments as the last
+ * Copies the document from in->fd to out_fd, adding the n fragments as the last
  * children of the <devices> element that is a direct child of the root <domain>.
  * Each fragment is one element, lines separated by '\n', nested lines indented
  * by two spaces per level; the patcher re-indents them and uses the document's
@@ -53,11 +62,17 @@ struct xmlpatch_result {
  * <devices> or an expanded <devices/> is laid out the same way from the
  * children of <domain>: multi-line when </domain> (or <devices/>) begins a line.
  *
- * The document must be UTF-8 (a BOM is allowed; encoding="UTF-8" or "UTF8" in
- * any case).  Limits: 256 levels of nesting, names of 256 bytes, 16 KiB of open
- * element names in all.  Memory use does not depend on the document.
+ * Refused (-1, the message names line:column and the reason): a document
+ * that is not UTF-8 (a BOM is allowed; encoding="UTF-8" or "UTF8" in any
+ * case) or holds a control character other than tab, CR and LF; one that is
+ * not well formed as far as the tokenizer checks (the list is at the top of
+ * its section in xmlpatch.c); one that passes its limits (256 levels of
+ * nesting, names of 256 bytes, 16 KiB of open element names in all, an XML
+ * declaration of 256 bytes); one whose root is not <domain> (a prefix
+ * counts: <lv:domain> is refused), or is an empty <domain/>.  Memory use
+ * does not depend on the document.
  */
-int xmlpatch_stream(int in_fd, int out_fd, const char *const *fragments, size_t n,
+int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err);
 
 #endif

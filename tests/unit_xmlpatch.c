@@ -41,6 +41,17 @@ static const char *const two_usb[] = { frag_usb, frag_addr };
 
 static bool write_golden;
 
+/* Reads through read(2), each call cut to the next length of a cycle that
+ * lands around the patcher's window boundaries; counts its calls. */
+static unsigned short_reads;
+
+static ssize_t short_read(int fd, void *buf, size_t count)
+{
+	static const size_t lengths[] = { 1, 7, 511, 512, 513, 4096, 2 };
+	size_t limit = lengths[short_reads++ % (sizeof lengths / sizeof lengths[0])];
+	return read(fd, buf, count < limit ? count : limit);
+}
+
 struct run {
 	int rc;
 	char *out;
@@ -124,6 +135,25 @@ static int feeder(const char *s, size_t n, size_t step, pid_t *child)
 	return fds[0];
 }
 
+/* Runs the patcher on in[0, n) from a file read with reader (NULL: read(2)). */
+static void patch_read(const char *in, size_t n, const char *const *frags, size_t nfrags,
+		       ssize_t (*reader)(int, void *, size_t), struct run *r)
+{
+	int in_fd = temp_file();
+	write_all(in_fd, in, n, n ? n : 1);
+	if (lseek(in_fd, 0, SEEK_SET) < 0)
+		die("lseek");
+	int out_fd = temp_file();
+	memset(r, 0, sizeof *r);
+	const struct xmlpatch_input input = { .fd = in_fd, .read = reader };
+	r->rc = xmlpatch_stream(&input, out_fd, frags, nfrags, &r->result, &r->err);
+	close(in_fd);
+	if (lseek(out_fd, 0, SEEK_SET) < 0)
+		die("lseek");
+	r->out = read_fd(out_fd, &r->out_len);
+	close(out_fd);
+}
+
 /* Runs the patcher on in[0, n); trickle: through a pipe, one byte per write. */
 static void patch(const char *in, size_t n, const char *const *frags, size_t nfrags, bool trickle,
 		  struct run *r)
@@ -140,7 +170,7 @@ static void patch(const char *in, size_t n, const char *const *frags, size_t nfr
 	}
 	int out_fd = temp_file();
 	memset(r, 0, sizeof *r);
-	r->rc = xmlpatch_stream(in_fd, out_fd, frags, nfrags, &r->result, &r->err);
+	r->rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = in_fd }, out_fd, frags, nfrags, &r->result, &r->err);
 	close(in_fd);
 	if (child > 0 && waitpid(child, NULL, 0) < 0)
 		die("waitpid");
@@ -175,6 +205,13 @@ static bool invariant_holds(const struct run *r, const char *in, size_t n)
 	return off + back + tail == n && memcmp(r->out, in, (size_t)off) == 0 &&
 	       memcmp(in + off, put_back, back) == 0 &&
 	       memcmp(r->out + off + len, in + off + back, tail) == 0;
+}
+
+static bool same_run(const struct run *a, const struct run *b)
+{
+	return a->rc == 0 && b->rc == 0 && a->out_len == b->out_len && memcmp(a->out, b->out, a->out_len) == 0 &&
+	       a->result.mode == b->result.mode && a->result.insert_offset == b->result.insert_offset &&
+	       a->result.insert_length == b->result.insert_length;
 }
 
 struct golden {
@@ -217,9 +254,12 @@ static void check_golden(const struct golden *g)
 	struct run t;
 	patch(in, in_len, g->frags, g->nfrags, true, &t);
 	snprintf(label, sizeof label, "%s: same through 1-byte reads", g->name);
-	CHECK(label, t.rc == 0 && t.out_len == r.out_len && memcmp(t.out, r.out, r.out_len) == 0 &&
-		     t.result.insert_offset == r.result.insert_offset &&
-		     t.result.insert_length == r.result.insert_length);
+	CHECK(label, same_run(&t, &r));
+	free(t.out);
+	short_reads = 0;
+	patch_read(in, in_len, g->frags, g->nfrags, short_read, &t);
+	snprintf(label, sizeof label, "%s: same through a read function of short counts", g->name);
+	CHECK(label, same_run(&t, &r) && short_reads > 1);
 	free(t.out);
 	free(r.out);
 	free(want);
@@ -423,6 +463,21 @@ static void check_hostile(void)
 	free(r.out);
 	free(s);
 
+	/* the '<' of </devices> must wait for its name, not for the whitespace after it */
+	s = repeat("<domain>\n  <devices>\n    <disk/>\n  </devices", " ", 1u << 20, ">\n</domain>\n", &n);
+	patch_read(s, n, one_usb, 1, short_read, &r);
+	CHECK("xmlpatch </devices followed by 1 MiB of whitespace",
+	      r.rc == 0 && r.result.mode == XMLPATCH_INSERTED && invariant_holds(&r, s, n) &&
+		      r.result.insert_offset == strlen("<domain>\n  <devices>\n    <disk/>\n  "));
+	free(r.out);
+	free(s);
+	s = repeat("<domain>\n  <devices", " ", 1u << 20, "/>\n</domain>\n", &n);
+	patch_read(s, n, one_usb, 1, short_read, &r);
+	CHECK("xmlpatch <devices followed by 1 MiB of whitespace and />",
+	      r.rc == 0 && r.result.mode == XMLPATCH_EXPANDED && invariant_holds(&r, s, n));
+	free(r.out);
+	free(s);
+
 	s = repeat("<domain><!--", "<devices> - ", (10u << 20) / 12, "--><devices/></domain>", &n);
 	patch(s, n, one_usb, 1, false, &r);
 	CHECK("xmlpatch 10 MB comment", r.rc == 0 && r.result.mode == XMLPATCH_EXPANDED &&
@@ -468,7 +523,7 @@ static void check_streaming(void)
 		die("/dev/null");
 	struct xmlpatch_result res;
 	struct xmlpatch_error err;
-	int rc = xmlpatch_stream(fds[0], out, one_usb, 1, &res, &err);
+	int rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = fds[0] }, out, one_usb, 1, &res, &err);
 	close(fds[0]);
 	close(out);
 	waitpid(child, NULL, 0);
@@ -487,14 +542,14 @@ static void check_io_errors(void)
 	struct xmlpatch_result res;
 	struct xmlpatch_error err;
 	int out = open("/dev/null", O_WRONLY);
-	int rc = xmlpatch_stream(-1, out, one_usb, 1, &res, &err);
+	int rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = -1 }, out, one_usb, 1, &res, &err);
 	CHECK_STR("xmlpatch read error", rc ? err.message : "(no error)", "read: Bad file descriptor");
 	close(out);
 
 	pid_t child;
 	const char *doc = "<domain><devices/></domain>";
 	int in = feeder(doc, strlen(doc), strlen(doc), &child);
-	rc = xmlpatch_stream(in, -1, one_usb, 1, &res, &err);
+	rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = in }, -1, one_usb, 1, &res, &err);
 	CHECK_STR("xmlpatch write error", rc ? err.message : "(no error)", "write: Bad file descriptor");
 	close(in);
 	waitpid(child, NULL, 0);

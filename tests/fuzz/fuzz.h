@@ -50,9 +50,9 @@ const char *fuzz_say_text(size_t *len);
 void fuzz_say_check_one_line(const char *what);
 
 /*
- * xmlpatch.c is built with -Dread=fuzz_read: reads of the document then
- * return short counts, in a pattern chosen per input, to reach every chunk
- * boundary of the streaming patcher with small inputs.
+ * A read(2) for xmlpatch_stream (struct xmlpatch_input's read): reads of the
+ * document return short counts, in a pattern chosen per input, to reach
+ * every chunk boundary of the streaming patcher with small inputs.
  */
 ssize_t fuzz_read(int fd, void *buf, size_t count);
 void fuzz_read_pattern(uint64_t seed); /* 0: reads as the kernel gives them */

@@ -166,11 +166,11 @@ static void self_test(void)
 	struct xmlpatch_error err;
 	size_t len, len_open;
 	fuzz_memfd_set(in, doc, sizeof doc - 1);
-	int rc = xmlpatch_stream(in, out, good, 1, &r, &err);
+	int rc = xmlpatch_stream(&(struct xmlpatch_input){ .fd = in }, out, good, 1, &r, &err);
 	uint8_t *patched = fuzz_slurp(out, &len);
 	fuzz_memfd_set(in, doc, sizeof doc - 1);
 	fuzz_memfd_set(out, "", 0);
-	int rc_open = xmlpatch_stream(in, out, open_tag, 1, &r_open, &err);
+	int rc_open = xmlpatch_stream(&(struct xmlpatch_input){ .fd = in }, out, open_tag, 1, &r_open, &err);
 	uint8_t *patched_open = fuzz_slurp(out, &len_open);
 	close(in);
 	close(out);

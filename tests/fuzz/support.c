@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef FUZZ_LIBFUZZER
@@ -138,7 +137,7 @@ ssize_t fuzz_read(int fd, void *buf, size_t count)
 		if (count > limit)
 			count = limit;
 	}
-	return syscall(SYS_read, fd, buf, count);
+	return read(fd, buf, count);
 }
 
 uint64_t fuzz_hash(const uint8_t *data, size_t size)

@@ -348,7 +348,8 @@ void xml_patch_checked(int in_fd, int out_fd, const uint8_t *data, size_t size, 
 	fuzz_memfd_set(out_fd, "", 0);
 	run->result = (struct xmlpatch_result){ .insert_offset = ~0ull };
 	fuzz_read_pattern(read_seed);
-	run->rc = xmlpatch_stream(in_fd, out_fd, fragments, n, &run->result, &run->err);
+	const struct xmlpatch_input in = { .fd = in_fd, .read = fuzz_read };
+	run->rc = xmlpatch_stream(&in, out_fd, fragments, n, &run->result, &run->err);
 	fuzz_read_pattern(0);
 	run->out = fuzz_slurp(out_fd, &run->out_len);
 	struct xml_case c = { .in = data, .in_len = size, .fragments = fragments, .n = n, .rc = run->rc,
