@@ -27,6 +27,7 @@
 
 #include "format.h"
 #include "sysfs.h"
+#include "text.h"
 #include "xmlpatch.h"
 
 #ifndef HOSTUSB_VERSION
@@ -46,7 +47,6 @@
 #define MAX_ENTRIES       32
 #define MAX_JOURNAL_BYTES (1u << 20)
 #define MAX_DB_BYTES      (16u << 20)
-#define VMID_MAX          64
 #define DEVPATH_SIZE      24          /* "/dev/bus/usb/BBB/DDD" */
 #define NODE_DIR          "/dev/bus/usb"
 #define PATH_SIZE         4096
@@ -71,10 +71,6 @@ struct options {
 	bool dry_run;
 	unsigned lock_wait;      /* seconds to wait for the journal lock */
 	enum command command;
-};
-
-struct usb_id {
-	unsigned vendor, product;
 };
 
 struct request {
@@ -160,26 +156,12 @@ static void say(const char *fmt, ...)
 		(void)write_all(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
-/* Printable, bounded copy of untrusted text for a message. */
-static void quote_untrusted(const char *text, size_t len, char *out, size_t size)
-{
-	size_t limit = size - 4, o = 0;
-	for (size_t i = 0; i < len && o < limit; i++) {
-		unsigned char c = (unsigned char)text[i];
-		out[o++] = (char)((c >= 0x20 && c < 0x7f) ? c : (unsigned char)'?');
-	}
-	if (len > limit)
-		memcpy(out + o, "...", 3), o += 3;
-	out[o] = '\0';
-}
-
 /* ---- paths and files ---------------------------------------------------- */
 
 /* buf = root + path, where path is as seen inside the root. */
-static int root_path(const struct context *ctx, const char *path, char *buf, size_t size)
+static int host_path(const struct context *ctx, const char *path, char *buf, size_t size)
 {
-	int n = format(buf, size, "%s%s", ctx->opt->root, path);
-	if (n < 0 || (size_t)n >= size) {
+	if (root_path(ctx->opt->root, path, buf, size) < 0) {
 		say("%s%s: path too long", ctx->opt->root, path);
 		return -1;
 	}
@@ -238,43 +220,10 @@ static int read_small_file(const char *path, size_t max, char **data, size_t *le
 	return 0;
 }
 
-static int parse_decimal(const char *s, size_t len, unsigned *out)
-{
-	unsigned long long value = 0;
-	if (len == 0 || len > 10)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		value = value * 10 + (unsigned)(s[i] - '0');
-	}
-	if (value >= 0xffffffffu)   /* (uid_t)-1 means "unchanged" to chown */
-		return -1;
-	*out = (unsigned)value;
-	return 0;
-}
+/* (uid_t)-1 means "unchanged" to chown */
+#define MAX_ID 0xfffffffeu
 
 /* ---- the property ------------------------------------------------------ */
-
-static int parse_hex4(const char *s, unsigned *out)
-{
-	unsigned value = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		unsigned digit;
-		if (c >= '0' && c <= '9')
-			digit = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			digit = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			digit = (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-		value = value << 4 | digit;
-	}
-	*out = value;
-	return 0;
-}
 
 /*
  * One entry of the property.  Returns NULL, or what an entry must look like
@@ -285,7 +234,7 @@ static const char *parse_entry(const char *s, size_t len, struct usb_id *id)
 	static const char expected[] = "expected 0xVVVV:0xPPPP with a lowercase x and 4 hex digits each";
 	if (len != 13 || s[0] != '0' || s[1] != 'x' || s[6] != ':' || s[7] != '0' || s[8] != 'x')
 		return expected;
-	if (parse_hex4(s + 2, &id->vendor) < 0 || parse_hex4(s + 9, &id->product) < 0)
+	if (text_hex4(s + 2, &id->vendor) < 0 || text_hex4(s + 9, &id->product) < 0)
 		return expected;
 	return NULL;
 }
@@ -321,12 +270,7 @@ static int parse_property(const char *text, struct request *req)
 static int check_vmid(const char *vmid)
 {
 	size_t len = strlen(vmid);
-	bool plain = len <= VMID_MAX;
-	for (size_t i = 0; plain && i < len; i++) {
-		char c = vmid[i];
-		plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-	}
-	if (!plain) {
+	if (!vmid_valid(vmid, len)) {
 		char shown[48];
 		quote_untrusted(vmid, len, shown, sizeof shown);
 		say("vmId \"%s\": not a UUID-like token", shown);
@@ -348,7 +292,7 @@ static int lookup_db(const char *db, const char *name, size_t name_len, unsigned
 			const char *f2 = memchr(f1 + 1, ':', len - (size_t)(f1 + 1 - line));
 			const char *f3 = f2 ? memchr(f2 + 1, ':', len - (size_t)(f2 + 1 - line)) : NULL;
 			size_t id_len = f3 ? (size_t)(f3 - f2 - 1) : f2 ? len - (size_t)(f2 + 1 - line) : 0;
-			return f2 && parse_decimal(f2 + 1, id_len, id) == 0 ? 0 : -1;
+			return f2 && text_decimal(f2 + 1, id_len, MAX_ID, id) == 0 ? 0 : -1;
 		}
 		line += len + (end != NULL);
 	}
@@ -358,12 +302,12 @@ static int lookup_db(const char *db, const char *name, size_t name_len, unsigned
 static int resolve_name(const struct context *ctx, const char *name, size_t len,
 			const char *db_path, unsigned *id)
 {
-	if (parse_decimal(name, len, id) == 0)
+	if (text_decimal(name, len, MAX_ID, id) == 0)
 		return 0;
 	char path[PATH_SIZE], shown[48], *db;
 	size_t db_len;
 	quote_untrusted(name, len, shown, sizeof shown);
-	if (len == 0 || root_path(ctx, db_path, path, sizeof path) < 0 ||
+	if (len == 0 || host_path(ctx, db_path, path, sizeof path) < 0 ||
 	    read_small_file(path, MAX_DB_BYTES, &db, &db_len, false) != 0) {
 		if (len == 0)
 			say("--owner: empty name");
@@ -389,11 +333,6 @@ static int resolve_owner(struct context *ctx)
 }
 
 /* ---- the journal -------------------------------------------------------- */
-
-static bool is_vmid_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
-}
 
 /* "/dev/bus/usb/BBB/DDD" at s, exactly */
 static bool is_devpath(const char *s, size_t avail)
@@ -435,14 +374,14 @@ static int parse_journal_record(const char **p, const char *end, struct journal_
 		if (s >= end || *s++ != ':')
 			return -1;
 		size_t digits = count_digits(s, end);
-		if (parse_decimal(s, digits, fields[i]) < 0)
+		if (text_decimal(s, digits, MAX_ID, fields[i]) < 0)
 			return -1;
 		s += digits;
 	}
 	size_t vmid_len = 0;
 	if (s < end && *s == ':') {
 		s++;
-		while (s + vmid_len < end && is_vmid_char(s[vmid_len]))
+		while (s + vmid_len < end && vmid_char(s[vmid_len]))
 			vmid_len++;
 		if (vmid_len == 0 || vmid_len > VMID_MAX)
 			return -1;
@@ -509,7 +448,7 @@ static int journal_read(const struct context *ctx, struct journal *j)
 {
 	char path[PATH_SIZE], err[128];
 	*j = (struct journal){ 0 };
-	if (root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
+	if (host_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
 		return -1;
 	int found = read_small_file(path, MAX_JOURNAL_BYTES, &j->original, &j->original_len, true);
 	if (found < 0)
@@ -627,7 +566,7 @@ static int journal_write(const struct context *ctx, const struct journal *j)
 		return -1;
 	}
 	size_t len = journal_format(j, buf, size);
-	int rc = root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0 || len == (size_t)-1 ? -1
+	int rc = host_path(ctx, JOURNAL_PATH, path, sizeof path) < 0 || len == (size_t)-1 ? -1
 		: replace_file_durably(path, buf, len);
 	free(buf);
 	return rc;
@@ -637,7 +576,7 @@ static int journal_write(const struct context *ctx, const struct journal *j)
 static int journal_restore_original(const struct context *ctx, const struct journal *j)
 {
 	char path[PATH_SIZE];
-	if (root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
+	if (host_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
 		return -1;
 	if (j->existed)
 		return replace_file_durably(path, j->original, j->original_len);
@@ -653,7 +592,7 @@ static int make_journal_dirs(const struct context *ctx)
 	static const char *const dirs[] = { "/var", "/var/run", "/var/run/vdsm", JOURNAL_DIR };
 	char path[PATH_SIZE];
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		if (root_path(ctx, dirs[i], path, sizeof path) < 0)
+		if (host_path(ctx, dirs[i], path, sizeof path) < 0)
 			return -1;
 		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 			say("%s: %s", path, strerror(errno));
@@ -670,7 +609,7 @@ static int make_journal_dirs(const struct context *ctx)
 static int journal_lock(const struct context *ctx)
 {
 	char path[PATH_SIZE];
-	if (make_journal_dirs(ctx) < 0 || root_path(ctx, LOCK_PATH, path, sizeof path) < 0)
+	if (make_journal_dirs(ctx) < 0 || host_path(ctx, LOCK_PATH, path, sizeof path) < 0)
 		return -1;
 	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	struct stat st;
@@ -686,7 +625,7 @@ static int journal_lock(const struct context *ctx)
 	for (unsigned long waited_ms = 0;; waited_ms += 10) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			char template[PATH_SIZE];
-			if (root_path(ctx, JOURNAL_PATH ".", template, sizeof template) == 0)
+			if (host_path(ctx, JOURNAL_PATH ".", template, sizeof template) == 0)
 				remove_stale_temps(template);
 			return fd;
 		}
@@ -716,9 +655,9 @@ static int open_node(const struct context *ctx, const struct usb_device *dev, co
 		     struct stat *st, bool missing_ok)
 {
 	char top[PATH_SIZE], part[4][8];
-	format(part[0], sizeof part[0], "%03u", dev->busnum);
-	format(part[1], sizeof part[1], "%03u", dev->devnum);
-	if (root_path(ctx, "/", top, sizeof top) < 0)
+	format(part[0], sizeof part[0], "%03u", dev->addr.bus);
+	format(part[1], sizeof part[1], "%03u", dev->addr.device);
+	if (host_path(ctx, "/", top, sizeof top) < 0)
 		return -1;
 	const char *steps[] = { "dev", "bus", "usb", part[0], part[1] };
 	int fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -828,7 +767,7 @@ static int chown_node(const struct context *ctx, int fd, const char *devpath, un
 		say("%s%s: chown to %u:%u: %s", ctx->opt->root, devpath, uid, gid, strerror(errno));
 		return -1;
 	}
-	if (root_path(ctx, devpath, path, sizeof path) < 0 || sudo_chown(path, uid, gid) < 0)
+	if (host_path(ctx, devpath, path, sizeof path) < 0 || sudo_chown(path, uid, gid) < 0)
 		return -1;
 	struct stat st;
 	if (fstat(fd, &st) < 0 || st.st_uid != uid || st.st_gid != gid) {
@@ -840,14 +779,9 @@ static int chown_node(const struct context *ctx, int fd, const char *devpath, un
 
 /* ---- the plan ---------------------------------------------------------- */
 
-static bool ids_equal(struct usb_id a, struct usb_id b)
-{
-	return a.vendor == b.vendor && a.product == b.product;
-}
-
 static bool same_id(const struct usb_device *dev, struct usb_id id)
 {
-	return dev->vendor == id.vendor && dev->product == id.product;
+	return usb_id_equal(dev->id, id);
 }
 
 static bool held_by_vm(const struct journal_entry *e, const char *vmid)
@@ -890,7 +824,7 @@ static int choose_devices(const struct usb_device_list *list, const struct journ
 		for (size_t i = 0; i < list->count && found < count; i++) {
 			if (!same_id(&list->devices[i], id))
 				continue;
-			sysfs_node_path(&list->devices[i], devpath, sizeof devpath);
+			sysfs_node_path(list->devices[i].addr, devpath, sizeof devpath);
 			const struct journal_entry *e = journal_find(j, devpath);
 			if (pass == 0 ? held_by_vm(e, vmid) : e == NULL)
 				chosen[found++] = i;
@@ -930,16 +864,16 @@ static int plan_claims(const struct context *ctx, const struct request *req, con
 			continue;
 		size_t count = 0, chosen[MAX_ENTRIES];
 		for (size_t k = i; k < req->count; k++)
-			count += ids_equal(req->ids[k], req->ids[i]);
+			count += usb_id_equal(req->ids[k], req->ids[i]);
 		if (choose_devices(list, j, ctx->vmid, req->ids[i], count, chosen) < 0)
 			return -1;
 		for (size_t k = i, used = 0; k < req->count; k++) {
-			if (!ids_equal(req->ids[k], req->ids[i]))
+			if (!usb_id_equal(req->ids[k], req->ids[i]))
 				continue;
 			struct claim *c = &claims[k];
 			*c = (struct claim){ .device = list->devices[chosen[used++]], .node_fd = -1 };
 			c->ambiguous = count_matching(list, req->ids[i]) > 1;
-			sysfs_node_path(&c->device, c->devpath, sizeof c->devpath);
+			sysfs_node_path(c->device.addr, c->devpath, sizeof c->devpath);
 			c->recorded = journal_find(j, c->devpath) != NULL;
 			done[k] = true;
 		}
@@ -966,7 +900,7 @@ static bool dry_run_without_nodes(const struct context *ctx)
 {
 	char path[PATH_SIZE];
 	struct stat st;
-	if (!ctx->opt->dry_run || root_path(ctx, NODE_DIR, path, sizeof path) < 0)
+	if (!ctx->opt->dry_run || host_path(ctx, NODE_DIR, path, sizeof path) < 0)
 		return false;
 	return lstat(path, &st) < 0 && errno == ENOENT;
 }
@@ -991,7 +925,7 @@ static int open_claimed_nodes(const struct context *ctx, struct claim *claims, s
 			return -1;
 		if (claims[i].node_fd < 0) {
 			rc = 1;
-			if (root_path(ctx, claims[i].devpath, path, sizeof path) == 0)
+			if (host_path(ctx, claims[i].devpath, path, sizeof path) == 0)
 				(void)lstat(path, &st);
 		}
 		claims[i].old_uid = st.st_uid;
@@ -1006,8 +940,8 @@ static void format_hostdev(const struct claim *c, char *buf, size_t size)
 {
 	char address[64] = "";
 	if (c->ambiguous)
-		format(address, sizeof address, "\n    <address bus='%u' device='%u'/>", c->device.busnum,
-		       c->device.devnum);
+		format(address, sizeof address, "\n    <address bus='%u' device='%u'/>", c->device.addr.bus,
+		       c->device.addr.device);
 	format(buf, size,
 	       "<hostdev mode='subsystem' type='usb'>\n"
 	       "  <source>\n"
@@ -1015,7 +949,7 @@ static void format_hostdev(const struct claim *c, char *buf, size_t size)
 	       "    <product id='0x%04x'/>%s\n"
 	       "  </source>\n"
 	       "</hostdev>",
-	       c->device.vendor, c->device.product, address);
+	       c->device.id.vendor, c->device.id.product, address);
 }
 
 /* Streams the domain XML from in_fd to out_fd with a hostdev per claim. */
@@ -1133,7 +1067,7 @@ static bool node_still_in_place(const struct context *ctx, const struct claim *c
 {
 	char path[PATH_SIZE];
 	struct stat at_path, chowned;
-	if (root_path(ctx, c->devpath, path, sizeof path) < 0)
+	if (host_path(ctx, c->devpath, path, sizeof path) < 0)
 		return false;
 	if (lstat(path, &at_path) < 0 || fstat(c->node_fd, &chowned) < 0 || at_path.st_ino != chowned.st_ino ||
 	    at_path.st_dev != chowned.st_dev) {
@@ -1167,7 +1101,7 @@ static void say_plan(const struct context *ctx, const struct claim *claims, size
 			format(from, sizeof from, " from %d:%d", (int)c->old_uid, (int)c->old_gid);
 		say("dry run: %s %s%s (bus %u device %u, 0x%04x:0x%04x)%s to %u:%u%s",
 		    c->node_fd >= 0 || c->node_unchecked ? "would chown" : "REFUSED, would not chown", root,
-		    c->devpath, c->device.busnum, c->device.devnum, c->device.vendor, c->device.product, from,
+		    c->devpath, c->device.addr.bus, c->device.addr.device, c->device.id.vendor, c->device.id.product, from,
 		    ctx->uid, ctx->gid, unchecked);
 	}
 }
@@ -1259,10 +1193,7 @@ static int before_vm_start(struct context *ctx)
 	}
 	if (parse_property(ctx->property, &req) < 0 || check_domxml_set(ctx) < 0 || resolve_owner(ctx) < 0)
 		return -1;
-	unsigned want[MAX_ENTRIES];
-	for (size_t i = 0; i < req.count; i++)
-		want[i] = req.ids[i].vendor << 16 | req.ids[i].product;
-	if (sysfs_scan_ids(ctx->opt->root, want, req.count, &list, err, sizeof err) < 0) {
+	if (sysfs_scan_ids(ctx->opt->root, req.ids, req.count, &list, err, sizeof err) < 0) {
 		say("%s", err);
 		return -1;
 	}
@@ -1291,7 +1222,7 @@ static const struct usb_device *device_at(const struct usb_device_list *list, co
 {
 	char path[DEVPATH_SIZE];
 	for (size_t i = 0; i < list->count; i++) {
-		sysfs_node_path(&list->devices[i], path, sizeof path);
+		sysfs_node_path(list->devices[i].addr, path, sizeof path);
 		if (strcmp(path, devpath) == 0)
 			return &list->devices[i];
 	}
@@ -1314,7 +1245,7 @@ static void select_releases(const struct context *ctx, const struct request *req
 			continue;
 		size_t wanted = 0;
 		for (size_t k = r; k < req->count; k++)
-			if (ids_equal(req->ids[k], req->ids[r]))
+			if (usb_id_equal(req->ids[k], req->ids[r]))
 				wanted++, done[k] = true;
 		for (int pass = 0; pass < 2; pass++)
 			for (size_t i = 0; i < j->count && wanted > 0; i++) {
@@ -1348,7 +1279,7 @@ static void warn_node_missing(const struct context *ctx, const struct usb_device
 {
 	say("warning: %s%s: device 0x%04x:0x%04x is in sysfs but its node is missing; still held by VM %s, "
 	    "owner %u:%u kept to restore: once the node is back, run after_vm_destroy for that VM again",
-	    ctx->opt->root, e->devpath, dev->vendor, dev->product, e->vmid[0] ? e->vmid : "(no vmId)", e->uid,
+	    ctx->opt->root, e->devpath, dev->id.vendor, dev->id.product, e->vmid[0] ? e->vmid : "(no vmId)", e->uid,
 	    e->gid);
 }
 
@@ -1414,7 +1345,7 @@ static int after_vm_destroy(const struct context *ctx)
 	struct stat st;
 	if (ctx->property[0] && parse_property(ctx->property, &req) < 0)
 		req.count = 0;   /* said; the lines of this vmId are still given back */
-	if (root_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
+	if (host_path(ctx, JOURNAL_PATH, path, sizeof path) < 0)
 		return -1;
 	if (lstat(path, &st) < 0 && errno == ENOENT) {
 		if (req.count)
@@ -1437,15 +1368,15 @@ static void list_line(const struct context *ctx, const struct usb_device *dev, c
 {
 	char devpath[DEVPATH_SIZE], node[PATH_SIZE], owner[32] = "-", holder[VMID_MAX + 1] = "-";
 	struct stat st;
-	sysfs_node_path(dev, devpath, sizeof devpath);
+	sysfs_node_path(dev->addr, devpath, sizeof devpath);
 	format(node, sizeof node, "%s%s", ctx->opt->root, devpath);
 	if (lstat(node, &st) == 0)
 		format(owner, sizeof owner, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
 	const struct journal_entry *e = journal_find(j, devpath);
 	if (e)
 		format(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
-	format(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->busnum,
-	       dev->devnum, dev->vendor, dev->product, devpath, owner, holder, dev->vendor, dev->product);
+	format(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->addr.bus,
+	       dev->addr.device, dev->id.vendor, dev->id.product, devpath, owner, holder, dev->id.vendor, dev->id.product);
 }
 
 static int list_devices(const struct context *ctx)
@@ -1655,7 +1586,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		if (parse_argument(argc, argv, &i, opt, &ps) < 0)
 			return -1;
 	const char *lock_wait = ps.lock_wait;
-	if (lock_wait && parse_decimal(lock_wait, strlen(lock_wait), &opt->lock_wait) < 0) {
+	if (lock_wait && text_decimal(lock_wait, strlen(lock_wait), MAX_ID, &opt->lock_wait) < 0) {
 		say("--lock-wait \"%s\": expected a number of seconds", lock_wait);
 		return -1;
 	}

@@ -214,7 +214,7 @@ static void test_options(void)
 
 static void test_hostdev_text(void)
 {
-	struct claim c = { .device = { .vendor = 0x627, .product = 1, .busnum = 2, .devnum = 13 } };
+	struct claim c = { .device = { .id = { 0x627, 1 }, .addr = { 2, 13 } } };
 	char text[FRAGMENT_SIZE];
 	format_hostdev(&c, text, sizeof text);
 	CHECK_STR("hostdev: single match has the original's shape", text,

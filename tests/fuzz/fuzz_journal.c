@@ -17,7 +17,7 @@ static void check_entries(const struct journal *j)
 		size_t vlen = strnlen(e->vmid, sizeof e->vmid);
 		FUZZ_ASSERT(vlen <= VMID_MAX, "entry %zu: vmid not terminated", i);
 		for (size_t k = 0; k < vlen; k++)
-			FUZZ_ASSERT(is_vmid_char(e->vmid[k]), "entry %zu: vmid [%s]", i, e->vmid);
+			FUZZ_ASSERT(vmid_char(e->vmid[k]), "entry %zu: vmid [%s]", i, e->vmid);
 		for (size_t k = 0; k < i; k++)
 			FUZZ_ASSERT(strcmp(j->entries[k].devpath, e->devpath) != 0, "entries %zu and %zu: both %s", k,
 				    i, e->devpath);

@@ -111,10 +111,9 @@ FUZZ_ENTRY(xml_domain)
 	size_t n = 1 + h % 3;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t b = h >> (2 + 16 * i);
-		claims[i] = (struct claim){ .device = { .vendor = (unsigned)(b & 0xffff),
-							.product = (unsigned)((b >> 4) & 0xffff),
-							.busnum = 1 + (unsigned)(b % 999),
-							.devnum = 1 + (unsigned)((b >> 10) % 999) },
+		claims[i] = (struct claim){ .device = { .id = { (unsigned)(b & 0xffff), (unsigned)((b >> 4) & 0xffff) },
+							.addr = { 1 + (unsigned)(b % 999),
+								  1 + (unsigned)((b >> 10) % 999) } },
 					    .ambiguous = (b >> 1) & 1, .node_fd = -1 };
 		format_hostdev(&claims[i], text[i], sizeof text[i]);
 		fragments[i] = text[i];
