@@ -3,12 +3,14 @@
 #define HOSTUSB_TEXT_H
 /*
  * The rules for text that every module shares, each in one place: decimal
- * numbers, 4-hex-digit ids, vmIds, host paths under --root, and messages
- * (struct error: what a function that fails says, for the caller to print).
- * Knows nothing of USB, XML or the journal.
+ * numbers, 4-hex-digit ids, vmIds, host paths under --root, messages (struct
+ * error: why a function failed, for its caller to print), and text files read
+ * or replaced whole.  Knows nothing of USB, XML or the journal.
  */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Decimal as the kernel and the C library print it ("%u"): digits only, no
@@ -42,5 +44,41 @@ struct error {
 	char message[1024];
 };
 __attribute__((format(printf, 2, 3))) void error_set(struct error *err, const char *fmt, ...);
+__attribute__((format(printf, 2, 0))) void error_vset(struct error *err, const char *fmt, va_list ap);
+
+
+/* write(2) until done; -1 with errno on failure */
+int write_all(int fd, const void *data, size_t len);
+
+/*
+ * Reads a whole regular file of at most max bytes into *data (NUL-terminated,
+ * free it).  0; 1 when it does not exist and missing_ok; -1 with err set.
+ */
+int read_small_file(const char *path, size_t max, char **data, size_t *len, bool missing_ok, struct error *err);
+
+/*
+ * A file replaced whole, atomically: the new contents go to a temporary file
+ * beside it, which is renamed over it.  The temporary file has no name
+ * (O_TMPFILE) until it is linked in just before the rename, where the kernel
+ * allows it (CAP_DAC_READ_SEARCH); otherwise it is a named file from the
+ * start.  Its name is always path + suffix: the caller holds a lock under
+ * which every run uses that name, so whatever a killed run left there is
+ * removed when the next one begins.
+ */
+struct replacement {
+	int fd;                     /* write the new contents here */
+	bool named;                 /* temp exists in the directory */
+	char temp[4096];
+	const char *path;
+};
+/* 0 with r->fd open (mode 0600, the caller's owner), or -1 with err set. */
+int replacement_begin(struct replacement *r, const char *path, const char *suffix, struct error *err);
+/*
+ * Renames the new contents over path; with durable, syncs them first and the
+ * directory after.  0; 1 when replaced but the directory could not be synced;
+ * -1 with path untouched and the temporary file gone.  Either way r is done.
+ */
+int replacement_commit(struct replacement *r, bool durable, struct error *err);
+void replacement_abandon(struct replacement *r);
 
 #endif

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of hostusb.c's own logic: property grammar, journal, owner
- * lookup, vmId, hook point, options, hostdev text. */
-#define main hostusb_main
-#include "../hostusb.c"
-#undef main
+/* Unit tests of what a run is asked (request.h: property grammar, owner
+ * lookup, vmId, hook point, options, hostdev text) and of the journal
+ * (journal.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "request.h"
 #include "check.h"
+
+static struct error err;
 
 static int property_ok(const char *text, size_t want_count)
 {
 	struct request req = { .count = 0 };
-	return parse_property(text, &req) == 0 && req.count == want_count;
+	return parse_property(text, &req, &err) == 0 && req.count == want_count;
 }
 
 static void test_property(void)
@@ -18,7 +26,7 @@ static void test_property(void)
 	CHECK("property: one entry", property_ok("0x1234:0xbeef", 1));
 	CHECK("property: two entries", property_ok("0x1234:0xbeef&0x2222:0xABAA", 2));
 	CHECK("property: ids parsed numerically",
-	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req) == 0 && req.ids[0].vendor == 0x0627 &&
+	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req, &err) == 0 && req.ids[0].vendor == 0x0627 &&
 	      req.ids[0].product == 0x0001 && req.ids[1].vendor == 0xbeef && req.ids[1].product == 0xcafe);
 	static const char *const bad[] = {
 		"0x,,,,:0xbeef",       /* the original's regex accepted commas */
@@ -30,21 +38,19 @@ static void test_property(void)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char name[96];
 		snprintf(name, sizeof name, "property: rejects bad entry %zu", i);
-		CHECK(name, parse_property(bad[i], &req) < 0);
+		CHECK(name, parse_property(bad[i], &req, &err) < 0);
 	}
 	char many[MAX_ENTRIES * 14 + 20] = "";
 	for (int i = 0; i < MAX_ENTRIES; i++)
 		strcat(many, i ? "&0x1234:0xbeef" : "0x1234:0xbeef");
 	CHECK("property: the maximum number of entries is accepted", property_ok(many, MAX_ENTRIES));
 	strcat(many, "&0x1234:0xbeef");
-	CHECK("property: one entry more is refused", parse_property(many, &req) < 0);
+	CHECK("property: one entry more is refused", parse_property(many, &req, &err) < 0);
 }
 
 static int parse_journal_text(const char *text, struct journal *j)
 {
-	char err[128];
-	*j = (struct journal){ 0 };
-	return journal_parse(text, strlen(text), j, err, sizeof err);
+	return journal_parse(text, strlen(text), j, &err);
 }
 
 static void test_journal(void)
@@ -53,11 +59,11 @@ static void test_journal(void)
 	CHECK("journal: our lines with vmId",
 	      parse_journal_text("/dev/bus/usb/001/002:0:0:vm-1\n/dev/bus/usb/002/010:36:107:vm-2\n", &j) == 0 &&
 	      j.count == 2 && j.entries[1].uid == 36 && j.entries[1].gid == 107 &&
-	      strcmp(j.entries[1].vmid, "vm-2") == 0 && strcmp(j.entries[1].devpath, "/dev/bus/usb/002/010") == 0);
+	      strcmp(j.entries[1].vmid, "vm-2") == 0 && j.entries[1].addr.bus == 2 && j.entries[1].addr.device == 10);
 	journal_free(&j);
 	CHECK("journal: the Python hook's lines run together are read",
 	      parse_journal_text("/dev/bus/usb/001/002:0:0/dev/bus/usb/001/003:5:6", &j) == 0 && j.count == 2 &&
-	      strcmp(j.entries[1].devpath, "/dev/bus/usb/001/003") == 0 && j.entries[1].uid == 5 &&
+	      j.entries[1].addr.bus == 1 && j.entries[1].addr.device == 3 && j.entries[1].uid == 5 &&
 	      j.entries[1].gid == 6 && j.entries[0].vmid[0] == '\0');
 	journal_free(&j);
 	CHECK("journal: empty and blank", parse_journal_text("", &j) == 0 && j.count == 0);
@@ -104,14 +110,14 @@ static void test_owner_db(void)
 
 static void test_vmid(void)
 {
-	CHECK("vmId: a UUID", check_vmid("6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de") == 0);
-	CHECK("vmId: refuses a path", check_vmid("../../etc") < 0);
-	CHECK("vmId: refuses a colon", check_vmid("a:b") < 0);
-	CHECK("vmId: refuses a newline", check_vmid("a\nb") < 0);
+	CHECK("vmId: a UUID", check_vmid("6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de", &err) == 0);
+	CHECK("vmId: refuses a path", check_vmid("../../etc", &err) < 0);
+	CHECK("vmId: refuses a colon", check_vmid("a:b", &err) < 0);
+	CHECK("vmId: refuses a newline", check_vmid("a\nb", &err) < 0);
 	char longid[VMID_MAX + 2];
 	memset(longid, 'a', sizeof longid - 1);
 	longid[sizeof longid - 1] = '\0';
-	CHECK("vmId: refuses 65 characters", check_vmid(longid) < 0);
+	CHECK("vmId: refuses 65 characters", check_vmid(longid, &err) < 0);
 }
 
 /* command_of_program(TOP/rel): 0 or -1, and the command in *command */
@@ -120,7 +126,7 @@ static int program_command(const char *top, const char *rel, enum command *comma
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", top, rel);
 	*command = CMD_NONE;
-	return command_of_program(path, command);
+	return command_of_program(path, command, &err);
 }
 
 static void test_hook_point(void)
@@ -158,7 +164,7 @@ static void test_hook_point(void)
 	      c == CMD_LIST);
 	c = CMD_NONE;
 	CHECK("hook point: no directory part (found through PATH): list",
-	      command_of_program("50_hostusb", &c) == 0 && c == CMD_LIST);
+	      command_of_program("50_hostusb", &c, &err) == 0 && c == CMD_LIST);
 	for (size_t i = sizeof dirs / sizeof dirs[0]; i-- > 0;) {
 		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
 		rmdir(path);
@@ -168,7 +174,7 @@ static void test_hook_point(void)
 
 static int options_of(struct options *opt, int argc, const char **args)
 {
-	return parse_options(argc, (char **)args, opt);
+	return parse_options(argc, (char **)args, opt, &err);
 }
 
 static void test_options(void)
@@ -214,14 +220,14 @@ static void test_options(void)
 
 static void test_hostdev_text(void)
 {
-	struct claim c = { .device = { .id = { 0x627, 1 }, .addr = { 2, 13 } } };
-	char text[FRAGMENT_SIZE];
-	format_hostdev(&c, text, sizeof text);
+	struct usb_id id = { 0x627, 1 };
+	struct usb_addr addr = { 2, 13 };
+	char text[HOSTDEV_SIZE];
+	hostdev_text(id, NULL, text, sizeof text);
 	CHECK_STR("hostdev: single match has the original's shape", text,
 		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
 		  "    <product id='0x0001'/>\n  </source>\n</hostdev>");
-	c.ambiguous = true;
-	format_hostdev(&c, text, sizeof text);
+	hostdev_text(id, &addr, text, sizeof text);
 	CHECK_STR("hostdev: an ambiguous id carries the address", text,
 		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
 		  "    <product id='0x0001'/>\n    <address bus='2' device='13'/>\n  </source>\n</hostdev>");

@@ -2,17 +2,27 @@
 #ifndef HOSTUSB_FUZZ_HOSTUSB_IN_H
 #define HOSTUSB_FUZZ_HOSTUSB_IN_H
 /*
- * Includes hostusb.c itself, to reach its static functions, with its main
- * renamed (to HOSTUSB_MAIN) and its messages sent to fuzz_say_fd.
+ * What the fuzz targets reach of the program, through its headers: what a
+ * run is asked (request.h), the journal (journal.h), the shared text rules.
  */
-#include <unistd.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fuzz.h"
+#include "journal.h"
+#include "request.h"
+#include "text.h"
 
-#undef STDERR_FILENO
-#define STDERR_FILENO fuzz_say_fd
-#define main HOSTUSB_MAIN
-#include "hostusb.c"
-#undef main
+/* Fails unless a refusal's message is one line of printable ASCII. */
+static inline void fuzz_check_message(const char *what, const struct error *err)
+{
+	size_t len = strlen(err->message);
+	FUZZ_ASSERT(len > 0, "%s: refused without a message", what);
+	for (size_t i = 0; i < len; i++)
+		FUZZ_ASSERT(err->message[i] >= 0x20 && err->message[i] < 0x7f, "%s: byte 0x%02x in the message [%s]",
+			    what, (unsigned char)err->message[i], err->message);
+}
 
 #endif
