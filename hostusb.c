@@ -369,18 +369,26 @@ static void close_claims(struct claim *claims, size_t n)
  * index in the list; -1 for the others).  Nothing is changed, not even the
  * lock file made, for a start that cannot succeed.
  */
-static int check_before_lock(const struct context *ctx, const struct request *req,
-			     const struct usb_device_list *list, int *fds, struct error *err)
+/* The plan from the journal as it is, read without the lock. */
+static int plan_unlocked(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
+			 struct claim *claims, struct error *err)
 {
 	struct journal j;
-	struct claim claims[MAX_ENTRIES];
-	struct stat st;
-	for (size_t i = 0; i < list->count; i++)
-		fds[i] = -1;
 	if (journal_read(ctx->opt->root, &j, err) < 0)
 		return -1;
 	int rc = plan_claims(ctx, req, list, &j, claims, err);
 	journal_free(&j);
+	return rc;
+}
+
+static int check_before_lock(const struct context *ctx, const struct request *req,
+			     const struct usb_device_list *list, int *fds, struct error *err)
+{
+	struct claim claims[MAX_ENTRIES];
+	struct stat st;
+	for (size_t i = 0; i < list->count; i++)
+		fds[i] = -1;
+	int rc = plan_unlocked(ctx, req, list, claims, err);
 	for (size_t i = 0; rc == 0 && i < req->count; i++) {
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
 		fds[at] = open_node(ctx, &list->devices[at], &st, false, err);
@@ -673,14 +681,13 @@ static void say_plan(const struct context *ctx, const struct claim *claims, size
 /* --dry-run: the plan made without the lock, the patched XML to stdout, the plan to stderr; nothing changed. */
 static int dry_run_start(const struct context *ctx, const struct request *req, const struct usb_device_list *list)
 {
-	struct journal j = { 0 };
 	struct claim claims[MAX_ENTRIES];
 	struct error err;
 	struct stat st;
 	for (size_t i = 0; i < req->count; i++)
 		claims[i] = (struct claim){ .node_fd = -1 };
 	int rc = -1, in_fd = -1;
-	if (journal_read(ctx->opt->root, &j, &err) < 0 || plan_claims(ctx, req, list, &j, claims, &err) < 0) {
+	if (plan_unlocked(ctx, req, list, claims, &err) < 0) {
 		say_error(&err);
 	} else {
 		int refused = look_at_nodes(ctx, claims, req->count);
@@ -695,7 +702,6 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 	if (in_fd >= 0)
 		close(in_fd);
 	close_claims(claims, req->count);
-	journal_free(&j);
 	return rc;
 }
 

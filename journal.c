@@ -23,6 +23,15 @@
 #define MAX_OWNER 0xfffffffeu
 #define PATH_SIZE 4096
 
+/* buf = root + path; err set when it does not fit */
+static int path_in(const char *root, const char *path, char *buf, size_t size, struct error *err)
+{
+	if (root_path(root, path, buf, size) == 0)
+		return 0;
+	error_set(err, "%s%s: path too long", root, path);
+	return -1;
+}
+
 /* ---- the text ---- */
 
 static size_t count_digits(const char *s, const char *end)
@@ -161,12 +170,13 @@ static int reserve(struct journal *j, size_t count)
 {
 	if (count <= j->capacity)
 		return 0;
-	size_t capacity = count < 16 ? 16 : count;
-	struct journal_entry *entries = realloc(j->entries, capacity * sizeof *entries);
+	size_t capacity = count > 2 * j->capacity ? count : 2 * j->capacity;
+	capacity = capacity < 16 ? 16 : capacity;
+	struct journal_entry *entries = grow(j->entries, j->count * sizeof *entries, capacity * sizeof *entries);
 	if (!entries)
 		return -1;
 	j->entries = entries;
-	size_t *by_addr = realloc(j->by_addr, capacity * sizeof *by_addr);
+	size_t *by_addr = grow(j->by_addr, j->count * sizeof *by_addr, capacity * sizeof *by_addr);
 	if (!by_addr)
 		return -1;
 	j->by_addr = by_addr;
@@ -251,10 +261,8 @@ int journal_read(const char *root, struct journal *j, struct error *err)
 	char *text = NULL;
 	size_t len = 0;
 	*j = (struct journal){ 0 };
-	if (root_path(root, JOURNAL_PATH, path, sizeof path) < 0) {
-		error_set(err, "%s%s: path too long", root, JOURNAL_PATH);
+	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
 		return -1;
-	}
 	int found = read_small_file(path, MAX_JOURNAL_BYTES, &text, &len, true, err);
 	if (found < 0)
 		return -1;
@@ -322,10 +330,8 @@ static int replace_journal(const char *root, const char *data, size_t len, struc
 {
 	char path[PATH_SIZE];
 	struct replacement r;
-	if (root_path(root, JOURNAL_PATH, path, sizeof path) < 0) {
-		error_set(err, "%s%s: path too long", root, JOURNAL_PATH);
+	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
 		return -1;
-	}
 	if (replacement_begin(&r, path, TEMP_SUFFIX, err) < 0)
 		return -1;
 	if (fchmod(r.fd, 0644) < 0 || write_all(r.fd, data, len) < 0) {
@@ -356,10 +362,8 @@ int journal_restore(const char *root, const struct journal *j, struct error *err
 	char path[PATH_SIZE];
 	if (j->existed)
 		return replace_journal(root, j->original, j->original_len, err);
-	if (root_path(root, JOURNAL_PATH, path, sizeof path) < 0) {
-		error_set(err, "%s%s: path too long", root, JOURNAL_PATH);
+	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
 		return -1;
-	}
 	if (unlink(path) < 0 && errno != ENOENT) {
 		error_set(err, "%s: %s", path, strerror(errno));
 		return -1;
@@ -417,10 +421,8 @@ int journal_lock(const char *root, unsigned wait_seconds, struct error *err)
 	char path[PATH_SIZE];
 	if (make_journal_dirs(root, err) < 0)
 		return -1;
-	if (root_path(root, LOCK_PATH, path, sizeof path) < 0) {
-		error_set(err, "%s%s: path too long", root, LOCK_PATH);
+	if (path_in(root, LOCK_PATH, path, sizeof path, err) < 0)
 		return -1;
-	}
 	int fd = open_lock(path, err);
 	if (fd < 0)
 		return -1;

@@ -272,7 +272,8 @@ static int append_device(struct usb_device_list *list, size_t *capacity, const s
 		size_t new_capacity = *capacity ? *capacity * 2 : 16;
 		if (new_capacity > SIZE_MAX / sizeof *list->devices)
 			return -1;
-		struct usb_device *grown = realloc(list->devices, new_capacity * sizeof *list->devices);
+		struct usb_device *grown = grow(list->devices, list->count * sizeof *list->devices,
+						new_capacity * sizeof *list->devices);
 		if (!grown)
 			return -1;
 		list->devices = grown;

@@ -118,6 +118,16 @@ void error_vset(struct error *err, const char *fmt, va_list ap)
 	err->message[len] = '\0';
 }
 
+void *grow(void *old, size_t old_size, size_t new_size)
+{
+	void *p = malloc(new_size);
+	if (p && old_size)
+		memcpy(p, old, old_size);
+	if (p)
+		free(old);
+	return p;
+}
+
 int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

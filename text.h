@@ -47,6 +47,13 @@ __attribute__((format(printf, 2, 3))) void error_set(struct error *err, const ch
 __attribute__((format(printf, 2, 0))) void error_vset(struct error *err, const char *fmt, va_list ap);
 
 
+/*
+ * realloc(old, new_size) for an array of which old_size bytes are in use,
+ * done with malloc and free: the C library's realloc is a kilobyte of a
+ * static musl binary.  NULL (old untouched) when out of memory.
+ */
+void *grow(void *old, size_t old_size, size_t new_size);
+
 /* write(2) until done; -1 with errno on failure */
 int write_all(int fd, const void *data, size_t len);
 
