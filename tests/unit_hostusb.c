@@ -233,8 +233,118 @@ static void test_hostdev_text(void)
 		  "    <product id='0x0001'/>\n    <address bus='2' device='13'/>\n  </source>\n</hostdev>");
 }
 
+static void test_text(void)
+{
+	unsigned v = 7;
+	CHECK("decimal: bounds kept", text_decimal("4294967294", 10, 0xfffffffeu, &v) == 0 && v == 0xfffffffeu &&
+	      text_decimal("4294967295", 10, 0xfffffffeu, &v) < 0 && text_decimal("1000", 4, 999, &v) < 0);
+	CHECK("decimal: no sign, space, leading zero or empty", text_decimal("-1", 2, 9, &v) < 0 &&
+	      text_decimal(" 1", 2, 9, &v) < 0 && text_decimal("01", 2, 9, &v) < 0 && text_decimal("", 0, 9, &v) < 0);
+	CHECK("decimal: 0 is a number", text_decimal("0", 1, 9, &v) == 0 && v == 0);
+	CHECK("hex4: either case", text_hex4("aBcD", &v) == 0 && v == 0xabcd);
+	CHECK("hex4: not hex", text_hex4("12g4", &v) < 0 && text_hex4("12", &v) < 0);
+	CHECK("vmId rule", vmid_valid("a-Z9", 4) && !vmid_valid("a_b", 3) && !vmid_valid("a b", 3));
+	char path[32];
+	CHECK_STR("root path: trailing slashes", (root_path("/r//", "/etc", path, sizeof path), path), "/r/etc");
+	CHECK_STR("root path: the host", (root_path("/", "/etc", path, sizeof path), path), "/etc");
+	CHECK("root path: too long", root_path("/0123456789012345678901234567890", "/x", path, sizeof path) < 0);
+	char huge[4000];
+	memset(huge, 'x', sizeof huge - 1);
+	huge[sizeof huge - 1] = '\0';
+	error_set(&err, "%s: the reason", huge);
+	size_t len = strlen(err.message);
+	CHECK("error: an overlong message keeps its end", len <= 1011 && strcmp(err.message + len - 12, ": the reason") == 0 &&
+	      strstr(err.message, "...") != NULL);
+}
+
+/* The files in dir other than keep; the first in *other. */
+static int others_in(const char *dir, const char *keep)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | grep -v -x '%s' | wc -l) = 0", dir, keep);
+	return system(cmd) == 0;
+}
+
+static int file_is(const char *path, const char *text)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strcmp(buf, text) == 0;
+}
+
+static void test_replacement(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[256], path[300], stale[320];
+	struct replacement r;
+	snprintf(dir, sizeof dir, "%s/unit_replace.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (!CHECK("replacement: a temporary directory", mkdtemp(dir) != NULL))
+		return;
+	snprintf(path, sizeof path, "%s/file", dir);
+	snprintf(stale, sizeof stale, "%s.update", path);
+	FILE *f = fopen(path, "w");
+	CHECK("replacement: the file made", f && fputs("old", f) >= 0 && fclose(f) == 0);
+	f = fopen(stale, "w");
+	CHECK("replacement: a killed run's temporary file", f && fclose(f) == 0);
+	CHECK("replacement: begins, removing what a killed run left",
+	      replacement_begin(&r, path, ".update", &err) == 0 && access(stale, F_OK) < 0);
+	CHECK("replacement: abandoned, the file is untouched and nothing is left",
+	      write_all(r.fd, "new", 3) == 0 && (replacement_abandon(&r), file_is(path, "old")) && others_in(dir, "file"));
+	CHECK("replacement: committed durably", replacement_begin(&r, path, ".update", &err) == 0 &&
+	      write_all(r.fd, "new", 3) == 0 && replacement_commit(&r, true, &err) == 0 && file_is(path, "new") &&
+	      others_in(dir, "file"));
+	CHECK("replacement: a directory that does not exist", replacement_begin(&r, "/nonexistent/x", ".u", &err) < 0 &&
+	      strstr(err.message, "/nonexistent/x: cannot create a temporary file beside it") != NULL);
+	unlink(path);
+	CHECK("replacement: temporary directory removed", rmdir(dir) == 0);
+}
+
+/* A journal of 1 MiB: 43,690 lines, in no order. */
+static void test_journal_large(void)
+{
+	enum { LINES = 43690 };
+	size_t size = (size_t)LINES * 26 + 1, len = 0;
+	char *text = malloc(size);
+	struct journal j;
+	if (!CHECK("journal of 43,690 lines: memory", text != NULL))
+		return;
+	/* in no order: the multiplier walks every (bus, device) once */
+	for (unsigned i = 0; i < LINES; i++) {
+		unsigned k = (i * 7919u) % LINES;
+		len += (size_t)snprintf(text + len, size - len, "/dev/bus/usb/%03u/%03u:0:0\n", k / 999 + 1, k % 999 + 1);
+	}
+	CHECK("journal of 43,690 lines: every line read", journal_parse(text, len, &j, &err) == 0 && j.count == LINES);
+	int found = 1;
+	for (unsigned k = 0; k < LINES; k++) {
+		const struct journal_entry *e = journal_find(&j, (struct usb_addr){ k / 999 + 1, k % 999 + 1 });
+		found &= e && e->addr.bus == k / 999 + 1 && e->addr.device == k % 999 + 1;
+	}
+	CHECK("journal of 43,690 lines: every node found", found);
+	CHECK("journal of 43,690 lines: a node it does not hold", !journal_find(&j, (struct usb_addr){ 999, 999 }));
+	bool *drop = calloc(LINES, sizeof *drop);
+	for (size_t i = 0; drop && i < LINES; i += 2)
+		drop[i] = true;
+	CHECK("journal of 43,690 lines: half dropped, the rest in order and found",
+	      drop && journal_drop(&j, drop) == 0 && j.count == LINES / 2 &&
+	      journal_find(&j, j.entries[7].addr) == &j.entries[7] &&
+	      journal_find(&j, j.entries[j.count - 1].addr) == &j.entries[j.count - 1]);
+	CHECK("journal of 43,690 lines: added at the end, once", journal_add(&j, (struct usb_addr){ 999, 999 }, 1, 2, "vm") == 0 &&
+	      journal_add(&j, (struct usb_addr){ 999, 999 }, 3, 4, "vm") == 0 && j.count == LINES / 2 + 1 &&
+	      journal_find(&j, (struct usb_addr){ 999, 999 }) == &j.entries[j.count - 1] && j.entries[j.count - 1].uid == 1);
+	free(drop);
+	free(text);
+	journal_free(&j);
+}
+
 int main(void)
 {
+	test_text();
+	test_replacement();
+	test_journal_large();
 	test_property();
 	test_journal();
 	test_owner_db();
