@@ -18,7 +18,8 @@
 /* the one temporary name every run uses, under the lock */
 #define TEMP_SUFFIX       ".update"
 #define MAX_JOURNAL_BYTES (1u << 20)
-#define LINE_MAX_BYTES    (sizeof "/dev/bus/usb/BBB/DDD" + 2 * 11 + VMID_MAX + 2)
+/* "/dev/bus/usb/BBB/DDD" 20, ":UID" and ":GID" 11 each, ":VMID" 65, '\n' */
+#define LINE_MAX_BYTES    108u
 /* (uid_t)-1 means "unchanged" to chown: never an owner */
 #define MAX_OWNER 0xfffffffeu
 #define PATH_SIZE 4096
@@ -148,20 +149,20 @@ static size_t index_position(const struct journal *j, struct usb_addr addr, bool
 }
 
 /*
- * Keeps the entries i with keep[i] (the others' slots in by_addr are dropped
- * too), in order; new_index is scratch for count indexes.
+ * Removes the entries i with drop[i] (and their slots in by_addr), keeping
+ * the order of the others; new_index is scratch for count indexes.
  */
-static void compact(struct journal *j, const bool *keep, size_t *new_index)
+static void compact(struct journal *j, const bool *drop, size_t *new_index)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < j->count; i++) {
 		new_index[i] = kept;
-		if (keep[i])
+		if (!drop[i])
 			j->entries[kept++] = j->entries[i];
 	}
 	size_t slots = 0;
 	for (size_t k = 0; k < j->count; k++)
-		if (keep[j->by_addr[k]])
+		if (!drop[j->by_addr[k]])
 			j->by_addr[slots++] = new_index[j->by_addr[k]];
 	j->count = kept;
 }
@@ -205,21 +206,19 @@ const struct journal_entry *journal_find(const struct journal *j, struct usb_add
 static int index_entries(struct journal *j)
 {
 	size_t *scratch = malloc((j->count ? j->count : 1) * sizeof *scratch);
-	bool *keep = malloc(j->count ? j->count : 1);
-	if (!scratch || !keep) {
-		free(scratch);
-		free(keep);
-		return -1;
-	}
-	for (size_t i = 0; i < j->count; i++)
+	bool *later = malloc(j->count ? j->count : 1);
+	int rc = scratch && later ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < j->count; i++)
 		j->by_addr[i] = i;
-	sort_index(j, scratch);
-	for (size_t k = 0; k < j->count; k++)
-		keep[j->by_addr[k]] = k == 0 || compare_at(j, j->by_addr[k - 1], j->by_addr[k]) != 0;
-	compact(j, keep, scratch);
+	if (rc == 0)
+		sort_index(j, scratch);
+	for (size_t k = 0; rc == 0 && k < j->count; k++)
+		later[j->by_addr[k]] = k > 0 && compare_at(j, j->by_addr[k - 1], j->by_addr[k]) == 0;
 	free(scratch);
-	free(keep);
-	return 0;
+	if (rc == 0)
+		rc = journal_drop(j, later);
+	free(later);
+	return rc;
 }
 
 int journal_parse(const char *text, size_t len, struct journal *j, struct error *err)
@@ -296,18 +295,11 @@ int journal_add(struct journal *j, struct usb_addr addr, unsigned uid, unsigned 
 
 int journal_drop(struct journal *j, const bool *drop)
 {
-	size_t *scratch = malloc((j->count ? j->count : 1) * sizeof *scratch);
-	bool *keep = malloc(j->count ? j->count : 1);
-	if (!scratch || !keep) {
-		free(scratch);
-		free(keep);
+	size_t *new_index = malloc((j->count ? j->count : 1) * sizeof *new_index);
+	if (!new_index)
 		return -1;
-	}
-	for (size_t i = 0; i < j->count; i++)
-		keep[i] = !drop[i];
-	compact(j, keep, scratch);
-	free(scratch);
-	free(keep);
+	compact(j, drop, new_index);
+	free(new_index);
 	return 0;
 }
 

@@ -221,7 +221,7 @@ static int wanted(const struct filter *f, struct usb_id id)
  */
 static int may_be_wanted(int devices_fd, const char *name, const struct filter *f)
 {
-	struct usb_id id;
+	struct usb_id id = { 0, 0 };
 
 	if (!f->want)
 		return 1;

@@ -163,7 +163,7 @@ int read_small_file(const char *path, size_t max, char **data, size_t *len, bool
 	char *buf = wrong ? NULL : malloc(size + 1);
 	if (!wrong && !buf)
 		wrong = strerror(ENOMEM);
-	while (!wrong && used < size) {
+	while (buf && !wrong && used < size) {
 		ssize_t n = read(fd, buf + used, size - used);
 		if (n == 0)
 			break;
@@ -172,8 +172,8 @@ int read_small_file(const char *path, size_t max, char **data, size_t *len, bool
 		used += n > 0 ? (size_t)n : 0;
 	}
 	close(fd);
-	if (wrong) {
-		error_set(err, "%s: %s", path, wrong);
+	if (wrong || !buf) {
+		error_set(err, "%s: %s", path, wrong ? wrong : strerror(ENOMEM));
 		free(buf);
 		return -1;
 	}
