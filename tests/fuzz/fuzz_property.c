@@ -74,7 +74,7 @@ FUZZ_ENTRY(property)
 				    "entry %zu is %04x:%04x, the reference %04x:%04x", i, req.ids[i].vendor,
 				    req.ids[i].product, want[i].vendor, want[i].product);
 	} else {
-		fuzz_check_message("parse_property", &err);
+		fuzz_check_message("parse_property", err.message);
 	}
 
 	err.message[0] = '\0';
@@ -82,7 +82,7 @@ FUZZ_ENTRY(property)
 	ref = ref_vmid(text);
 	FUZZ_ASSERT(got == ref, "check_vmid returned %d, the reference %d", got, ref);
 	if (got < 0)
-		fuzz_check_message("check_vmid", &err);
+		fuzz_check_message("check_vmid", err.message);
 	free(text);
 	return 0;
 }

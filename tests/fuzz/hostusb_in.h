@@ -15,14 +15,4 @@
 #include "request.h"
 #include "text.h"
 
-/* Fails unless a refusal's message is one line of printable ASCII. */
-static inline void fuzz_check_message(const char *what, const struct error *err)
-{
-	size_t len = strlen(err->message);
-	FUZZ_ASSERT(len > 0, "%s: refused without a message", what);
-	for (size_t i = 0; i < len; i++)
-		FUZZ_ASSERT(err->message[i] >= 0x20 && err->message[i] < 0x7f, "%s: byte 0x%02x in the message [%s]",
-			    what, (unsigned char)err->message[i], err->message);
-}
-
 #endif
