@@ -109,7 +109,7 @@ static int host_path(const struct context *ctx, const char *path, char *buf, siz
 static void node_paths(const struct context *ctx, struct usb_addr addr, char *inside, char *host, size_t host_size)
 {
 	sysfs_node_path(addr, inside, NODE_PATH_SIZE);
-	format(host, host_size, "%s%s", ctx->opt->root, inside);
+	(void)root_path(ctx->opt->root, inside, host, host_size);   /* cut short in a message at worst */
 }
 
 /* ---- device nodes ------------------------------------------------------ */
@@ -503,18 +503,21 @@ static int write_domain_temp(const struct context *ctx, const struct claim *clai
 
 /* ---- before_vm_start --------------------------------------------------- */
 
-/* Gives every changed node back its owner from before this run; says why one is not. */
-static void undo_chowns(const struct context *ctx, struct claim *claims, size_t n)
+/*
+ * Gives every changed node back its owner from before this run; undone says
+ * why the first that could not be was not (and is left alone otherwise).
+ */
+static void undo_chowns(const struct context *ctx, struct claim *claims, size_t n, struct error *undone)
 {
 	struct error err;
 	for (size_t i = n; i-- > 0;) {
 		if (!claims[i].changed)
 			continue;
 		if (chown_node(ctx, claims[i].node_fd, claims[i].device.addr, claims[i].old_uid, claims[i].old_gid,
-			       &err) < 0)
-			say_error(&err);
-		else
+			       &err) == 0)
 			claims[i].changed = false;
+		else if (!undone->message[0])
+			*undone = err;
 	}
 }
 
@@ -558,30 +561,23 @@ static int journal_add_claims(struct journal *j, const struct claim *claims, siz
 
 /*
  * The transaction: temp XML, journal lines (durable), chowns, rename.  A
- * failure at any step puts back everything done before it; says why.
+ * failure at any step puts back everything done before it: -1 with err set,
+ * and undone set too when something could not be put back.
  */
-static int commit_start(const struct context *ctx, struct claim *claims, size_t n, struct journal *j)
+static int commit_start(const struct context *ctx, struct claim *claims, size_t n, struct journal *j,
+			struct error *err, struct error *undone)
 {
 	struct replacement domain;
-	struct error err, restore_err;
-	if (write_domain_temp(ctx, claims, n, &domain, &err) < 0) {
-		say_error(&err);
+	if (write_domain_temp(ctx, claims, n, &domain, err) < 0)
 		return -1;
-	}
-	int written = journal_add_claims(j, claims, n, ctx->vmid, &err) < 0 ? -1 : journal_commit(ctx->opt->root, j, &err);
-	if (written != 0) {
-		say_error(&err);
-		if (written > 0 && journal_restore(ctx->opt->root, j, &restore_err) < 0)
-			say_error(&restore_err);
-		replacement_abandon(&domain);
-		return -1;
-	}
-	if (chown_claims(ctx, claims, n, &err) == 0 && replacement_commit(&domain, false, &err) == 0)
+	int written = journal_add_claims(j, claims, n, ctx->vmid, err) < 0 ? -1 : journal_commit(ctx->opt->root, j, err);
+	if (written == 0 && chown_claims(ctx, claims, n, err) == 0 && replacement_commit(&domain, false, err) == 0)
 		return 0;
-	say_error(&err);
-	undo_chowns(ctx, claims, n);
-	if (journal_restore(ctx->opt->root, j, &restore_err) < 0)
-		say_error(&restore_err);
+	struct error restore_err;
+	undo_chowns(ctx, claims, n, undone);
+	/* a journal not written (written < 0) is as it was */
+	if (written >= 0 && journal_restore(ctx->opt->root, j, &restore_err) != 0 && !undone->message[0])
+		*undone = restore_err;
 	replacement_abandon(&domain);
 	return -1;
 }
@@ -595,19 +591,21 @@ static int start(const struct context *ctx, const struct request *req, const str
 {
 	struct journal j = { 0 };
 	struct claim claims[MAX_ENTRIES];
-	struct error err;
+	struct error err, undone = { "" };
 	int *fds = malloc((list->count ? list->count : 1) * sizeof *fds), lock_fd = -1, rc = -1;
 	for (size_t i = 0; i < req->count; i++)
 		claims[i] = (struct claim){ .node_fd = -1 };
 	if (!fds)
 		error_set(&err, "%s", strerror(ENOMEM));
-	if (!fds || check_before_lock(ctx, req, list, fds, &err) < 0 ||
-	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) < 0 ||
-	    journal_read(ctx->opt->root, &j, &err) < 0 || plan_claims(ctx, req, list, &j, claims, &err) < 0 ||
-	    take_claimed_nodes(ctx, list, fds, claims, req->count, &err) < 0)
+	if (fds && check_before_lock(ctx, req, list, fds, &err) == 0 &&
+	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) >= 0 &&
+	    journal_read(ctx->opt->root, &j, &err) == 0 && plan_claims(ctx, req, list, &j, claims, &err) == 0 &&
+	    take_claimed_nodes(ctx, list, fds, claims, req->count, &err) == 0)
+		rc = commit_start(ctx, claims, req->count, &j, &err, &undone);
+	if (rc < 0)
 		say_error(&err);
-	else
-		rc = commit_start(ctx, claims, req->count, &j);
+	if (undone.message[0])
+		say_error(&undone);
 	if (fds)
 		close_nodes(fds, list->count);
 	free(fds);
@@ -634,45 +632,38 @@ static bool without_nodes(const struct context *ctx)
 }
 
 /*
- * The dry run's look at the claimed nodes: a refused one is said, and its
- * owner read with lstat, so that the whole plan is shown.  1 when one was
- * refused.
+ * The dry run's look at a claimed node: -1 with err set when it is refused,
+ * its owner then read with lstat, so that the whole plan can be shown.
  */
-static int look_at_nodes(const struct context *ctx, struct claim *claims, size_t n)
+static int look_at_node(const struct context *ctx, struct claim *c, bool unchecked, struct error *err)
 {
-	int rc = 0;
-	bool unchecked = without_nodes(ctx);
-	for (size_t i = 0; i < n; i++) {
-		struct stat st = { .st_uid = (uid_t)-1, .st_gid = (gid_t)-1 };
-		struct error err;
-		char inside[NODE_PATH_SIZE], path[PATH_SIZE];
-		claims[i].node_unchecked = unchecked;
-		claims[i].node_fd = unchecked ? -1 : open_node(ctx, &claims[i].device, &st, false, &err);
-		if (claims[i].node_fd < 0 && !unchecked) {
-			say_error(&err);
-			rc = 1;
-			node_paths(ctx, claims[i].device.addr, inside, path, sizeof path);
-			(void)lstat(path, &st);
-		}
-		claims[i].old_uid = st.st_uid;
-		claims[i].old_gid = st.st_gid;
+	struct stat st = { .st_uid = (uid_t)-1, .st_gid = (gid_t)-1 };
+	char inside[NODE_PATH_SIZE], path[PATH_SIZE];
+	c->node_unchecked = unchecked;
+	c->node_fd = unchecked ? -1 : open_node(ctx, &c->device, &st, false, err);
+	if (c->node_fd < 0 && !unchecked) {
+		node_paths(ctx, c->device.addr, inside, path, sizeof path);
+		(void)lstat(path, &st);
 	}
-	return rc;
+	c->old_uid = st.st_uid;
+	c->old_gid = st.st_gid;
+	return c->node_fd < 0 && !unchecked ? -1 : 0;
 }
 
 static void say_plan(const struct context *ctx, const struct claim *claims, size_t n)
 {
-	const char *root = ctx->opt->root;
+	char node_dir[PATH_SIZE];
+	(void)root_path(ctx->opt->root, NODE_DIR, node_dir, sizeof node_dir);
 	for (size_t i = 0; i < n; i++) {
 		const struct claim *c = &claims[i];
-		char from[32] = "", unchecked[PATH_SIZE + 48] = "", inside[NODE_PATH_SIZE];
+		char from[32] = "", unchecked[PATH_SIZE + 48] = "", inside[NODE_PATH_SIZE], node[PATH_SIZE];
 		if (c->node_unchecked)
-			format(unchecked, sizeof unchecked, "; not checked: %s" NODE_DIR " does not exist", root);
+			format(unchecked, sizeof unchecked, "; not checked: %s does not exist", node_dir);
 		else
 			format(from, sizeof from, " from %d:%d", (int)c->old_uid, (int)c->old_gid);
-		sysfs_node_path(c->device.addr, inside, sizeof inside);
-		say("dry run: %s %s%s (bus %u device %u, 0x%04x:0x%04x)%s to %u:%u%s",
-		    c->node_fd >= 0 || c->node_unchecked ? "would chown" : "REFUSED, would not chown", root, inside,
+		node_paths(ctx, c->device.addr, inside, node, sizeof node);
+		say("dry run: %s %s (bus %u device %u, 0x%04x:0x%04x)%s to %u:%u%s",
+		    c->node_fd >= 0 || c->node_unchecked ? "would chown" : "REFUSED, would not chown", node,
 		    c->device.addr.bus, c->device.addr.device, c->device.id.vendor, c->device.id.product, from,
 		    ctx->uid, ctx->gid, unchecked);
 	}
@@ -690,7 +681,12 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 	if (plan_unlocked(ctx, req, list, claims, &err) < 0) {
 		say_error(&err);
 	} else {
-		int refused = look_at_nodes(ctx, claims, req->count);
+		bool unchecked = without_nodes(ctx), refused = false;
+		for (size_t i = 0; i < req->count; i++)
+			if (look_at_node(ctx, &claims[i], unchecked, &err) < 0) {
+				say_error(&err);
+				refused = true;
+			}
 		in_fd = open_domain(ctx, &st, &err);
 		if (in_fd < 0 || patch_domain(ctx, in_fd, STDOUT_FILENO, claims, req->count, &err) < 0) {
 			say_error(&err);
@@ -943,15 +939,6 @@ static const char usage_text[] =
 	"hostusb= value that selects it; in another directory of a hooks/ directory it fails.\n"
 	"Environment: hostusb=0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., _hook_domxml, vmId.\n";
 
-/* "/" and trailing slashes mean the host itself: root paths are root + "/..." */
-static char *normalize_root(const char *root)
-{
-	size_t len = strlen(root);
-	while (len > 0 && root[len - 1] == '/')
-		len--;
-	return strndup(root, len);
-}
-
 static int run(const struct options *opt)
 {
 	const char *vmid = getenv("vmId"), *property = getenv("hostusb");
@@ -993,7 +980,8 @@ int main(int argc, char **argv)
 		say_error(&err);
 		return EXIT_HOOK_FAILED;
 	}
-	char *root = normalize_root(opt.root);
+	/* as every path is made: root_path's messages then name the same paths */
+	char *root = strndup(opt.root, root_length(opt.root));
 	if (!root) {
 		say("%s", strerror(ENOMEM));
 		return EXIT_HOOK_FAILED;

@@ -68,12 +68,18 @@ bool vmid_valid(const char *text, size_t len)
 	return true;
 }
 
+size_t root_length(const char *root)
+{
+	size_t len = strlen(root);
+	while (len > 0 && root[len - 1] == '/')
+		len--;
+	return len;
+}
+
 int root_path(const char *root, const char *path, char *buf, size_t size)
 {
-	size_t root_len = strlen(root);
+	size_t root_len = root_length(root);
 
-	while (root_len > 0 && root[root_len - 1] == '/')
-		root_len--;
 	if (root_len > INT_MAX)
 		return -1;
 	int n = format(buf, size, "%.*s%s", (int)root_len, root, path);

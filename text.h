@@ -26,9 +26,13 @@ bool vmid_char(char c);
 bool vmid_valid(const char *text, size_t len);
 
 /*
- * buf = root + path, where path ("/etc/passwd") is as seen inside the root;
- * "" and trailing '/' on root mean the host itself.  0, or -1 when it does
- * not fit.
+ * The length of the --root prefix: without trailing '/', so that "" and "/"
+ * both mean the host itself.
+ */
+size_t root_length(const char *root);
+/*
+ * buf = root + path, where path ("/etc/passwd") is as seen inside the root.
+ * 0, or -1 when it does not fit.
  */
 int root_path(const char *root, const char *path, char *buf, size_t size);
 
