@@ -2,6 +2,7 @@
 /* Host USB devices as the kernel lists them in <root>/sys/bus/usb/devices. */
 #include "sysfs.h"
 #include "format.h"
+#include "text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -42,51 +43,10 @@ static size_t without_newline(const char *text, size_t len)
 	return len > 0 && text[len - 1] == '\n' ? len - 1 : len;
 }
 
-static int hex_digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Plain decimal as the kernel prints it ("%u"): digits only, no leading zero. */
-static int parse_decimal(const char *text, size_t len, unsigned max, unsigned *value)
-{
-	unsigned result = 0;
-
-	if (len == 0 || (len > 1 && text[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return -1;
-		unsigned digit = (unsigned)(text[i] - '0');
-		if (result > (max - digit) / 10)
-			return -1;
-		result = result * 10 + digit;
-	}
-	*value = result;
-	return 0;
-}
-
 int sysfs_parse_id(const char *text, size_t len, unsigned *id)
 {
-	unsigned result = 0;
-
 	len = without_newline(text, len);
-	if (len != 4)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int digit = hex_digit_value(text[i]);
-		if (digit < 0)
-			return -1;
-		result = result << 4 | (unsigned)digit;
-	}
-	*id = result;
-	return 0;
+	return len == 4 ? text_hex4(text, id) : -1;
 }
 
 int sysfs_parse_number(const char *text, size_t len, unsigned *number)
@@ -94,7 +54,7 @@ int sysfs_parse_number(const char *text, size_t len, unsigned *number)
 	unsigned result;
 
 	len = without_newline(text, len);
-	if (parse_decimal(text, len, MAX_BUS_OR_DEVNUM, &result) < 0 || result == 0)
+	if (text_decimal(text, len, MAX_BUS_OR_DEVNUM, &result) < 0 || result == 0)
 		return -1;
 	*number = result;
 	return 0;
@@ -109,17 +69,45 @@ int sysfs_parse_devt(const char *text, size_t len, unsigned *major, unsigned *mi
 	if (!colon)
 		return -1;
 	size_t major_len = (size_t)(colon - text);
-	if (parse_decimal(text, major_len, UINT_MAX, &major_value) < 0 ||
-	    parse_decimal(colon + 1, len - major_len - 1, UINT_MAX, &minor_value) < 0)
+	if (text_decimal(text, major_len, UINT_MAX, &major_value) < 0 ||
+	    text_decimal(colon + 1, len - major_len - 1, UINT_MAX, &minor_value) < 0)
 		return -1;
 	*major = major_value;
 	*minor = minor_value;
 	return 0;
 }
 
-int sysfs_node_path(const struct usb_device *dev, char *buf, size_t len)
+int sysfs_node_path(struct usb_addr addr, char *buf, size_t len)
 {
-	return format(buf, len, "/dev/bus/usb/%03u/%03u", dev->busnum, dev->devnum);
+	return format(buf, len, "/dev/bus/usb/%03u/%03u", addr.bus, addr.device);
+}
+
+int usb_addr_compare(struct usb_addr a, struct usb_addr b)
+{
+	if (a.bus != b.bus)
+		return a.bus < b.bus ? -1 : 1;
+	return a.device < b.device ? -1 : a.device > b.device;
+}
+
+bool usb_id_equal(struct usb_id a, struct usb_id b)
+{
+	return a.vendor == b.vendor && a.product == b.product;
+}
+
+const struct usb_device *sysfs_find(const struct usb_device_list *list, struct usb_addr addr)
+{
+	size_t low = 0, high = list->count;
+	while (low < high) {
+		size_t mid = low + (high - low) / 2;
+		int order = usb_addr_compare(list->devices[mid].addr, addr);
+		if (order == 0)
+			return &list->devices[mid];
+		if (order < 0)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return NULL;
 }
 
 /* ---- reading one device ---- */
@@ -203,24 +191,24 @@ static int read_entry_id(int devices_fd, const char *name, const char *attribute
 }
 
 struct filter {
-	const unsigned *want; /* NULL: every device */
+	const struct usb_id *want; /* NULL: every device */
 	size_t nwant;
 };
 
 static int product_wanted(const struct filter *f, unsigned product)
 {
 	for (size_t i = 0; i < f->nwant; i++)
-		if ((f->want[i] & 0xffff) == product)
+		if (f->want[i].product == product)
 			return 1;
 	return 0;
 }
 
-static int wanted(const struct filter *f, unsigned vendor, unsigned product)
+static int wanted(const struct filter *f, struct usb_id id)
 {
 	if (!f->want)
 		return 1;
 	for (size_t i = 0; i < f->nwant; i++)
-		if (f->want[i] == (vendor << 16 | product))
+		if (usb_id_equal(f->want[i], id))
 			return 1;
 	return 0;
 }
@@ -233,12 +221,12 @@ static int wanted(const struct filter *f, unsigned vendor, unsigned product)
  */
 static int may_be_wanted(int devices_fd, const char *name, const struct filter *f)
 {
-	unsigned vendor, product;
+	struct usb_id id = { 0, 0 };
 
 	if (!f->want)
 		return 1;
-	return read_entry_id(devices_fd, name, "idProduct", &product) == 0 && product_wanted(f, product) &&
-	       read_entry_id(devices_fd, name, "idVendor", &vendor) == 0 && wanted(f, vendor, product);
+	return read_entry_id(devices_fd, name, "idProduct", &id.product) == 0 && product_wanted(f, id.product) &&
+	       read_entry_id(devices_fd, name, "idVendor", &id.vendor) == 0 && wanted(f, id);
 }
 
 /*
@@ -258,11 +246,11 @@ static int read_device(int devices_fd, const char *name, const struct filter *f,
 	int fd = openat(devices_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int ok = read_id(fd, "idVendor", &device->vendor) == 0 &&
-		 read_id(fd, "idProduct", &device->product) == 0 &&
-		 wanted(f, device->vendor, device->product) &&
-		 read_number(fd, "busnum", &device->busnum) == 0 &&
-		 read_number(fd, "devnum", &device->devnum) == 0 &&
+	int ok = read_id(fd, "idVendor", &device->id.vendor) == 0 &&
+		 read_id(fd, "idProduct", &device->id.product) == 0 &&
+		 wanted(f, device->id) &&
+		 read_number(fd, "busnum", &device->addr.bus) == 0 &&
+		 read_number(fd, "devnum", &device->addr.device) == 0 &&
 		 read_devt(fd, "dev", &device->dev_major, &device->dev_minor) == 0;
 	if (close(fd) != 0 || !ok)
 		return -1;
@@ -284,7 +272,8 @@ static int append_device(struct usb_device_list *list, size_t *capacity, const s
 		size_t new_capacity = *capacity ? *capacity * 2 : 16;
 		if (new_capacity > SIZE_MAX / sizeof *list->devices)
 			return -1;
-		struct usb_device *grown = realloc(list->devices, new_capacity * sizeof *list->devices);
+		struct usb_device *grown = grow(list->devices, list->count * sizeof *list->devices,
+						new_capacity * sizeof *list->devices);
 		if (!grown)
 			return -1;
 		list->devices = grown;
@@ -296,10 +285,9 @@ static int append_device(struct usb_device_list *list, size_t *capacity, const s
 
 static int compare_devices(const struct usb_device *x, const struct usb_device *y)
 {
-	if (x->busnum != y->busnum)
-		return x->busnum < y->busnum ? -1 : 1;
-	if (x->devnum != y->devnum)
-		return x->devnum < y->devnum ? -1 : 1;
+	int order = usb_addr_compare(x->addr, y->addr);
+	if (order != 0)
+		return order;
 	return strcmp(x->name, y->name); /* only a broken sysfs has duplicates; stay deterministic */
 }
 
@@ -317,19 +305,6 @@ static void sort_devices(struct usb_device *devices, size_t count)
 			devices[j] = devices[j - 1];
 		devices[j] = device;
 	}
-}
-
-/* "<root>/sys/bus/usb/devices", with "" or any number of trailing '/' on root handled. */
-static int devices_dir_path(const char *root, char *path, size_t size)
-{
-	size_t root_len = strlen(root);
-
-	while (root_len > 0 && root[root_len - 1] == '/')
-		root_len--;
-	if (root_len > INT_MAX)
-		return -1;
-	int n = format(path, size, "%.*s%s", (int)root_len, root, DEVICES_DIR);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 static int scan_entries(DIR *dir, const char *path, const struct filter *f, struct usb_device_list *list,
@@ -369,7 +344,7 @@ int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t
 	return sysfs_scan_ids(root, NULL, 0, list, err, errlen);
 }
 
-int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct usb_device_list *list,
+int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
 		   char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -377,7 +352,7 @@ int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct 
 
 	list->devices = NULL;
 	list->count = 0;
-	if (devices_dir_path(root, path, sizeof path) < 0) {
+	if (root_path(root, DEVICES_DIR, path, sizeof path) < 0) {
 		set_error(err, errlen, "root directory path too long");
 		return -1;
 	}

@@ -2,17 +2,31 @@
 #ifndef HOSTUSB_SYSFS_H
 #define HOSTUSB_SYSFS_H
 /* Host USB devices as the kernel lists them in sysfs; knows nothing of XML. */
+#include <stdbool.h>
 #include <stddef.h>
 
+/* What a device is: idVendor, idProduct. */
+struct usb_id {
+	unsigned vendor, product;
+};
+
+/*
+ * Where it is: busnum, devnum, which name its node /dev/bus/usb/BBB/DDD.  The
+ * key of a device from the scan to the journal.
+ */
+struct usb_addr {
+	unsigned bus, device;
+};
+
 struct usb_device {
-	unsigned vendor, product;      /* idVendor, idProduct */
-	unsigned busnum, devnum;       /* busnum, devnum */
+	struct usb_id id;
+	struct usb_addr addr;
 	unsigned dev_major, dev_minor; /* dev "189:4" */
 	char name[32];                 /* sysfs entry, e.g. "1-3.1" or "usb1" */
 };
 
 struct usb_device_list {
-	struct usb_device *devices;    /* sorted by (busnum, devnum) */
+	struct usb_device *devices;    /* sorted by addr */
 	size_t count;
 };
 
@@ -27,16 +41,21 @@ struct usb_device_list {
  */
 int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen);
 /*
- * The same, keeping only devices whose (idVendor << 16 | idProduct) is one of
- * want[0, nwant).  Of any other device only idVendor is read, and idProduct
- * when the vendor is a wanted one; its directory is never opened.
+ * The same, keeping only devices whose id is one of want[0, nwant).  Of any
+ * other device only idProduct is read, and idVendor when the product is a
+ * wanted one; its directory is never opened.
  */
-int sysfs_scan_ids(const char *root, const unsigned *want, size_t nwant, struct usb_device_list *list,
+int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
 		   char *err, size_t errlen);
 void sysfs_free(struct usb_device_list *list); /* leaves *list empty; NULL is fine */
 
 /* "/dev/bus/usb/BBB/DDD" as seen inside the root; returns what snprintf would. */
-int sysfs_node_path(const struct usb_device *dev, char *buf, size_t len);
+int sysfs_node_path(struct usb_addr addr, char *buf, size_t len);
+
+int usb_addr_compare(struct usb_addr a, struct usb_addr b); /* <0, 0, >0: by bus, then device */
+bool usb_id_equal(struct usb_id a, struct usb_id b);
+/* The device at addr in a sorted list, or NULL. */
+const struct usb_device *sysfs_find(const struct usb_device_list *list, struct usb_addr addr);
 
 /*
  * Attribute parsers, exposed for tests and fuzzing.  Each takes the raw bytes

@@ -51,6 +51,7 @@ static const struct {
 	{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EPERM", EPERM }, { "EROFS", EROFS },
 	{ "ENOENT", ENOENT }, { "EACCES", EACCES }, { "EXDEV", EXDEV }, { "ENOLCK", ENOLCK },
 	{ "EDQUOT", EDQUOT }, { "EMFILE", EMFILE }, { "ENOMEM", ENOMEM }, { "EBADF", EBADF },
+	{ "EOPNOTSUPP", EOPNOTSUPP },
 };
 
 enum action { A_NONE, A_ERRNO, A_KILL, A_UNLINK, A_SWAP };

@@ -156,8 +156,11 @@ CALLS=$(wc -l <"$TRACE")
 # the transaction begins with the lock (first mkdir); everything before only reads
 FIRST_TX=$(awk '$1 == "mkdir" { print $2; exit }' "$TRACE")
 count_of() { grep -c "^$1 " "$TRACE"; }
+# the k-th open(2) that opens DIR itself (the unnamed temporary files are made that way): its number among the opens
+open_of_dir() { grep "^open " "$TRACE" | grep -n " $1\$" | sed -n "${2}p" | cut -d: -f1; }
 check "trace: the run makes every call of the transaction" \
-	test "$(count_of mkostemp)" = 2 -a "$(count_of rename)" = 2 -a "$(count_of fchownat)" = 3 -a -n "$FIRST_TX"
+	test -n "$(open_of_dir "$DOMDIR" 1)" -a -n "$(open_of_dir "$JDIR" 1)" -a "$(count_of rename)" = 2 -a \
+	"$(count_of fchownat)" = 3 -a -n "$FIRST_TX"
 
 # ---- each step, failing with its own errno
 # step NAME FUNC ERRNO: fail the k-th call of FUNC for every k the run makes
@@ -171,13 +174,21 @@ step() {
 	done
 	if [ -z "$bad" ] && [ "$n" -gt 0 ]; then pass "$name ($n calls, $err): rolled back"; else fail "$name" "calls=$n$bad"; fi
 }
-step "temp XML or journal temp cannot be created" mkostemp EACCES
+step "a file, a directory or a temporary file cannot be opened" open EACCES
 step "a write fails (temp XML, journal)" write ENOSPC
 step "fchmod of a temp file fails" fchmod EIO
 step "fsync fails (journal temp, journal directory)" fsync EIO
 step "rename fails (journal, then the domain file)" rename EXDEV
 step "the journal lock cannot be taken" flock ENOLCK
 step "a journal directory cannot be made" mkdir EROFS
+
+# a file system without unnamed temporary files: named ones, the same result
+for dir in "$DOMDIR" "$JDIR"; do
+	reset
+	shim "open:$(open_of_dir "$dir" 1):EOPNOTSUPP"
+	check_eq "O_TMPFILE refused in ${dir#"$TESTTMP"/}: a named temporary file instead, the same result" \
+		"$RC:$(snapshot)" "0:$GOOD"
+done
 
 # chown of the k-th of n devices fails, with each reason
 for err in EPERM EROFS ENOENT; do

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of hostusb.c's own logic: property grammar, journal, owner
- * lookup, vmId, hook point, options, hostdev text. */
-#define main hostusb_main
-#include "../hostusb.c"
-#undef main
+/* Unit tests of what a run is asked (request.h: property grammar, owner
+ * lookup, vmId, hook point, options, hostdev text) and of the journal
+ * (journal.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "request.h"
 #include "check.h"
+
+static struct error err;
 
 static int property_ok(const char *text, size_t want_count)
 {
 	struct request req = { .count = 0 };
-	return parse_property(text, &req) == 0 && req.count == want_count;
+	return parse_property(text, &req, &err) == 0 && req.count == want_count;
 }
 
 static void test_property(void)
@@ -18,7 +26,7 @@ static void test_property(void)
 	CHECK("property: one entry", property_ok("0x1234:0xbeef", 1));
 	CHECK("property: two entries", property_ok("0x1234:0xbeef&0x2222:0xABAA", 2));
 	CHECK("property: ids parsed numerically",
-	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req) == 0 && req.ids[0].vendor == 0x0627 &&
+	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req, &err) == 0 && req.ids[0].vendor == 0x0627 &&
 	      req.ids[0].product == 0x0001 && req.ids[1].vendor == 0xbeef && req.ids[1].product == 0xcafe);
 	static const char *const bad[] = {
 		"0x,,,,:0xbeef",       /* the original's regex accepted commas */
@@ -30,21 +38,19 @@ static void test_property(void)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char name[96];
 		snprintf(name, sizeof name, "property: rejects bad entry %zu", i);
-		CHECK(name, parse_property(bad[i], &req) < 0);
+		CHECK(name, parse_property(bad[i], &req, &err) < 0);
 	}
 	char many[MAX_ENTRIES * 14 + 20] = "";
 	for (int i = 0; i < MAX_ENTRIES; i++)
 		strcat(many, i ? "&0x1234:0xbeef" : "0x1234:0xbeef");
 	CHECK("property: the maximum number of entries is accepted", property_ok(many, MAX_ENTRIES));
 	strcat(many, "&0x1234:0xbeef");
-	CHECK("property: one entry more is refused", parse_property(many, &req) < 0);
+	CHECK("property: one entry more is refused", parse_property(many, &req, &err) < 0);
 }
 
 static int parse_journal_text(const char *text, struct journal *j)
 {
-	char err[128];
-	*j = (struct journal){ 0 };
-	return journal_parse(text, strlen(text), j, err, sizeof err);
+	return journal_parse(text, strlen(text), j, &err);
 }
 
 static void test_journal(void)
@@ -53,11 +59,11 @@ static void test_journal(void)
 	CHECK("journal: our lines with vmId",
 	      parse_journal_text("/dev/bus/usb/001/002:0:0:vm-1\n/dev/bus/usb/002/010:36:107:vm-2\n", &j) == 0 &&
 	      j.count == 2 && j.entries[1].uid == 36 && j.entries[1].gid == 107 &&
-	      strcmp(j.entries[1].vmid, "vm-2") == 0 && strcmp(j.entries[1].devpath, "/dev/bus/usb/002/010") == 0);
+	      strcmp(j.entries[1].vmid, "vm-2") == 0 && j.entries[1].addr.bus == 2 && j.entries[1].addr.device == 10);
 	journal_free(&j);
 	CHECK("journal: the Python hook's lines run together are read",
 	      parse_journal_text("/dev/bus/usb/001/002:0:0/dev/bus/usb/001/003:5:6", &j) == 0 && j.count == 2 &&
-	      strcmp(j.entries[1].devpath, "/dev/bus/usb/001/003") == 0 && j.entries[1].uid == 5 &&
+	      j.entries[1].addr.bus == 1 && j.entries[1].addr.device == 3 && j.entries[1].uid == 5 &&
 	      j.entries[1].gid == 6 && j.entries[0].vmid[0] == '\0');
 	journal_free(&j);
 	CHECK("journal: empty and blank", parse_journal_text("", &j) == 0 && j.count == 0);
@@ -104,14 +110,14 @@ static void test_owner_db(void)
 
 static void test_vmid(void)
 {
-	CHECK("vmId: a UUID", check_vmid("6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de") == 0);
-	CHECK("vmId: refuses a path", check_vmid("../../etc") < 0);
-	CHECK("vmId: refuses a colon", check_vmid("a:b") < 0);
-	CHECK("vmId: refuses a newline", check_vmid("a\nb") < 0);
+	CHECK("vmId: a UUID", check_vmid("6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de", &err) == 0);
+	CHECK("vmId: refuses a path", check_vmid("../../etc", &err) < 0);
+	CHECK("vmId: refuses a colon", check_vmid("a:b", &err) < 0);
+	CHECK("vmId: refuses a newline", check_vmid("a\nb", &err) < 0);
 	char longid[VMID_MAX + 2];
 	memset(longid, 'a', sizeof longid - 1);
 	longid[sizeof longid - 1] = '\0';
-	CHECK("vmId: refuses 65 characters", check_vmid(longid) < 0);
+	CHECK("vmId: refuses 65 characters", check_vmid(longid, &err) < 0);
 }
 
 /* command_of_program(TOP/rel): 0 or -1, and the command in *command */
@@ -120,7 +126,7 @@ static int program_command(const char *top, const char *rel, enum command *comma
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", top, rel);
 	*command = CMD_NONE;
-	return command_of_program(path, command);
+	return command_of_program(path, command, &err);
 }
 
 static void test_hook_point(void)
@@ -158,7 +164,7 @@ static void test_hook_point(void)
 	      c == CMD_LIST);
 	c = CMD_NONE;
 	CHECK("hook point: no directory part (found through PATH): list",
-	      command_of_program("50_hostusb", &c) == 0 && c == CMD_LIST);
+	      command_of_program("50_hostusb", &c, &err) == 0 && c == CMD_LIST);
 	for (size_t i = sizeof dirs / sizeof dirs[0]; i-- > 0;) {
 		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
 		rmdir(path);
@@ -168,7 +174,7 @@ static void test_hook_point(void)
 
 static int options_of(struct options *opt, int argc, const char **args)
 {
-	return parse_options(argc, (char **)args, opt);
+	return parse_options(argc, (char **)args, opt, &err);
 }
 
 static void test_options(void)
@@ -214,21 +220,131 @@ static void test_options(void)
 
 static void test_hostdev_text(void)
 {
-	struct claim c = { .device = { .vendor = 0x627, .product = 1, .busnum = 2, .devnum = 13 } };
-	char text[FRAGMENT_SIZE];
-	format_hostdev(&c, text, sizeof text);
+	struct usb_id id = { 0x627, 1 };
+	struct usb_addr addr = { 2, 13 };
+	char text[HOSTDEV_SIZE];
+	hostdev_text(id, NULL, text, sizeof text);
 	CHECK_STR("hostdev: single match has the original's shape", text,
 		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
 		  "    <product id='0x0001'/>\n  </source>\n</hostdev>");
-	c.ambiguous = true;
-	format_hostdev(&c, text, sizeof text);
+	hostdev_text(id, &addr, text, sizeof text);
 	CHECK_STR("hostdev: an ambiguous id carries the address", text,
 		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
 		  "    <product id='0x0001'/>\n    <address bus='2' device='13'/>\n  </source>\n</hostdev>");
 }
 
+static void test_text(void)
+{
+	unsigned v = 7;
+	CHECK("decimal: bounds kept", text_decimal("4294967294", 10, 0xfffffffeu, &v) == 0 && v == 0xfffffffeu &&
+	      text_decimal("4294967295", 10, 0xfffffffeu, &v) < 0 && text_decimal("1000", 4, 999, &v) < 0);
+	CHECK("decimal: no sign, space, leading zero or empty", text_decimal("-1", 2, 9, &v) < 0 &&
+	      text_decimal(" 1", 2, 9, &v) < 0 && text_decimal("01", 2, 9, &v) < 0 && text_decimal("", 0, 9, &v) < 0);
+	CHECK("decimal: 0 is a number", text_decimal("0", 1, 9, &v) == 0 && v == 0);
+	CHECK("hex4: either case", text_hex4("aBcD", &v) == 0 && v == 0xabcd);
+	CHECK("hex4: not hex", text_hex4("12g4", &v) < 0 && text_hex4("12", &v) < 0);
+	CHECK("vmId rule", vmid_valid("a-Z9", 4) && !vmid_valid("a_b", 3) && !vmid_valid("a b", 3));
+	char path[32];
+	CHECK_STR("root path: trailing slashes", (root_path("/r//", "/etc", path, sizeof path), path), "/r/etc");
+	CHECK_STR("root path: the host", (root_path("/", "/etc", path, sizeof path), path), "/etc");
+	CHECK("root path: too long", root_path("/0123456789012345678901234567890", "/x", path, sizeof path) < 0);
+	char huge[4000];
+	memset(huge, 'x', sizeof huge - 1);
+	huge[sizeof huge - 1] = '\0';
+	error_set(&err, "%s: the reason", huge);
+	size_t len = strlen(err.message);
+	CHECK("error: an overlong message keeps its end", len <= 1011 && strcmp(err.message + len - 12, ": the reason") == 0 &&
+	      strstr(err.message, "...") != NULL);
+}
+
+/* The files in dir other than keep; the first in *other. */
+static int others_in(const char *dir, const char *keep)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | grep -v -x '%s' | wc -l) = 0", dir, keep);
+	return system(cmd) == 0;
+}
+
+static int file_is(const char *path, const char *text)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strcmp(buf, text) == 0;
+}
+
+static void test_replacement(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[256], path[300], stale[320];
+	struct replacement r;
+	snprintf(dir, sizeof dir, "%s/unit_replace.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (!CHECK("replacement: a temporary directory", mkdtemp(dir) != NULL))
+		return;
+	snprintf(path, sizeof path, "%s/file", dir);
+	snprintf(stale, sizeof stale, "%s.update", path);
+	FILE *f = fopen(path, "w");
+	CHECK("replacement: the file made", f && fputs("old", f) >= 0 && fclose(f) == 0);
+	f = fopen(stale, "w");
+	CHECK("replacement: a killed run's temporary file", f && fclose(f) == 0);
+	CHECK("replacement: begins, removing what a killed run left",
+	      replacement_begin(&r, path, ".update", &err) == 0 && access(stale, F_OK) < 0);
+	CHECK("replacement: abandoned, the file is untouched and nothing is left",
+	      write_all(r.fd, "new", 3) == 0 && (replacement_abandon(&r), file_is(path, "old")) && others_in(dir, "file"));
+	CHECK("replacement: committed durably", replacement_begin(&r, path, ".update", &err) == 0 &&
+	      write_all(r.fd, "new", 3) == 0 && replacement_commit(&r, true, &err) == 0 && file_is(path, "new") &&
+	      others_in(dir, "file"));
+	CHECK("replacement: a directory that does not exist", replacement_begin(&r, "/nonexistent/x", ".u", &err) < 0 &&
+	      strstr(err.message, "/nonexistent/x: cannot create a temporary file beside it") != NULL);
+	unlink(path);
+	CHECK("replacement: temporary directory removed", rmdir(dir) == 0);
+}
+
+/* A journal of 1 MiB: 43,690 lines, in no order. */
+static void test_journal_large(void)
+{
+	enum { LINES = 43690 };
+	size_t size = (size_t)LINES * 26 + 1, len = 0;
+	char *text = malloc(size);
+	struct journal j;
+	if (!CHECK("journal of 43,690 lines: memory", text != NULL))
+		return;
+	/* in no order: the multiplier walks every (bus, device) once */
+	for (unsigned i = 0; i < LINES; i++) {
+		unsigned k = (i * 7919u) % LINES;
+		len += (size_t)snprintf(text + len, size - len, "/dev/bus/usb/%03u/%03u:0:0\n", k / 999 + 1, k % 999 + 1);
+	}
+	CHECK("journal of 43,690 lines: every line read", journal_parse(text, len, &j, &err) == 0 && j.count == LINES);
+	int found = 1;
+	for (unsigned k = 0; k < LINES; k++) {
+		const struct journal_entry *e = journal_find(&j, (struct usb_addr){ k / 999 + 1, k % 999 + 1 });
+		found &= e && e->addr.bus == k / 999 + 1 && e->addr.device == k % 999 + 1;
+	}
+	CHECK("journal of 43,690 lines: every node found", found);
+	CHECK("journal of 43,690 lines: a node it does not hold", !journal_find(&j, (struct usb_addr){ 999, 999 }));
+	bool *drop = calloc(LINES, sizeof *drop);
+	for (size_t i = 0; drop && i < LINES; i += 2)
+		drop[i] = true;
+	CHECK("journal of 43,690 lines: half dropped, the rest in order and found",
+	      drop && journal_drop(&j, drop) == 0 && j.count == LINES / 2 &&
+	      journal_find(&j, j.entries[7].addr) == &j.entries[7] &&
+	      journal_find(&j, j.entries[j.count - 1].addr) == &j.entries[j.count - 1]);
+	CHECK("journal of 43,690 lines: added at the end, once", journal_add(&j, (struct usb_addr){ 999, 999 }, 1, 2, "vm") == 0 &&
+	      journal_add(&j, (struct usb_addr){ 999, 999 }, 3, 4, "vm") == 0 && j.count == LINES / 2 + 1 &&
+	      journal_find(&j, (struct usb_addr){ 999, 999 }) == &j.entries[j.count - 1] && j.entries[j.count - 1].uid == 1);
+	free(drop);
+	free(text);
+	journal_free(&j);
+}
+
 int main(void)
 {
+	test_text();
+	test_replacement();
+	test_journal_large();
 	test_property();
 	test_journal();
 	test_owner_db();

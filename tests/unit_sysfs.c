@@ -262,7 +262,7 @@ static int scan_ok(const char *root, struct usb_device_list *list)
 	return status == 0;
 }
 
-static int scan_ids_ok(const char *root, const unsigned *want, size_t nwant, struct usb_device_list *list)
+static int scan_ids_ok(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list)
 {
 	char err[256] = "";
 	int status = sysfs_scan_ids(root, want, nwant, list, err, sizeof err);
@@ -289,11 +289,11 @@ static void test_layout(void)
 	CHECK_STR("layout: sorted by devnum", names_of(&list, names, sizeof names), "usb1 1-3 1-3.1");
 	const struct usb_device *hub = find_device(&list, "usb1");
 	CHECK("layout: root hub is 1d6b:0002 on 1/1",
-	      hub && hub->vendor == 0x1d6b && hub->product == 0x0002 && hub->busnum == 1 && hub->devnum == 1);
+	      hub && hub->id.vendor == 0x1d6b && hub->id.product == 0x0002 && hub->addr.bus == 1 && hub->addr.device == 1);
 	const struct usb_device *tablet = find_device(&list, "1-3.1");
 	CHECK("layout: device behind hub has its ids",
-	      tablet && tablet->vendor == 0x0627 && tablet->product == 0x0001);
-	CHECK("layout: device behind hub has bus 1 devnum 5", tablet && tablet->busnum == 1 && tablet->devnum == 5);
+	      tablet && tablet->id.vendor == 0x0627 && tablet->id.product == 0x0001);
+	CHECK("layout: device behind hub has bus 1 devnum 5", tablet && tablet->addr.bus == 1 && tablet->addr.device == 5);
 	CHECK("layout: device behind hub has dev 189:4", tablet && tablet->dev_major == 189 && tablet->dev_minor == 4);
 	sysfs_free(&list);
 	CHECK("free: list left empty", list.devices == NULL && list.count == 0);
@@ -320,12 +320,12 @@ static void test_shared_ids_sorted(void)
 		  "usb1 1-1 1-2 usb2 2-1");
 	size_t same = 0;
 	for (size_t i = 0; i < list.count; i++)
-		if (list.devices[i].vendor == 0x0627 && list.devices[i].product == 0x0001)
+		if (list.devices[i].id.vendor == 0x0627 && list.devices[i].id.product == 0x0001)
 			same++;
 	CHECK("shared ids: all three 0627:0001 listed", same == 3);
 	const struct usb_device *last = find_device(&list, "2-1");
 	CHECK("shared ids: 2-1 is 2/3 dev 189:130",
-	      last && last->busnum == 2 && last->devnum == 3 && last->dev_major == 189 && last->dev_minor == 130);
+	      last && last->addr.bus == 2 && last->addr.device == 3 && last->dev_major == 189 && last->dev_minor == 130);
 	sysfs_free(&list);
 }
 
@@ -437,7 +437,7 @@ static void test_malformed_attributes_skipped(void)
 		check_listed(label, ok, &list, "usb1 1-1");
 
 		/* a wanted device is validated as fully as by sysfs_scan */
-		const unsigned want[] = { 0x06270001 };
+		const struct usb_id want[] = { { 0x0627, 0x0001 } };
 		ok = scan_ids_ok(root, want, 1, &list);
 		format_path(label, sizeof label, "malformed (%s): wanted device skipped, others kept", bad->label);
 		check_listed(label, ok, &list, "1-1");
@@ -483,7 +483,7 @@ static void test_scan_ids_reads_only_ids(void)
 {
 	char root[PATH_MAX], names[256], seen[256];
 	char other_dir[PATH_MAX], sibling_dir[PATH_MAX], fifo_dir[PATH_MAX], broken_dir[PATH_MAX], path[PATH_MAX];
-	const unsigned want[] = { 0x06270001, 0x0627ffff };
+	const struct usb_id want[] = { { 0x0627, 0x0001 }, { 0x0627, 0xffff } };
 	struct usb_device_list list;
 
 	new_root(root, sizeof root, "ids");
@@ -505,7 +505,7 @@ static void test_scan_ids_reads_only_ids(void)
 	CHECK_STR("ids: only the wanted device listed", names_of(&list, names, sizeof names), "1-1");
 	const struct usb_device *d = find_device(&list, "1-1");
 	CHECK("ids: wanted device fully read",
-	      d && d->vendor == 0x0627 && d->product == 0x0001 && d->busnum == 1 && d->devnum == 2 &&
+	      d && d->id.vendor == 0x0627 && d->id.product == 0x0001 && d->addr.bus == 1 && d->addr.device == 2 &&
 	      d->dev_major == 189 && d->dev_minor == 1);
 	sysfs_free(&list);
 	CHECK_STR("ids: other product: only idProduct opened, not its directory",
@@ -665,7 +665,7 @@ static void test_real_host(void)
 			int sorted = 1;
 			for (size_t j = 1; j < list.count; j++) {
 				const struct usb_device *a = &list.devices[j - 1], *b = &list.devices[j];
-				if (a->busnum > b->busnum || (a->busnum == b->busnum && a->devnum > b->devnum))
+				if (a->addr.bus > b->addr.bus || (a->addr.bus == b->addr.bus && a->addr.device > b->addr.device))
 					sorted = 0;
 			}
 			format_path(name, sizeof name, "real host (root \"%s\"): %zu devices, sorted", roots[i], list.count);
@@ -843,20 +843,36 @@ static void test_parsers_total(void)
 
 static void test_node_path(void)
 {
-	struct usb_device dev = { .busnum = 1, .devnum = 5 };
+	struct usb_addr dev = { .bus = 1, .device = 5 };
 	char buf[64];
 
-	CHECK("node path: returns length", sysfs_node_path(&dev, buf, sizeof buf) == 20);
+	CHECK("node path: returns length", sysfs_node_path(dev, buf, sizeof buf) == 20);
 	CHECK_STR("node path: 1/5", buf, "/dev/bus/usb/001/005");
-	dev.busnum = 999, dev.devnum = 999;
-	sysfs_node_path(&dev, buf, sizeof buf);
+	dev.bus = 999, dev.device = 999;
+	sysfs_node_path(dev, buf, sizeof buf);
 	CHECK_STR("node path: 999/999", buf, "/dev/bus/usb/999/999");
-	dev.busnum = 12, dev.devnum = 34;
-	sysfs_node_path(&dev, buf, sizeof buf);
+	dev.bus = 12, dev.device = 34;
+	sysfs_node_path(dev, buf, sizeof buf);
 	CHECK_STR("node path: 12/34", buf, "/dev/bus/usb/012/034");
 	char small[8];
-	CHECK("node path: truncation reported", sysfs_node_path(&dev, small, sizeof small) == 20);
+	CHECK("node path: truncation reported", sysfs_node_path(dev, small, sizeof small) == 20);
 	CHECK_STR("node path: truncated output terminated", small, "/dev/bu");
+}
+
+static void test_find(void)
+{
+	struct usb_device devices[] = { { .addr = { 1, 1 } }, { .addr = { 1, 5 } }, { .addr = { 2, 1 } },
+					{ .addr = { 2, 30 } }, { .addr = { 12, 3 } } };
+	struct usb_device_list list = { devices, sizeof devices / sizeof devices[0] };
+	int found = 1;
+
+	for (size_t i = 0; i < list.count; i++)
+		found &= sysfs_find(&list, devices[i].addr) == &devices[i];
+	CHECK("find: every device of a sorted list", found);
+	CHECK("find: not there", !sysfs_find(&list, (struct usb_addr){ 1, 2 }) &&
+	      !sysfs_find(&list, (struct usb_addr){ 0, 0 }) && !sysfs_find(&list, (struct usb_addr){ 13, 1 }));
+	list.count = 0;
+	CHECK("find: empty list", !sysfs_find(&list, devices[0].addr));
 }
 
 /* tmpfs when there is one: the 4097-entry bus list takes seconds of symlink(2) on a disk */
@@ -893,5 +909,6 @@ int main(void)
 	run_parse_cases("parse devt", PARSE_DEVT, devt_cases, sizeof devt_cases / sizeof devt_cases[0]);
 	test_parsers_total();
 	test_node_path();
+	test_find();
 	return check_status();
 }

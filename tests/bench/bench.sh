@@ -141,8 +141,8 @@ node() { printf '%s/dev/bus/usb/%03d/%03d' "$1" "$2" "$3"; }
 note "building the musl variant and the empty programs..."
 B=$W/build
 mkdir -p "$B/musl" "$B/empty-glibc" "$B/empty-musl"
-for f in hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h Makefile; do
-	cp "$SRCDIR/$f" "$B/musl/" || die "copy $f"
+for f in "$SRCDIR"/*.c "$SRCDIR"/*.h "$SRCDIR/Makefile"; do
+	cp "$f" "$B/musl/" || die "copy $f"
 done
 # The floor of a static program: one that returns at once, built by the same
 # Makefile rule (toolchain, CFLAGS, static-pie or static, hardening) as hostusb.

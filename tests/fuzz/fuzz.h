@@ -38,16 +38,10 @@ __attribute__((format(printf, 1, 2), noreturn)) void fuzz_fail(const char *fmt, 
 #define FUZZ_ASSERT(cond, ...) do { if (!(cond)) fuzz_fail(__VA_ARGS__); } while (0)
 
 /*
- * hostusb.c's messages go to this descriptor instead of stderr (a target that
- * includes hostusb.c defines STDERR_FILENO as fuzz_say_fd), so a target can
- * check what would have been said.  fuzz_say_begin() empties it;
- * fuzz_say_text() returns what was said since, NUL-terminated.
+ * Fails unless a refusal's message (a struct error's, which the program
+ * prints after "hostusb: ") is one line of printable ASCII, not empty.
  */
-extern int fuzz_say_fd;
-void fuzz_say_begin(void);
-const char *fuzz_say_text(size_t *len);
-/* Fails unless what was said is exactly one line "hostusb: ..." of printable ASCII. */
-void fuzz_say_check_one_line(const char *what);
+void fuzz_check_message(const char *what, const char *message);
 
 /*
  * A read(2) for xmlpatch_stream (struct xmlpatch_input's read): reads of the

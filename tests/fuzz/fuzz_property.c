@@ -4,7 +4,6 @@
  * (check_vmid) against references written from the README: the same verdict,
  * the same ids, and on refusal exactly one printable line of message.
  */
-#define HOSTUSB_MAIN hostusb_main_property
 #include "hostusb_in.h"
 
 static int hex4(const char *s, unsigned *value)
@@ -52,7 +51,6 @@ static int ref_vmid(const char *s)
 
 FUZZ_INIT(property)
 {
-	fuzz_say_begin();
 }
 
 FUZZ_ENTRY(property)
@@ -64,29 +62,27 @@ FUZZ_ENTRY(property)
 
 	struct request req = { .count = 999 };
 	struct usb_id want[MAX_ENTRIES];
+	struct error err = { "" };
 	size_t want_count = 0;
-	fuzz_say_begin();
-	int got = parse_property(text, &req), ref = ref_property(text, want, &want_count);
+	int got = parse_property(text, &req, &err), ref = ref_property(text, want, &want_count);
 	FUZZ_ASSERT(got == ref, "parse_property returned %d, the reference %d", got, ref);
 	if (got == 0) {
-		size_t said;
-		fuzz_say_text(&said);
-		FUZZ_ASSERT(said == 0, "parse_property accepted and said something");
+		FUZZ_ASSERT(err.message[0] == '\0', "parse_property accepted and set a message");
 		FUZZ_ASSERT(req.count == want_count, "%zu entries, the reference %zu", req.count, want_count);
 		for (size_t i = 0; i < want_count; i++)
 			FUZZ_ASSERT(req.ids[i].vendor == want[i].vendor && req.ids[i].product == want[i].product,
 				    "entry %zu is %04x:%04x, the reference %04x:%04x", i, req.ids[i].vendor,
 				    req.ids[i].product, want[i].vendor, want[i].product);
 	} else {
-		fuzz_say_check_one_line("parse_property");
+		fuzz_check_message("parse_property", err.message);
 	}
 
-	fuzz_say_begin();
-	got = check_vmid(text);
+	err.message[0] = '\0';
+	got = check_vmid(text, &err);
 	ref = ref_vmid(text);
 	FUZZ_ASSERT(got == ref, "check_vmid returned %d, the reference %d", got, ref);
 	if (got < 0)
-		fuzz_say_check_one_line("check_vmid");
+		fuzz_check_message("check_vmid", err.message);
 	free(text);
 	return 0;
 }

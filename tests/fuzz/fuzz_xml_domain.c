@@ -6,15 +6,21 @@
  *  - xmlpatch_stream, reading in short pieces: everything xmlcheck.h lists;
  *  - the same document read as the kernel gives it: the same verdict, the
  *    same message, the same output (chunking must not matter);
- *  - the program's own path, write_domain_temp() on a real file: on success
- *    the temp file holds that output with the domain file's mode; on failure
- *    one line of message, the domain file unchanged and no temp file left.
+ *  - the program's way of replacing the domain file (text.h's struct
+ *    replacement) on a real file: on success the domain file holds that
+ *    output with its mode; on failure the message is one line, the domain
+ *    file unchanged, and no temporary file is left either way.
  */
-#define HOSTUSB_MAIN hostusb_main_xml_domain
 #include "hostusb_in.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xmlpatch.h"
 
 #include "xmlcheck.h"
 
@@ -66,7 +72,6 @@ FUZZ_INIT(xml_domain)
 	in_fd = fuzz_memfd("in");
 	out_fd = fuzz_memfd("out");
 	plain_fd = fuzz_memfd("plain");
-	fuzz_say_begin();
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	remove_stale_dirs(base);
 	snprintf(dir, sizeof dir, "%s/hostusb-fuzz-%ld", base, (long)getpid());
@@ -105,18 +110,14 @@ static void write_domain(const uint8_t *data, size_t size, mode_t mode)
 FUZZ_ENTRY(xml_domain)
 {
 	uint64_t h = fuzz_hash(data, size);
-	struct claim claims[3];
-	char text[3][FRAGMENT_SIZE];
+	char text[3][HOSTDEV_SIZE];
 	const char *fragments[3];
 	size_t n = 1 + h % 3;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t b = h >> (2 + 16 * i);
-		claims[i] = (struct claim){ .device = { .vendor = (unsigned)(b & 0xffff),
-							.product = (unsigned)((b >> 4) & 0xffff),
-							.busnum = 1 + (unsigned)(b % 999),
-							.devnum = 1 + (unsigned)((b >> 10) % 999) },
-					    .ambiguous = (b >> 1) & 1, .node_fd = -1 };
-		format_hostdev(&claims[i], text[i], sizeof text[i]);
+		struct usb_id id = { (unsigned)(b & 0xffff), (unsigned)((b >> 4) & 0xffff) };
+		struct usb_addr addr = { 1 + (unsigned)(b % 999), 1 + (unsigned)((b >> 10) % 999) };
+		hostdev_text(id, (b >> 1) & 1 ? &addr : NULL, text[i], sizeof text[i]);
 		fragments[i] = text[i];
 	}
 
@@ -157,49 +158,52 @@ FUZZ_ENTRY(xml_domain)
 			    plain_err.message);
 	}
 
-	/* the program's path: the temp file beside the domain file */
+	/* the program's path: a replacement of the domain file */
 	mode_t mode = (h >> 40) & 1 ? 0640 : 0600;
 	write_domain(data, size, mode);
-	struct options opt = { .root = "", .owner = DEFAULT_OWNER };
-	struct context ctx = { .opt = &opt, .property = "", .domxml = domxml };
-	struct stat st;
-	fuzz_say_begin();
-	int domain_fd = open_domain(&ctx, &st);
-	FUZZ_ASSERT(domain_fd >= 0, "open_domain failed on a regular file");
-	char temp[PATH_SIZE], stray[4096] = "";
-	int temp_rc = write_domain_temp(&ctx, domain_fd, &st, claims, n, temp, sizeof temp);
+	struct error err_temp = { "" };
+	struct replacement r;
+	int domain_fd = open(domxml, O_RDONLY | O_CLOEXEC);
+	FUZZ_ASSERT(domain_fd >= 0, "%s: %s", domxml, strerror(errno));
+	FUZZ_ASSERT(replacement_begin(&r, domxml, ".hostusb-update", &err_temp) == 0, "replacement_begin: %s",
+		    err_temp.message);
+	fuzz_read_pattern((h >> 7) | 1);
+	struct xmlpatch_result temp_result;
+	struct xmlpatch_error temp_err;
+	const struct xmlpatch_input temp_in = { .fd = domain_fd, .read = fuzz_read };
+	int temp_rc = xmlpatch_stream(&temp_in, r.fd, fragments, n, &temp_result, &temp_err);
+	fuzz_read_pattern(0);
 	close(domain_fd);
-	FUZZ_ASSERT((temp_rc == 0) == (rc == 0), "write_domain_temp returned %d, xmlpatch_stream %d", temp_rc, rc);
-	int check_fd = open(domxml, O_RDONLY | O_CLOEXEC);
-	FUZZ_ASSERT(check_fd >= 0, "%s: %s", domxml, strerror(errno));
-	size_t now_len;
-	uint8_t *now = fuzz_slurp(check_fd, &now_len);
-	close(check_fd);
-	FUZZ_ASSERT(now_len == size && memcmp(now, data, size) == 0, "the domain file was changed");
-	free(now);
+	FUZZ_ASSERT((temp_rc == 0) == (rc == 0), "into the temporary file: %d, into a memfd: %d", temp_rc, rc);
+	char stray[4096] = "";
 	if (temp_rc == 0) {
-		size_t said;
-		fuzz_say_text(&said);
-		FUZZ_ASSERT(said == 0, "succeeded and said something");
-		FUZZ_ASSERT(stray_files(stray, sizeof stray) == 1 && strcmp(stray, temp) == 0,
-			    "expected only the temp file %s beside the domain file, found %s", temp, stray);
-		int temp_fd = open(temp, O_RDONLY | O_CLOEXEC);
-		FUZZ_ASSERT(temp_fd >= 0, "%s: %s", temp, strerror(errno));
-		struct stat temp_st;
-		FUZZ_ASSERT(fstat(temp_fd, &temp_st) == 0 && (temp_st.st_mode & 07777) == mode,
-			    "the temp file has mode %o, the domain file %o", (unsigned)(temp_st.st_mode & 07777),
-			    (unsigned)mode);
-		size_t temp_len;
-		uint8_t *patched = fuzz_slurp(temp_fd, &temp_len);
-		close(temp_fd);
-		FUZZ_ASSERT(temp_len == out_len && memcmp(patched, out, out_len) == 0,
-			    "the temp file is not xmlpatch_stream's output");
-		free(patched);
-		unlink(temp);
+		FUZZ_ASSERT(fchmod(r.fd, mode) == 0, "fchmod: %s", strerror(errno));
+		FUZZ_ASSERT(replacement_commit(&r, (h >> 41) & 1, &err_temp) == 0, "replacement_commit: %s",
+			    err_temp.message);
+		FUZZ_ASSERT(stray_files(stray, sizeof stray) == 0, "replaced and left %s", stray);
+		int check_fd = open(domxml, O_RDONLY | O_CLOEXEC);
+		FUZZ_ASSERT(check_fd >= 0, "%s: %s", domxml, strerror(errno));
+		struct stat st;
+		FUZZ_ASSERT(fstat(check_fd, &st) == 0 && (st.st_mode & 07777) == mode,
+			    "the domain file has mode %o, it had %o", (unsigned)(st.st_mode & 07777), (unsigned)mode);
+		size_t now_len;
+		uint8_t *now = fuzz_slurp(check_fd, &now_len);
+		close(check_fd);
+		FUZZ_ASSERT(now_len == out_len && memcmp(now, out, out_len) == 0,
+			    "the domain file is not xmlpatch_stream's output");
+		free(now);
 	} else {
+		replacement_abandon(&r);
 		if (!fuzz_known_bugs())
-			fuzz_say_check_one_line("write_domain_temp");
+			fuzz_check_message("xmlpatch_stream into the temporary file", temp_err.message);
 		FUZZ_ASSERT(stray_files(stray, sizeof stray) == 0, "failed and left %s", stray);
+		int check_fd = open(domxml, O_RDONLY | O_CLOEXEC);
+		FUZZ_ASSERT(check_fd >= 0, "%s: %s", domxml, strerror(errno));
+		size_t now_len;
+		uint8_t *now = fuzz_slurp(check_fd, &now_len);
+		close(check_fd);
+		FUZZ_ASSERT(now_len == size && memcmp(now, data, size) == 0, "the domain file was changed");
+		free(now);
 	}
 	free(out);
 	return 0;

@@ -2,17 +2,17 @@
 #ifndef HOSTUSB_FUZZ_HOSTUSB_IN_H
 #define HOSTUSB_FUZZ_HOSTUSB_IN_H
 /*
- * Includes hostusb.c itself, to reach its static functions, with its main
- * renamed (to HOSTUSB_MAIN) and its messages sent to fuzz_say_fd.
+ * What the fuzz targets reach of the program, through its headers: what a
+ * run is asked (request.h), the journal (journal.h), the shared text rules.
  */
-#include <unistd.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fuzz.h"
-
-#undef STDERR_FILENO
-#define STDERR_FILENO fuzz_say_fd
-#define main HOSTUSB_MAIN
-#include "hostusb.c"
-#undef main
+#include "journal.h"
+#include "request.h"
+#include "text.h"
 
 #endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HOSTUSB_REQUEST_H
+#define HOSTUSB_REQUEST_H
+/*
+ * What a run is asked to do, read from text: the command line and the hook
+ * point the program's directory names, the hostusb custom property, vmId, the
+ * new owner (USER:GROUP, through passwd and group without NSS); and what the
+ * VM is given for each device, the <hostdev> element libvirt reads.  Nothing
+ * here touches a device or the journal.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sysfs.h"
+#include "text.h"
+
+#define MAX_ENTRIES       32
+#define DEFAULT_OWNER     "qemu:qemu"
+#define DEFAULT_LOCK_WAIT 30
+#define HOOK_POINT_NAMES  "before_vm_start, after_vm_destroy, before_vm_migrate_source"
+
+enum command {
+	CMD_NONE,
+	CMD_BEFORE_VM_START,
+	CMD_AFTER_VM_DESTROY,
+	CMD_BEFORE_VM_MIGRATE_SOURCE,
+	CMD_LIST,
+	CMD_HELP,
+	CMD_VERSION,
+};
+
+struct options {
+	const char *root;        /* prefix of every host path, "" for the host */
+	const char *owner;       /* USER:GROUP the devices are given to */
+	bool dry_run;
+	unsigned lock_wait;      /* seconds to wait for the journal lock */
+	enum command command;
+};
+
+/* The command line; without a command, the one command_of_program gives.  0, or -1 with err set. */
+int parse_options(int argc, char **argv, struct options *opt, struct error *err);
+/*
+ * The command when none is named, from the directory part of argv[0]: the
+ * hook point it is named after (VDSM runs .../hooks/before_vm_start/50_hostusb;
+ * "./50_hostusb" there too).  A program elsewhere runs list; one in another
+ * directory of a "hooks" directory fails, so a hook never silently does nothing.
+ */
+int command_of_program(const char *argv0, enum command *command, struct error *err);
+
+/* The hostusb property: 0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., at most MAX_ENTRIES. */
+struct request {
+	struct usb_id ids[MAX_ENTRIES];
+	size_t count;
+};
+int parse_property(const char *text, struct request *req, struct error *err);
+/* vmId, which the journal records: 0, or -1 with err set. */
+int check_vmid(const char *vmid, struct error *err);
+
+/* The third field of the line whose first field is name, in passwd or group text: 0, or -1. */
+int lookup_db(const char *db, const char *name, size_t name_len, unsigned *id);
+/* USER:GROUP, each a number or a name in <root>/etc/passwd and /etc/group. */
+int resolve_owner(const char *root, const char *spec, unsigned *uid, unsigned *gid, struct error *err);
+
+#define HOSTDEV_SIZE 256
+/* The <hostdev> element for a device; with addr (an id more than one device has), its address too. */
+void hostdev_text(struct usb_id id, const struct usb_addr *addr, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The shared text rules; see text.h. */
+#include "text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "format.h"
+
+int text_decimal(const char *text, size_t len, unsigned max, unsigned *value)
+{
+	unsigned result = 0;
+
+	if (len == 0 || (len > 1 && text[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		unsigned digit = (unsigned)(text[i] - '0');
+		if (result > (max - digit) / 10)
+			return -1;
+		result = result * 10 + digit;
+	}
+	*value = result;
+	return 0;
+}
+
+int text_hex4(const char *text, unsigned *value)
+{
+	unsigned result = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = text[i];
+		unsigned digit;
+		if (c >= '0' && c <= '9')
+			digit = (unsigned)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			digit = (unsigned)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+		result = result << 4 | digit;
+	}
+	*value = result;
+	return 0;
+}
+
+bool vmid_char(char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-';
+}
+
+bool vmid_valid(const char *text, size_t len)
+{
+	if (len > VMID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!vmid_char(text[i]))
+			return false;
+	return true;
+}
+
+size_t root_length(const char *root)
+{
+	size_t len = strlen(root);
+	while (len > 0 && root[len - 1] == '/')
+		len--;
+	return len;
+}
+
+int root_path(const char *root, const char *path, char *buf, size_t size)
+{
+	size_t root_len = root_length(root);
+
+	if (root_len > INT_MAX)
+		return -1;
+	int n = format(buf, size, "%.*s%s", (int)root_len, root, path);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+void quote_untrusted(const char *text, size_t len, char *out, size_t size)
+{
+	size_t limit = size - 4, o = 0;
+	for (size_t i = 0; i < len && o < limit; i++) {
+		unsigned char c = (unsigned char)text[i];
+		out[o++] = (char)((c >= 0x20 && c < 0x7f) ? c : (unsigned char)'?');
+	}
+	if (len > limit)
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = '\0';
+}
+
+void error_set(struct error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_vset(err, fmt, ap);
+	va_end(ap);
+}
+
+void error_vset(struct error *err, const char *fmt, va_list ap)
+{
+	/* with "hostusb: " in front, a line of at most 1024 bytes */
+	enum { KEEP = 504, SHOWN = 2 * KEEP + 3 };
+	char text[16384];
+	int n = vformat(text, sizeof text, fmt, ap);
+	size_t len = n < 0 ? 0 : strnlen(text, sizeof text);
+	if (len > SHOWN) {
+		memcpy(err->message, text, KEEP);
+		memcpy(err->message + KEEP, "...", 3);
+		memcpy(err->message + KEEP + 3, text + len - KEEP, KEEP);
+		len = 2 * KEEP + 3;
+	} else {
+		memcpy(err->message, text, len);
+	}
+	err->message[len] = '\0';
+}
+
+void *grow(void *old, size_t old_size, size_t new_size)
+{
+	void *p = malloc(new_size);
+	if (p && old_size)
+		memcpy(p, old, old_size);
+	if (p)
+		free(old);
+	return p;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int read_small_file(const char *path, size_t max, char **data, size_t *len, bool missing_ok, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 1;
+		error_set(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *wrong = fstat(fd, &st) < 0 ? strerror(errno)
+			  : !S_ISREG(st.st_mode) ? "not a regular file"
+			  : (size_t)st.st_size > max ? "file too large" : NULL;
+	/* the size fstat gives is all that is read: passwd, group and the journal
+	 * (read under its lock) do not grow while we read them */
+	size_t size = wrong ? 0 : (size_t)st.st_size, used = 0;
+	char *buf = wrong ? NULL : malloc(size + 1);
+	if (!wrong && !buf)
+		wrong = strerror(ENOMEM);
+	while (buf && !wrong && used < size) {
+		ssize_t n = read(fd, buf + used, size - used);
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			wrong = strerror(errno);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	close(fd);
+	if (wrong || !buf) {
+		error_set(err, "%s: %s", path, wrong ? wrong : strerror(ENOMEM));
+		free(buf);
+		return -1;
+	}
+	buf[used] = '\0';
+	*data = buf;
+	*len = used;
+	return 0;
+}
+
+/* ---- files replaced whole ---- */
+
+/*
+ * Whether this process may give an unnamed file a name (linkat AT_EMPTY_PATH
+ * needs CAP_DAC_READ_SEARCH).  capget(2) as the kernel defines it, without
+ * <linux/capability.h>, which a musl toolchain need not have.
+ */
+static bool may_link_unnamed(void)
+{
+	enum { VERSION_3 = 0x20080522, CAP_DAC_READ_SEARCH_BIT = 2 };
+	struct {
+		uint32_t version;
+		int pid;
+	} header = { VERSION_3, 0 };
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} data[2];
+	return syscall(SYS_capget, &header, data) == 0 && (data[0].effective & (1u << CAP_DAC_READ_SEARCH_BIT));
+}
+
+/* The directory part of path in dir ("." or "/" when there is none). */
+static void dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+	format(dir, size, "%.*s", (int)len, len ? path : ".");
+}
+
+static int open_named(struct replacement *r)
+{
+	r->named = true;
+	return open(r->temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+int replacement_begin(struct replacement *r, const char *path, const char *suffix, struct error *err)
+{
+	char dir[sizeof r->temp];
+	*r = (struct replacement){ .fd = -1, .path = path };
+	int n = format(r->temp, sizeof r->temp, "%s%s", path, suffix);
+	if (n < 0 || (size_t)n >= sizeof r->temp) {
+		error_set(err, "%s: path too long", path);
+		return -1;
+	}
+	if (unlink(r->temp) < 0 && errno != ENOENT) {
+		error_set(err, "%s: %s", r->temp, strerror(errno));
+		return -1;
+	}
+	dir_of(path, dir, sizeof dir);
+	bool unnamed = may_link_unnamed();
+	if (unnamed)
+		r->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
+	if (!unnamed || (r->fd < 0 && (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)))
+		r->fd = open_named(r);
+	if (r->fd < 0) {
+		error_set(err, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+		r->named = false;
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies what fd holds into a new named temp: the kernel refused to link the unnamed one. */
+static int copy_to_named(struct replacement *r)
+{
+	struct stat st;
+	char buf[65536];
+	int from = r->fd;
+	if (fstat(from, &st) < 0 || (r->fd = open_named(r)) < 0) {
+		r->fd = from;
+		r->named = false;
+		return -1;
+	}
+	off_t at = 0;
+	for (ssize_t n; (n = pread(from, buf, sizeof buf, at)) != 0; at += n)
+		if (n < 0 || write_all(r->fd, buf, (size_t)n) < 0)
+			goto fail;
+	if (fchmod(r->fd, st.st_mode & 07777) < 0 ||
+	    ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(r->fd, st.st_uid, st.st_gid) < 0))
+		goto fail;
+	close(from);
+	return 0;
+fail:
+	close(from);
+	return -1;
+}
+
+static int sync_dir_of(const char *path)
+{
+	char dir[4096];
+	dir_of(path, dir, sizeof dir);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int replacement_commit(struct replacement *r, bool durable, struct error *err)
+{
+	if (durable && fsync(r->fd) < 0) {
+		error_set(err, "%s: %s", r->temp, strerror(errno));
+		replacement_abandon(r);
+		return -1;
+	}
+	if (!r->named && linkat(r->fd, "", AT_FDCWD, r->temp, AT_EMPTY_PATH) < 0) {
+		r->named = false;
+		if ((errno != ENOENT && errno != EPERM && errno != EACCES) || copy_to_named(r) < 0) {
+			error_set(err, "%s: %s", r->temp, strerror(errno));
+			replacement_abandon(r);
+			return -1;
+		}
+		if (durable && fsync(r->fd) < 0) {
+			error_set(err, "%s: %s", r->temp, strerror(errno));
+			replacement_abandon(r);
+			return -1;
+		}
+	}
+	r->named = true;
+	int closed = close(r->fd);
+	r->fd = -1;
+	if (closed < 0 || rename(r->temp, r->path) < 0) {
+		error_set(err, "%s: cannot replace it: %s", r->path, strerror(errno));
+		replacement_abandon(r);
+		return -1;
+	}
+	r->named = false;
+	if (durable && sync_dir_of(r->path) < 0) {
+		error_set(err, "%s: fsync of its directory: %s", r->path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+void replacement_abandon(struct replacement *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->named)
+		unlink(r->temp);
+	r->fd = -1;
+	r->named = false;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HOSTUSB_TEXT_H
+#define HOSTUSB_TEXT_H
+/*
+ * The rules for text that every module shares, each in one place: decimal
+ * numbers, 4-hex-digit ids, vmIds, host paths under --root, messages (struct
+ * error: why a function failed, for its caller to print), and text files read
+ * or replaced whole.  Knows nothing of USB, XML or the journal.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Decimal as the kernel and the C library print it ("%u"): digits only, no
+ * sign, space or leading zero, at most max.  0 and *value set, or -1.
+ */
+int text_decimal(const char *text, size_t len, unsigned max, unsigned *value);
+/* Exactly 4 hex digits, either case, at text.  0 and *value set, or -1. */
+int text_hex4(const char *text, unsigned *value);
+
+#define VMID_MAX 64
+/* A vmId is a UUID-like token: letters, digits and '-' only, at most VMID_MAX. */
+bool vmid_char(char c);
+bool vmid_valid(const char *text, size_t len);
+
+/*
+ * The length of the --root prefix: without trailing '/', so that "" and "/"
+ * both mean the host itself.
+ */
+size_t root_length(const char *root);
+/*
+ * buf = root + path, where path ("/etc/passwd") is as seen inside the root.
+ * 0, or -1 when it does not fit.
+ */
+int root_path(const char *root, const char *path, char *buf, size_t size);
+
+/* Printable, bounded copy of untrusted text for a message: '?' for other bytes, "..." when cut. */
+void quote_untrusted(const char *text, size_t len, char *out, size_t size);
+
+/*
+ * Why something failed: one line without the "hostusb: " prefix.  An
+ * overlong message (a huge path) keeps its start and its end, where the
+ * reason is.
+ */
+struct error {
+	char message[1024];
+};
+__attribute__((format(printf, 2, 3))) void error_set(struct error *err, const char *fmt, ...);
+__attribute__((format(printf, 2, 0))) void error_vset(struct error *err, const char *fmt, va_list ap);
+
+
+/*
+ * realloc(old, new_size) for an array of which old_size bytes are in use,
+ * done with malloc and free: the C library's realloc is a kilobyte of a
+ * static musl binary.  NULL (old untouched) when out of memory.
+ */
+void *grow(void *old, size_t old_size, size_t new_size);
+
+/* write(2) until done; -1 with errno on failure */
+int write_all(int fd, const void *data, size_t len);
+
+/*
+ * Reads a whole regular file of at most max bytes into *data (NUL-terminated,
+ * free it).  0; 1 when it does not exist and missing_ok; -1 with err set.
+ */
+int read_small_file(const char *path, size_t max, char **data, size_t *len, bool missing_ok, struct error *err);
+
+/*
+ * A file replaced whole, atomically: the new contents go to a temporary file
+ * beside it, which is renamed over it.  The temporary file has no name
+ * (O_TMPFILE) until it is linked in just before the rename, where the kernel
+ * allows it (CAP_DAC_READ_SEARCH); otherwise it is a named file from the
+ * start.  Its name is always path + suffix: the caller holds a lock under
+ * which every run uses that name, so whatever a killed run left there is
+ * removed when the next one begins.
+ */
+struct replacement {
+	int fd;                     /* write the new contents here */
+	bool named;                 /* temp exists in the directory */
+	char temp[4096];
+	const char *path;
+};
+/* 0 with r->fd open (mode 0600, the caller's owner), or -1 with err set. */
+int replacement_begin(struct replacement *r, const char *path, const char *suffix, struct error *err);
+/*
+ * Renames the new contents over path; with durable, syncs them first and the
+ * directory after.  0; 1 when replaced but the directory could not be synced;
+ * -1 with path untouched and the temporary file gone.  Either way r is done.
+ */
+int replacement_commit(struct replacement *r, bool durable, struct error *err);
+void replacement_abandon(struct replacement *r);
+
+#endif
