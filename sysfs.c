@@ -149,24 +149,26 @@ static int read_attribute(int dir_fd, const char *path, char *buf, size_t size, 
 	return ok ? 0 : -1;
 }
 
-static int read_id(int dir_fd, const char *path, unsigned *id)
+/* An attribute read and given to parse, which writes *value only on success. */
+static int read_value(int dir_fd, const char *path, int (*parse)(const char *, size_t, unsigned *),
+		      unsigned *value)
 {
 	char text[MAX_ATTRIBUTE];
 	size_t len;
 
 	if (read_attribute(dir_fd, path, text, sizeof text, &len) < 0)
 		return -1;
-	return sysfs_parse_id(text, len, id);
+	return parse(text, len, value);
+}
+
+static int read_id(int dir_fd, const char *path, unsigned *id)
+{
+	return read_value(dir_fd, path, sysfs_parse_id, id);
 }
 
 static int read_number(int dir_fd, const char *path, unsigned *number)
 {
-	char text[MAX_ATTRIBUTE];
-	size_t len;
-
-	if (read_attribute(dir_fd, path, text, sizeof text, &len) < 0)
-		return -1;
-	return sysfs_parse_number(text, len, number);
+	return read_value(dir_fd, path, sysfs_parse_number, number);
 }
 
 static int read_devt(int dir_fd, const char *path, unsigned *major, unsigned *minor)
