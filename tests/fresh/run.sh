@@ -129,7 +129,7 @@ unexplained_skips() {
 	local line
 	grep '^SKIP ' "$1" | while IFS= read -r line; do
 		case ${line#*: } in
-		*"apt-get install "* | *"need root"* | *"as root"* | *HOSTUSB_LONG_TESTS=1* | *"/sys/bus/usb/devices"*) ;;
+		*"apt-get install "* | *"need root"* | *"needs root"* | *"as root"* | *HOSTUSB_LONG_TESTS=1* | *"/sys/bus/usb/devices"*) ;;
 		*) printf '  | %s\n' "$line" ;;
 		esac
 	done
