@@ -300,13 +300,15 @@ explain() {
 	case $1 in
 	execve|brk|arch_prctl|set_tid_address|set_robust_list|rseq|prlimit64|readlink|getrandom|mprotect|exit_group)
 		echo "process start-up by libc (static: no loader, no shared libraries)" ;;
-	getdents64) echo "listing sys/bus/usb/devices; the journal's and the domain file's directories (stale temp files)" ;;
+	capget) echo "may an unnamed temporary file be linked in (CAP_DAC_READ_SEARCH)" ;;
+	linkat) echo "the unnamed temporary files given their name just before the rename" ;;
+	getdents64) echo "listing sys/bus/usb/devices" ;;
 	openat) echo "sysfs device dirs and attributes, node path walk (O_PATH), passwd/group, journal, domain XML" ;;
 	newfstatat|fstat) echo "each attribute/node/file/directory checked to be what it must be (regular file, char device)" ;;
 	read) echo "sysfs attributes (one read each), passwd, group, journal, the domain XML" ;;
 	close) echo "every descriptor opened above" ;;
 	fcntl) echo "fdopendir of the devices directory" ;;
-	unlink|unlinkat) echo "stale temporary files of a killed run removed" ;;
+	unlink|unlinkat) echo "what a killed run left under the temporary file's name removed (ENOENT: nothing)" ;;
 	mkdir) echo "var/run/vdsm/hooks made if missing" ;;
 	flock) echo "the journal lock" ;;
 	write) echo "the patched XML (input passed through + the inserted hostdevs) and the journal" ;;
@@ -383,7 +385,7 @@ cut_says() {
 	case $1 in
 	journal) echo "hostusb-permissions: " ;;
 	lock) echo "hostusb-permissions.lock: " ;;
-	domain|drynodomain) echo "no-such-domxml: No such file or directory" ;;
+	domain|drynodomain) echo "no-such-domxml (from _hook_domxml): No such file or directory" ;;
 	esac
 }
 # check_cuts: "" when every cut ends as expected, else what went wrong
@@ -643,7 +645,7 @@ phase_table() {
 		noprop) label="hostusb's own start: binary, options, environment" ;;
 		journal) label="property, owner (passwd, group), sysfs scan" ;;
 		lock) label="journal read, nodes checked, journal dirs, lock opened" ;;
-		domain) label="lock taken, stale-temp sweep, journal and nodes again" ;;
+		domain) label="lock taken, journal read again, plan under the lock" ;;
 		hook) label="commit: XML to a temp file, journal + fsync, chown, rename" ;;
 		dry) label="  of which the XML patch (dry run with vs without domain)"; prev=drynodomain ;;
 		esac
