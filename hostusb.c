@@ -507,19 +507,69 @@ static int write_domain_temp(const struct context *ctx, const struct claim *clai
 /*
  * Gives every changed node back its owner from before this run; undone says
  * why the first that could not be was not (and is left alone otherwise).
+ * The journal j (with this run's lines) names who holds such a node.
  */
-static void undo_chowns(const struct context *ctx, struct claim *claims, size_t n, struct error *undone)
+static void undo_chowns(const struct context *ctx, struct claim *claims, size_t n, const struct journal *j,
+			struct error *undone)
 {
 	struct error err;
 	for (size_t i = n; i-- > 0;) {
 		if (!claims[i].changed)
 			continue;
 		if (chown_node(ctx, claims[i].node_fd, claims[i].device.addr, claims[i].old_uid, claims[i].old_gid,
-			       &err) == 0)
+			       &err) == 0) {
 			claims[i].changed = false;
-		else if (!undone->message[0])
-			*undone = err;
+			continue;
+		}
+		if (undone->message[0])
+			continue;
+		char inside[NODE_PATH_SIZE], path[PATH_SIZE];
+		node_paths(ctx, claims[i].device.addr, inside, path, sizeof path);
+		size_t plen = strlen(path);
+		const char *reason = strncmp(err.message, path, plen) == 0 && strncmp(err.message + plen, ": ", 2) == 0
+				   ? err.message + plen + 2 : err.message;
+		const struct journal_entry *e = journal_find(j, claims[i].device.addr);
+		error_set(undone, "%s: could not be given back to %u:%u (%s); it stays recorded as held by VM %s: "
+			  "run after_vm_destroy for that VM to give it back", path, e ? e->uid : claims[i].old_uid,
+			  e ? e->gid : claims[i].old_gid, reason, e && e->vmid[0] ? e->vmid : "(no vmId)");
 	}
+}
+
+/*
+ * After a rollback: the journal as it was when every node is back at its
+ * owner; otherwise the lines of the nodes left changed stay (those the
+ * journal had before this run stay anyway), so that their original owner is
+ * not lost.  undone says why it could not be written (a journal that cannot
+ * be written stays as this run wrote it, every line in it).
+ */
+static void restore_journal(const struct context *ctx, const struct claim *claims, size_t n, struct journal *j,
+			    size_t count_before, struct error *undone)
+{
+	struct error err;
+	bool any_left = false;
+	for (size_t i = 0; i < n; i++)
+		any_left |= claims[i].changed;
+	int rc;
+	if (!any_left) {
+		rc = journal_restore(ctx->opt->root, j, &err);
+	} else {
+		bool *drops = calloc(j->count + 1, sizeof *drops);
+		for (size_t k = count_before; drops && k < j->count; k++) {
+			drops[k] = true;
+			for (size_t i = 0; i < n; i++)
+				if (claims[i].changed && usb_addr_compare(claims[i].device.addr, j->entries[k].addr) == 0)
+					drops[k] = false;
+		}
+		if (!drops || journal_drop(j, drops) < 0) {
+			error_set(&err, "journal: %s", strerror(ENOMEM));
+			rc = -1;
+		} else {
+			rc = journal_commit(ctx->opt->root, j, &err);
+		}
+		free(drops);
+	}
+	if (rc != 0 && !undone->message[0])
+		*undone = err;
 }
 
 /* The node's path still names the inode that was verified and chowned. */
@@ -571,14 +621,14 @@ static int commit_start(const struct context *ctx, struct claim *claims, size_t 
 	struct replacement domain;
 	if (write_domain_temp(ctx, claims, n, &domain, err) < 0)
 		return -1;
+	size_t count_before = j->count;
 	int written = journal_add_claims(j, claims, n, ctx->vmid, err) < 0 ? -1 : journal_commit(ctx->opt->root, j, err);
 	if (written == 0 && chown_claims(ctx, claims, n, err) == 0 && replacement_commit(&domain, false, err) == 0)
 		return 0;
-	struct error restore_err;
-	undo_chowns(ctx, claims, n, undone);
+	undo_chowns(ctx, claims, n, j, undone);
 	/* a journal not written (written < 0) is as it was */
-	if (written >= 0 && journal_restore(ctx->opt->root, j, &restore_err) != 0 && !undone->message[0])
-		*undone = restore_err;
+	if (written >= 0)
+		restore_journal(ctx, claims, n, j, count_before, undone);
 	replacement_abandon(&domain);
 	return -1;
 }

@@ -5,7 +5,10 @@
  * kills the process there.  The shipped hostusb is static: LD_PRELOAD does not
  * reach it, and it carries no test hook.
  *
- *   HOSTUSB_FAULT=FUNC:N:ACTION   at the N-th call (1-based) of FUNC
+ *   HOSTUSB_FAULT=FUNC:N:ACTION[,FUNC:N:ACTION]   at the N-th call (1-based)
+ *                                 of FUNC; a second fault may follow (two
+ *                                 failures in one run: one in the transaction,
+ *                                 one in its rollback)
  *       FUNC    open openat mkostemp read write fchmod fchown fsync close
  *               rename unlink mkdir flock fchownat, or "any" (every one of them)
  *       ACTION  an errno name (EIO ENOSPC EPERM EROFS ENOENT EACCES EXDEV
@@ -56,12 +59,19 @@ static const struct {
 
 enum action { A_NONE, A_ERRNO, A_KILL, A_UNLINK, A_SWAP };
 
-static struct {
-	int loaded;
+#define MAX_FAULTS 2
+
+struct fault {
 	int target;            /* enum fn, F_ANY for any */
 	unsigned long nth;
 	enum action action;
 	int error;
+};
+
+static struct {
+	int loaded;
+	struct fault faults[MAX_FAULTS];
+	int nfaults;
 	const char *path, *from;
 	int trace_fd;
 	unsigned long calls[F_COUNT + 1];
@@ -76,44 +86,33 @@ static void die_config(const char *what)
 	_exit(99);
 }
 
-static void load(void)
+/* One FUNC:N:ACTION (spec is changed in place); dies on a bad one. */
+static void parse_fault(char *spec, const char *whole, struct fault *f)
 {
-	if (shim.loaded)
-		return;
-	shim.loaded = 1;
-	shim.target = -1;
-	const char *spec = getenv("HOSTUSB_FAULT"), *trace = getenv("HOSTUSB_FAULT_TRACE");
-	if (trace && *trace)
-		shim.trace_fd = (int)syscall(SYS_openat, AT_FDCWD, trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (!spec || !*spec)
-		return;
-	char buf[128];
-	if (strlen(spec) >= sizeof buf)
-		die_config(spec);
-	strcpy(buf, spec);
-	char *fn = buf, *n = strchr(fn, ':'), *act = n ? strchr(n + 1, ':') : NULL;
+	char *fn = spec, *n = strchr(fn, ':'), *act = n ? strchr(n + 1, ':') : NULL;
 	if (!n || !act)
-		die_config(spec);
+		die_config(whole);
 	*n++ = '\0';
 	*act++ = '\0';
+	f->target = -1;
 	if (strcmp(fn, "any") == 0)
-		shim.target = F_ANY;
+		f->target = F_ANY;
 	for (int i = 0; i < F_COUNT; i++)
 		if (strcmp(fn, fn_names[i]) == 0)
-			shim.target = i;
+			f->target = i;
 	char *end;
-	shim.nth = strtoul(n, &end, 10);
-	if (shim.target < 0 || *end || shim.nth == 0)
-		die_config(spec);
+	f->nth = strtoul(n, &end, 10);
+	if (f->target < 0 || *end || f->nth == 0)
+		die_config(whole);
 	if (strcmp(act, "KILL") == 0) {
-		shim.action = A_KILL;
+		f->action = A_KILL;
 	} else if (strcmp(act, "UNLINK") == 0) {
-		shim.action = A_UNLINK;
+		f->action = A_UNLINK;
 		shim.path = getenv("HOSTUSB_FAULT_PATH");
 		if (!shim.path)
 			die_config("UNLINK needs HOSTUSB_FAULT_PATH");
 	} else if (strcmp(act, "SWAP") == 0) {
-		shim.action = A_SWAP;
+		f->action = A_SWAP;
 		shim.path = getenv("HOSTUSB_FAULT_PATH");
 		shim.from = getenv("HOSTUSB_FAULT_FROM");
 		if (!shim.path || !shim.from)
@@ -121,9 +120,34 @@ static void load(void)
 	} else {
 		for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
 			if (strcmp(act, errnos[i].name) == 0)
-				shim.action = A_ERRNO, shim.error = errnos[i].value;
-		if (shim.action != A_ERRNO)
+				f->action = A_ERRNO, f->error = errnos[i].value;
+		if (f->action != A_ERRNO)
+			die_config(whole);
+	}
+}
+
+static void load(void)
+{
+	if (shim.loaded)
+		return;
+	shim.loaded = 1;
+	const char *spec = getenv("HOSTUSB_FAULT"), *trace = getenv("HOSTUSB_FAULT_TRACE");
+	if (trace && *trace)
+		shim.trace_fd = (int)syscall(SYS_openat, AT_FDCWD, trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (!spec || !*spec)
+		return;
+	char buf[256];
+	if (strlen(spec) >= sizeof buf)
+		die_config(spec);
+	strcpy(buf, spec);
+	for (char *next = buf; next; shim.nfaults++) {
+		char *one = next;
+		next = strchr(one, ',');
+		if (next)
+			*next++ = '\0';
+		if (shim.nfaults == MAX_FAULTS)
 			die_config(spec);
+		parse_fault(one, spec, &shim.faults[shim.nfaults]);
 	}
 }
 
@@ -137,16 +161,28 @@ static void trace(enum fn f, unsigned long n, const char *arg)
 		(void)syscall(SYS_write, shim.trace_fd, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
 }
 
+/* The fault due at this call, or NULL. */
+static const struct fault *due(enum fn f, unsigned long own, unsigned long any)
+{
+	for (int i = 0; i < shim.nfaults; i++) {
+		const struct fault *t = &shim.faults[i];
+		unsigned long count = t->target == F_ANY ? any : own;
+		if ((t->target == F_ANY || t->target == (int)f) && count == t->nth)
+			return t;
+	}
+	return NULL;
+}
+
 /* Counts the call; returns -1 with errno set when it must fail. */
 static int hit(enum fn f, const char *arg)
 {
 	load();
 	unsigned long own = ++shim.calls[f], any = ++shim.calls[F_ANY];
 	trace(f, any, arg);
-	unsigned long count = shim.target == F_ANY ? any : own;
-	if (shim.action == A_NONE || (shim.target != F_ANY && shim.target != (int)f) || count != shim.nth)
+	const struct fault *t = due(f, own, any);
+	if (!t)
 		return 0;
-	switch (shim.action) {
+	switch (t->action) {
 	case A_KILL:
 		(void)syscall(SYS_kill, getpid(), SIGKILL);
 		break;
@@ -157,7 +193,7 @@ static int hit(enum fn f, const char *arg)
 		(void)syscall(SYS_renameat, AT_FDCWD, shim.from, AT_FDCWD, shim.path);
 		return 0;
 	case A_ERRNO:
-		errno = shim.error;
+		errno = t->error;
 		return -1;
 	case A_NONE:
 		break;

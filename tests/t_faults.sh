@@ -5,11 +5,12 @@
 # held lock) and through tests/faultshim.so preloaded into tests/hostusb-dyn
 # (the same sources linked dynamically).  After a failure the domain file is
 # byte-identical, every node has its old owner, the journal is as before and
-# no temp file is left; after a SIGKILL anywhere a second run or
+# no temp file is left; when the rollback fails too, every node away from its
+# owner keeps its journal line; after a SIGKILL anywhere a second run or
 # after_vm_destroy makes the host consistent again.
 #
-# HOSTUSB_LONG_TESTS=1: faults and kills at every libc call of a run, and
-# SIGKILLs after random delays.
+# HOSTUSB_LONG_TESTS=1: faults and kills at every libc call of a run, every
+# call of a rollback failed (closes too), and SIGKILLs after random delays.
 # shellcheck source=tests/lib.sh
 . "$SRCDIR/tests/lib.sh"
 # shellcheck source=tests/fixture.sh
@@ -229,6 +230,62 @@ if [ -z "$bad" ]; then
 	pass "EIO at each of ${#POINTS[@]} calls in $first..$CALLS: rolled back ($failed) or harmless ($ok)"
 else
 	fail "EIO at every call" "$bad"
+fi
+
+# ---- two failures: one in the transaction, one in its rollback
+# For each call a of the transaction that fails (EIO), every call b the
+# rollback then makes fails too (make check: every b but close; LONG: every b,
+# and a at every call of the run).  The rule: a node away from the owner it
+# had before the run keeps a journal line recording that owner, and the
+# message names it; VM2's line stays; a failed run leaves the old domain file.
+held_ok() {
+	local j node owner want
+	j=$(journal)
+	case $j in "$ORIG_JOURNAL"*) ;; *) echo "VM2's line lost: $j"; return 1 ;; esac
+	while read -r node owner; do
+		node=${node#"$R"}
+		want=0:0
+		[ "$node" = /dev/bus/usb/002/002 ] && want=107:107
+		[ "$owner" = "$want" ] && continue
+		case $'\n'$j in
+		*$'\n'"$node:0:0:"*) ;;
+		*) echo "$node is $owner without a journal line"; return 1 ;;
+		esac
+		case $ERR in
+		*"$node: could not be given back to 0:0"*"stays recorded as held by VM $VM1"*) ;;
+		*) echo "$node left held, not said: [$ERR]"; return 1 ;;
+		esac
+	done < <(stat -c '%n %u:%g' "${NODES[@]}")
+	[ "$RC" = 0 ] || [ "$RC" = 2 ] || { echo "exit $RC"; return 1; }
+	[ "$RC" = 0 ] || [ "$(domsum)" = "$BEFORE_DOM" ] || { echo "failed, but the domain file changed"; return 1; }
+	[ "$RC" = 2 ] || [ "$(snapshot)" = "$GOOD" ] || { echo "exit 0, but not the good state"; return 1; }
+}
+PAIR_TRACE=$TESTTMP/pair-trace
+pairs=0 pairs_held=0 bad="" t0=$(date +%s)
+for a in "${POINTS[@]}"; do
+	reset
+	rm -f "$PAIR_TRACE"
+	EXTRA_ENV=(HOSTUSB_FAULT_TRACE="$PAIR_TRACE")
+	shim "any:$a:EIO"
+	EXTRA_ENV=()
+	[ "$RC" = 2 ] || continue
+	if [ "$LONG" = 1 ]; then
+		mapfile -t after < <(awk -v a="$a" '$2 > a { print $2 }' "$PAIR_TRACE")
+	else
+		mapfile -t after < <(awk -v a="$a" '$2 > a && $1 != "close" { print $2 }' "$PAIR_TRACE")
+	fi
+	for b in "${after[@]}"; do
+		reset
+		shim "any:$a:EIO,any:$b:EIO"
+		pairs=$((pairs + 1))
+		[ "$(journal)" = "$ORIG_JOURNAL" ] || pairs_held=$((pairs_held + 1))
+		why=$(held_ok) || bad+=" $a ($(sed -n "${a}p" "$TRACE" | cut -d' ' -f1,3)) x $b ($(sed -n "${b}p" "$PAIR_TRACE" | cut -d' ' -f1,3)): $why;"
+	done
+done
+if [ -z "$bad" ] && [ "$pairs" -gt 0 ]; then
+	pass "EIO in the transaction x EIO in its rollback, $pairs pairs in $(($(date +%s) - t0)) s: every node at its owner or recorded ($pairs_held runs left one recorded)"
+else
+	fail "EIO in the transaction x EIO in its rollback" "$pairs pairs;$bad"
 fi
 
 # ---- SIGKILL at every call of the transaction, then recovery
