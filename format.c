@@ -89,7 +89,7 @@ static char *format_number(const struct format_spec *spec, va_list *ap, bool *ne
 	} else {
 		value = spec->length == 'l' ? va_arg(*ap, unsigned long) : va_arg(*ap, unsigned);
 	}
-	unsigned base = spec->conversion == 'u' || spec->conversion == 'd' ? 10 : 16;
+	unsigned base = spec->conversion == 'u' || spec->conversion == 'd' ? 10 : spec->conversion == 'o' ? 8 : 16;
 	const char *symbols = spec->conversion == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
 	do {
 		*--end = symbols[value % base];
@@ -114,6 +114,7 @@ static int format_conversion(struct format_output *out, const struct format_spec
 	}
 	case 'd':
 	case 'u':
+	case 'o':
 	case 'x':
 	case 'X': {
 		if (spec->conversion == 'd' && spec->length != 0)

@@ -7,7 +7,7 @@
  * 10 KiB of a static musl binary, which must stay within 64 KiB.
  *
  *   flags '-' and '0', a decimal width, a precision ".*" (strings),
- *   conversions s, d (an int), u x X (unsigned, "l" unsigned long, "z"
+ *   conversions s, d (an int), u o x X (unsigned, "l" unsigned long, "z"
  *   size_t) and %%.
  *
  * Returns what snprintf returns: the length of the whole text (buf holds at

@@ -59,6 +59,7 @@ struct claim {
 	int node_fd;                /* O_PATH descriptor of the verified node */
 	bool node_unchecked;        /* a dry run in a root without device nodes */
 	unsigned old_uid, old_gid;  /* owner before this run */
+	unsigned old_mode;          /* and its permission bits */
 	bool changed;
 };
 
@@ -248,6 +249,52 @@ static int chown_node(const struct context *ctx, int fd, struct usb_addr addr, u
 	return 0;
 }
 
+/*
+ * Sets the mode of the node open as fd (O_PATH, which fchmod refuses), through
+ * its /proc/self/fd link: the very inode checked, whatever its path names now,
+ * and the device is not opened (which may have side effects).  Without /proc
+ * it fails, and the caller keeps the node's journal line.
+ */
+static int chmod_node(const struct context *ctx, int fd, struct usb_addr addr, unsigned mode, struct error *err)
+{
+	char link[32], inside[NODE_PATH_SIZE], path[PATH_SIZE];
+	format(link, sizeof link, "/proc/self/fd/%d", fd);
+	if (chmod(link, mode) == 0)
+		return 0;
+	node_paths(ctx, addr, inside, path, sizeof path);
+	error_set(err, "%s: chmod to %04o through %s: %s", path, mode, link, strerror(errno));
+	return -1;
+}
+
+/*
+ * Gives the node open as fd back to uid:gid and, with has_mode, to mode: the
+ * mode first, while the VM's user still owns it, so that the node is never
+ * root's with the mode the VM left (0666, say); then the owner; then, as
+ * chown may clear set-id bits, the mode again if it has any.  Not root, sudo
+ * may only chown: the mode is left as it is (a warning in err, *mode_kept).
+ */
+static int give_back(const struct context *ctx, int fd, struct usb_addr addr, unsigned uid, unsigned gid,
+		     bool has_mode, unsigned mode, bool *mode_kept, struct error *err)
+{
+	struct stat st = { .st_mode = mode };
+	bool root = geteuid() == 0;
+	*mode_kept = has_mode && fstat(fd, &st) == 0 && (st.st_mode & 07777) != mode;
+	if (*mode_kept && root && chmod_node(ctx, fd, addr, mode, err) < 0)
+		return -1;
+	if (chown_node(ctx, fd, addr, uid, gid, err) < 0)
+		return -1;
+	*mode_kept &= !root;
+	if (has_mode && root && (mode & 06000))
+		return chmod_node(ctx, fd, addr, mode, err);
+	if (*mode_kept) {
+		char inside[NODE_PATH_SIZE], path[PATH_SIZE];
+		node_paths(ctx, addr, inside, path, sizeof path);
+		error_set(err, "warning: %s: given back to %u:%u, but not to mode %04o: only root may chmod it", path,
+			  uid, gid, mode);
+	}
+	return 0;
+}
+
 /* ---- the plan ---------------------------------------------------------- */
 
 static bool held_by_vm(const struct journal_entry *e, const char *vmid)
@@ -419,6 +466,7 @@ static int take_claimed_nodes(const struct context *ctx, const struct usb_device
 		}
 		claims[i].old_uid = st.st_uid;
 		claims[i].old_gid = st.st_gid;
+		claims[i].old_mode = st.st_mode & 07777;
 	}
 	return 0;
 }
@@ -516,8 +564,9 @@ static void undo_chowns(const struct context *ctx, struct claim *claims, size_t 
 	for (size_t i = n; i-- > 0;) {
 		if (!claims[i].changed)
 			continue;
-		if (chown_node(ctx, claims[i].node_fd, claims[i].device.addr, claims[i].old_uid, claims[i].old_gid,
-			       &err) == 0) {
+		bool mode_kept;
+		if (give_back(ctx, claims[i].node_fd, claims[i].device.addr, claims[i].old_uid, claims[i].old_gid, true,
+			      claims[i].old_mode, &mode_kept, &err) == 0) {
 			claims[i].changed = false;
 			continue;
 		}
@@ -603,7 +652,8 @@ static int journal_add_claims(struct journal *j, const struct claim *claims, siz
 			      struct error *err)
 {
 	for (size_t i = 0; i < n; i++)
-		if (journal_add(j, claims[i].device.addr, claims[i].old_uid, claims[i].old_gid, vmid) < 0) {
+		if (journal_add(j, claims[i].device.addr, claims[i].old_uid, claims[i].old_gid, vmid,
+				claims[i].old_mode) < 0) {
 			error_set(err, "journal: %s", strerror(ENOMEM));
 			return -1;
 		}
@@ -817,10 +867,10 @@ static void select_releases(const struct context *ctx, const struct request *req
 }
 
 /*
- * What became of one journal line: given back or its device gone (the line is
- * dropped); kept (not this VM's, or its node is missing: warned); or failed.
+ * What became of one journal line: given back (its mode too, or not: warned)
+ * or its device gone (the line is dropped); kept (not this VM's, or its node is missing: warned); or failed.
  */
-enum release_outcome { RELEASED, DEVICE_GONE, RELEASE_KEPT, RELEASE_FAILED };
+enum release_outcome { RELEASED, RELEASED_MODE_KEPT, DEVICE_GONE, RELEASE_KEPT, RELEASE_FAILED };
 
 /*
  * Gives one node back its recorded owner.  A device still in sysfs whose node
@@ -848,9 +898,10 @@ static enum release_outcome release_entry(const struct context *ctx, const struc
 	}
 	if (fd < 0)
 		return RELEASE_FAILED;
-	int rc = chown_node(ctx, fd, e->addr, e->uid, e->gid, err);
+	bool mode_kept;
+	int rc = give_back(ctx, fd, e->addr, e->uid, e->gid, e->has_mode, e->mode, &mode_kept, err);
 	close(fd);
-	return rc < 0 ? RELEASE_FAILED : RELEASED;
+	return rc < 0 ? RELEASE_FAILED : mode_kept ? RELEASED_MODE_KEPT : RELEASED;
 }
 
 /* Gives back what this VM holds and writes the journal without those lines; says what it could not. */
@@ -883,7 +934,7 @@ static int release_all(const struct context *ctx, const struct request *req, str
 		enum release_outcome outcome = release_entry(ctx, &list, &j->entries[i], &err);
 		if (outcome != RELEASED)
 			say_error(&err);
-		release[i] = outcome == RELEASED || outcome == DEVICE_GONE;
+		release[i] = outcome == RELEASED || outcome == RELEASED_MODE_KEPT || outcome == DEVICE_GONE;
 		any |= release[i];
 		rc = outcome == RELEASE_FAILED ? -1 : rc;
 	}

@@ -18,8 +18,9 @@
 /* the one temporary name every run uses, under the lock */
 #define TEMP_SUFFIX       ".update"
 #define MAX_JOURNAL_BYTES (1u << 20)
-/* "/dev/bus/usb/BBB/DDD" 20, ":UID" and ":GID" 11 each, ":VMID" 65, '\n' */
-#define LINE_MAX_BYTES    108u
+/* "/dev/bus/usb/BBB/DDD" 20, ":UID" and ":GID" 11 each, ":VMID" 65, ":MODE" 5, '\n' */
+#define LINE_MAX_BYTES    113u
+#define MODE_DIGITS       4
 /* (uid_t)-1 means "unchanged" to chown: never an owner */
 #define MAX_OWNER 0xfffffffeu
 #define PATH_SIZE 4096
@@ -60,10 +61,24 @@ static const char *parse_node(const char *s, const char *end, struct usb_addr *a
 	return s - 1;
 }
 
+/* ":MODE" at s: exactly four octal digits; the end of it, or NULL */
+static const char *parse_mode(const char *s, const char *end, unsigned *mode)
+{
+	if (end - s < 1 + MODE_DIGITS || *s++ != ':')
+		return NULL;
+	*mode = 0;
+	for (int i = 0; i < MODE_DIGITS; i++, s++) {
+		if (*s < '0' || *s > '7')
+			return NULL;
+		*mode = *mode * 8 + (unsigned)(*s - '0');
+	}
+	return s;
+}
+
 /*
- * Parses one record at *p: DEVPATH:UID:GID[:VMID], ended by '\n', the end of
- * the text, or directly by the next record's '/' (the Python hook wrote its
- * records without newlines).
+ * Parses one record at *p: DEVPATH:UID:GID[:VMID[:MODE]] (VMID may be empty
+ * only before a MODE), ended by '\n', the end of the text, or directly by the
+ * next record's '/' (the Python hook wrote its records without newlines).
  */
 static int parse_record(const char **p, const char *end, struct journal_entry *e)
 {
@@ -80,16 +95,25 @@ static int parse_record(const char **p, const char *end, struct journal_entry *e
 		s += digits;
 	}
 	size_t vmid_len = 0;
+	e->has_mode = false;
+	e->mode = 0;
+	const char *vmid = s + 1;
 	if (s < end && *s == ':') {
 		s++;
 		while (s + vmid_len < end && vmid_char(s[vmid_len]))
 			vmid_len++;
-		if (vmid_len == 0 || vmid_len > VMID_MAX)
+		s += vmid_len;
+		if (s < end && *s == ':') {
+			s = parse_mode(s, end, &e->mode);
+			if (!s)
+				return -1;
+			e->has_mode = true;
+		}
+		if ((vmid_len == 0 && !e->has_mode) || vmid_len > VMID_MAX)
 			return -1;
 	}
-	memcpy(e->vmid, s, vmid_len);
+	memcpy(e->vmid, vmid, vmid_len);
 	e->vmid[vmid_len] = '\0';
-	s += vmid_len;
 	if (s < end && *s == '\n')
 		s++;
 	else if (s < end && *s != '/')
@@ -277,7 +301,8 @@ int journal_read(const char *root, struct journal *j, struct error *err)
 	return 0;
 }
 
-int journal_add(struct journal *j, struct usb_addr addr, unsigned uid, unsigned gid, const char *vmid)
+int journal_add(struct journal *j, struct usb_addr addr, unsigned uid, unsigned gid, const char *vmid,
+		unsigned mode)
 {
 	bool found;
 	size_t k = index_position(j, addr, &found);
@@ -286,7 +311,7 @@ int journal_add(struct journal *j, struct usb_addr addr, unsigned uid, unsigned 
 	if (reserve(j, j->count + 1) < 0)
 		return -1;
 	struct journal_entry *e = &j->entries[j->count];
-	*e = (struct journal_entry){ .addr = addr, .uid = uid, .gid = gid };
+	*e = (struct journal_entry){ .addr = addr, .uid = uid, .gid = gid, .has_mode = true, .mode = mode & 07777 };
 	format(e->vmid, sizeof e->vmid, "%s", vmid);
 	memmove(&j->by_addr[k + 1], &j->by_addr[k], (j->count - k) * sizeof *j->by_addr);
 	j->by_addr[k] = j->count++;
@@ -308,8 +333,11 @@ size_t journal_format(const struct journal *j, char *buf, size_t size)
 	size_t used = 0;
 	for (size_t i = 0; i < j->count; i++) {
 		const struct journal_entry *e = &j->entries[i];
-		int n = format(buf + used, size - used, "/dev/bus/usb/%03u/%03u:%u:%u%s%s\n", e->addr.bus,
-			       e->addr.device, e->uid, e->gid, e->vmid[0] ? ":" : "", e->vmid);
+		char mode[8] = "";
+		if (e->has_mode)
+			format(mode, sizeof mode, ":%04o", e->mode);
+		int n = format(buf + used, size - used, "/dev/bus/usb/%03u/%03u:%u:%u%s%s%s\n", e->addr.bus,
+			       e->addr.device, e->uid, e->gid, e->vmid[0] || e->has_mode ? ":" : "", e->vmid, mode);
 		if (n < 0 || (size_t)n >= size - used)
 			return (size_t)-1;
 		used += (size_t)n;

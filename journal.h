@@ -2,13 +2,18 @@
 #ifndef HOSTUSB_JOURNAL_H
 #define HOSTUSB_JOURNAL_H
 /*
- * The journal: the owner each device node had before it was given to a VM,
- * so that it can be given back, even after a crash.  One line per node,
+ * The journal: the owner and mode each device node had before it was given
+ * to a VM, so that they can be given back, even after a crash.  One line per
+ * node,
  *
- *   /dev/bus/usb/BBB/DDD:UID:GID[:VMID]
+ *   /dev/bus/usb/BBB/DDD:UID:GID:VMID:MODE
  *
- * in <root>/var/run/vdsm/hooks/hostusb-permissions (the Python hook's lines,
- * without vmId and run together without newlines, are read too).  It is read,
+ * MODE in octal, four digits (0600); VMID empty for a node of an unknown VM.
+ * Older lines are read too: DEVPATH:UID:GID:VMID (no mode), and the Python
+ * hook's DEVPATH:UID:GID, run together without newlines; a line without a
+ * mode gives back the owner only.  The fourth field is always the vmId, so
+ * each form reads one way only.  In
+ * <root>/var/run/vdsm/hooks/hostusb-permissions.  It is read,
  * changed and written back under its lock; entries change only through these
  * functions.  Lookups are by device address, in O(log n).
  */
@@ -24,6 +29,8 @@ struct journal_entry {
 	struct usb_addr addr;
 	unsigned uid, gid;
 	char vmid[VMID_MAX + 1];    /* "" for a line without one (an unknown VM) */
+	bool has_mode;              /* false for an older line */
+	unsigned mode;              /* permission bits, <= 07777 */
 };
 
 struct journal {
@@ -52,8 +59,12 @@ int journal_read(const char *root, struct journal *j, struct error *err);
 int journal_parse(const char *text, size_t len, struct journal *j, struct error *err);
 /* The entry of the node at addr, or NULL. */
 const struct journal_entry *journal_find(const struct journal *j, struct usb_addr addr);
-/* Adds a line at the end, unless the node has one already.  0, or -1 (out of memory). */
-int journal_add(struct journal *j, struct usb_addr addr, unsigned uid, unsigned gid, const char *vmid);
+/*
+ * Adds a line at the end, unless the node has one already; mode's permission
+ * bits (& 07777) are recorded.  0, or -1 (out of memory).
+ */
+int journal_add(struct journal *j, struct usb_addr addr, unsigned uid, unsigned gid, const char *vmid,
+		unsigned mode);
 /* Removes the entries i with drop[i], keeping the order of the others.  0, or -1 (out of memory). */
 int journal_drop(struct journal *j, const bool *drop);
 /* The text of the entries; its length, or (size_t)-1 when it does not fit in size. */

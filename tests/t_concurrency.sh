@@ -70,7 +70,7 @@ check_eq "64 parallel starts: all exit 0 (${ms} ms)" "$(statuses)" "64 0 "
 check_eq "64 parallel starts: no message" "$(cat "$TESTTMP"/err.*)" ""
 check_eq "64 parallel starts: every node given to qemu" "$(owners)" "64 107:107 "
 check_eq "64 parallel starts: journal has 64 lines" "$(wc -l <"$JOURNAL")" 64
-want=$(for ((i = 0; i < N; i++)); do printf '%s:0:0:%s\n' "$(devpath "$i")" "$(vmid "$i")"; done | sort)
+want=$(for ((i = 0; i < N; i++)); do printf '%s:0:0:%s:0600\n' "$(devpath "$i")" "$(vmid "$i")"; done | sort)
 check_eq "64 parallel starts: one line per node, original owner, the right vmId" "$(sort "$JOURNAL")" "$want"
 bad=""
 for ((i = 0; i < N; i++)); do
@@ -143,13 +143,13 @@ for ((round = 0; round < rounds; round++)); do
 		*) bad+=" round $round: loser said [$msg];" ;;
 		esac
 		[ "$(<"$TESTTMP/err.$win")" = "" ] || bad+=" round $round: winner said [$(<"$TESTTMP/err.$win")];"
-		[ "$(<"$J2")" = "/dev/bus/usb/002/003:0:0:$win" ] || bad+=" round $round: journal [$(<"$J2")];"
+		[ "$(<"$J2")" = "/dev/bus/usb/002/003:0:0:$win:0600" ] || bad+=" round $round: journal [$(<"$J2")];"
 		[ "$(stat -c %u:%g "$NODE")" = 107:107 ] || bad+=" round $round: node $(stat -c %u:%g "$NODE");"
 		[ "$(md5sum <"$TESTTMP/dom.$lose")" = "$ORIG_SUM" ] || bad+=" round $round: loser's domain file changed;"
 		[ "$(grep -c '<hostdev ' "$TESTTMP/dom.$win")" = 1 ] || bad+=" round $round: winner's domain file has no hostdev;"
 		# the loser's destroy (VDSM may run it) must not give the winner's device back
 		destroy "$lose"
-		[ "$(stat -c %u:%g "$NODE"):$(<"$J2")" = "107:107:/dev/bus/usb/002/003:0:0:$win" ] ||
+		[ "$(stat -c %u:%g "$NODE"):$(<"$J2")" = "107:107:/dev/bus/usb/002/003:0:0:$win:0600" ] ||
 			bad+=" round $round: the loser's destroy changed the winner's device;"
 	fi
 	destroy "$A"
@@ -176,7 +176,7 @@ for ((round = 0; round < 10; round++)); do
 			"$HOSTUSB" --root "$R2" before_vm_start 2>"$TESTTMP/err.$k" &
 	done
 	wait
-	[ "$(<"$J2")" = "/dev/bus/usb/002/003:0:0:$A" ] || bad+=" round $round: journal [$(<"$J2")] [$(cat "$TESTTMP"/err.1 "$TESTTMP"/err.2)];"
+	[ "$(<"$J2")" = "/dev/bus/usb/002/003:0:0:$A:0600" ] || bad+=" round $round: journal [$(<"$J2")] [$(cat "$TESTTMP"/err.1 "$TESTTMP"/err.2)];"
 	destroy "$A"
 	[ "$(stat -c %u:%g "$NODE"):$(<"$J2")" = "0:0:" ] || bad+=" round $round: not given back;"
 done

@@ -125,9 +125,9 @@ GOOD=$(snapshot)
 GOOD_DOM=$(domsum)
 GOOD_JOURNAL=$(cat "$JOURNAL")
 check_eq "reference run: VM1's three lines added" "$GOOD_JOURNAL" "$ORIG_JOURNAL
-/dev/bus/usb/001/002:0:0:$VM1
-/dev/bus/usb/001/003:0:0:$VM1
-/dev/bus/usb/002/003:0:0:$VM1"
+/dev/bus/usb/001/002:0:0:$VM1:0600
+/dev/bus/usb/001/003:0:0:$VM1:0600
+/dev/bus/usb/002/003:0:0:$VM1:0600"
 
 if [ ! -x "$DYN" ] || [ ! -f "$SHIM" ]; then
 	fail "fault shim" "tests/hostusb-dyn or tests/faultshim.so not built (make check builds them)"

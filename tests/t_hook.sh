@@ -74,7 +74,7 @@ hook before_vm_start 0x0781:0x5567
 check_eq "single: exit 0" "$RC" 0
 check_eq "single: node given to qemu" "$(owner 2 3)" 107:107
 check_eq "single: others untouched" "$(owner 1 2):$(owner 2 2)" 0:0:0:0
-check_eq "single: journal records original owner and VM" "$(cat "$JOURNAL")" "/dev/bus/usb/002/003:0:0:$VM1"
+check_eq "single: journal records original owner and VM" "$(cat "$JOURNAL")" "/dev/bus/usb/002/003:0:0:$VM1:0600"
 check_eq "single: one hostdev" "$(hostdevs)" 1
 check "single: no address for an unambiguous id" grep -qv "address bus=" "$DOM"
 check "single: only lines added, the rest byte for byte" only_added
@@ -95,6 +95,28 @@ check_eq "single: destroy exit 0" "$RC" 0
 check_eq "single: destroy restores root:root" "$(owner 2 3)" 0:0
 check_eq "single: destroy keeps mode 0600" "$(stat -c %a "$R/dev/bus/usb/002/003")" 600
 check_eq "single: destroy empties the journal" "$(cat "$JOURNAL")" ""
+
+# --- the VM's user changes the node's mode: destroy gives back owner and mode
+new_root mode
+hook before_vm_start 0x0781:0x5567
+chmod 2666 "$R/dev/bus/usb/002/003"
+hook after_vm_destroy 0x0781:0x5567
+check_eq "chmod 2666 by the owner: destroy gives back root:root 0600" \
+	"$RC:$ERR:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003"):$(cat "$JOURNAL")" "0::0:0 600:"
+# an older line, without a mode: the owner only
+printf '/dev/bus/usb/002/003:0:0:%s\n' "$VM1" >"$JOURNAL"
+chown 107:107 "$R/dev/bus/usb/002/003"
+chmod 0640 "$R/dev/bus/usb/002/003"
+hook after_vm_destroy 0x0781:0x5567
+check_eq "a line without a mode: the owner given back, the mode left" \
+	"$RC:$ERR:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003"):$(cat "$JOURNAL")" "0::0:0 640:"
+# a mode with set-id bits is given back after the chown that clears them
+hook before_vm_start 0x0781:0x5567
+sed -i 's/:[0-7]\{4\}$/:2660/' "$JOURNAL"
+chmod 0666 "$R/dev/bus/usb/002/003"
+hook after_vm_destroy 0x0781:0x5567
+check_eq "recorded 2660: given back 2660 after the chown" \
+	"$RC:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003")" "0:0:0 2660"
 
 # --- the same vendor:product twice, and a device behind a hub
 new_root dup
@@ -177,7 +199,7 @@ fi
 new_root rundir
 rm -rf "$R/var/run"
 hook before_vm_start 0x0781:0x5567
-check_eq "no /var/run/vdsm: created, journal written" "$RC:$(cat "$JOURNAL")" "0:/dev/bus/usb/002/003:0:0:$VM1"
+check_eq "no /var/run/vdsm: created, journal written" "$RC:$(cat "$JOURNAL")" "0:/dev/bus/usb/002/003:0:0:$VM1:0600"
 check "journal lock is its own file" test -f "$JOURNAL.lock"
 
 # --- two VMs share out the devices with one id
@@ -196,14 +218,14 @@ check_eq "a third VM: refused" "$RC" 2
 check_contains "a third VM: names the device and its holder" "$ERR" "/dev/bus/usb/001/002 is held by VM $VM1"
 hook before_vm_start 0x0627:0x0001 "$VM1"
 check_eq "VM1 restarted without destroy: gets its own device again" "$RC:$(grep -c 001/002 "$JOURNAL")" 0:1
-check_contains "VM1 restarted: the original owner is kept" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1"
+check_contains "VM1 restarted: the original owner is kept" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1:0600"
 "$HOSTUSB" --root "$R" list >"$TESTTMP/stdout"
 check_contains "list: shows the holder" "$(cat "$TESTTMP/stdout")" "001 002 0627:0001 /dev/bus/usb/001/002 107:107     $VM1"
 check_contains "list: the hostusb= value" "$(cat "$TESTTMP/stdout")" "hostusb=0x0781:0x5567"
 check_eq "list: a line per device and a header" "$(wc -l <"$TESTTMP/stdout")" 9
 hook after_vm_destroy "" "$VM2"
 check_eq "VM2 destroyed: its two back, VM1's kept" "$RC:$(owner 1 2):$(owner 1 3):$(owner 2 2)" 0:107:107:0:0:0:0
-check_eq "VM2 destroyed: only VM1's line left" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1"
+check_eq "VM2 destroyed: only VM1's line left" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1:0600"
 
 # --- a journal left by the Python hook: lines run together, no vmId
 new_root python
@@ -237,7 +259,7 @@ check_eq "node missing: destroy exit 0 (the VM's shutdown is not a failure)" "$R
 check_eq "node missing: one warning line, saying what is kept and what to do" "$ERR" \
 	"hostusb: warning: $R/dev/bus/usb/002/003: device 0x0781:0x5567 is in sysfs but its node is missing; still held by VM $VM1, owner 0:0 kept to restore: once the node is back, run after_vm_destroy for that VM again"
 check_eq "node missing: its line kept, the other device's dropped" "$(cat "$JOURNAL")" \
-	"/dev/bus/usb/002/003:0:0:$VM1"
+	"/dev/bus/usb/002/003:0:0:$VM1:0600"
 check_eq "node missing: the other device given back" "$(owner 1 5)" 0:0
 "$HOSTUSB" --root "$R" list >"$TESTTMP/stdout"
 check_contains "node missing: list shows it held, with no owner" "$(cat "$TESTTMP/stdout")" \
@@ -252,7 +274,7 @@ rm "$R/dev/bus/usb/002/003"
 echo x >"$R/dev/bus/usb/002/003"
 hook after_vm_destroy 0x0781:0x5567
 check_eq "node replaced by a file: still an error (exit 2), line kept" "$RC:$(cat "$JOURNAL")" \
-	"2:/dev/bus/usb/002/003:0:0:$VM1"
+	"2:/dev/bus/usb/002/003:0:0:$VM1:0600"
 check_contains "node replaced by a file: says why" "$ERR" "$R/dev/bus/usb/002/003: not a character device"
 
 # --- dry run: XML to stdout, plan to stderr, nothing changed

@@ -338,7 +338,7 @@ fi
 # Every conversion in the sources is one format.c knows: it refuses the others
 # at run time (-1 and ""), which the compiler's format checks cannot see.
 unknown=$(cd "$SRCDIR" && grep -ohE '%[-0-9.*#+ ]*[hlzjtL]*[a-zA-Z%]' hostusb.c sysfs.c xmlpatch.c |
-	grep -vxE '%-?0?[0-9]*(\.\*)?s|%0?[0-9]*d|%-?0?[0-9]*[lz]?[uxX]|%%' | sort -u | tr '\n' ' ')
+	grep -vxE '%-?0?[0-9]*(\.\*)?s|%0?[0-9]*d|%-?0?[0-9]*[lz]?[uoxX]|%%' | sort -u | tr '\n' ' ')
 check_eq format_conversions_known "$unknown" ""
 
 # The formatter is linked once, from format.c, as ordinary (strong) symbols:

@@ -53,6 +53,7 @@ static void check_program_formats(void)
 		ok &= SAME(size, "%d %d %d %05d %-5d|", 0, INT_MIN, INT_MAX, -42, -7);
 		ok &= SAME(size, "%.*s|%.*s|%.*s", 0, "abc", -1, "abc", 2, "a");
 		ok &= SAME(size, "100%% %s", "");
+		ok &= SAME(size, ":%04o|%04o|%o", 0600u, 07777u, UINT_MAX);
 	}
 	CHECK("format: every format the program uses, at every buffer size 0..80", ok);
 }
@@ -84,7 +85,7 @@ static void check_random_formats(void)
 			flags[f++] = '0';
 		unsigned width = (unsigned)(r >> 5) % 24;
 		size_t size = (size_t)(r >> 10) % 40;
-		switch ((r >> 15) % 6) {
+		switch ((r >> 15) % 7) {
 		case 0:
 			snprintf(fmt, sizeof fmt, "[%%%s%ud]", flags, width);
 			ok &= SAME(size, fmt, (int)(unsigned)value);
@@ -104,6 +105,10 @@ static void check_random_formats(void)
 		case 4:
 			snprintf(fmt, sizeof fmt, "[%%%s%uzu]", flags[0] == '-' ? "-" : "", width);
 			ok &= SAME(size, fmt, (size_t)value);
+			break;
+		case 5:
+			snprintf(fmt, sizeof fmt, "[%%%s%uo]", flags, width);
+			ok &= SAME(size, fmt, (unsigned)value);
 			break;
 		default:
 			snprintf(fmt, sizeof fmt, "[%%%s%u.*s]", flags[0] == '-' ? "-" : "", width);

@@ -66,6 +66,17 @@ static void test_journal(void)
 	      j.entries[1].addr.bus == 1 && j.entries[1].addr.device == 3 && j.entries[1].uid == 5 &&
 	      j.entries[1].gid == 6 && j.entries[0].vmid[0] == '\0');
 	journal_free(&j);
+	CHECK("journal: lines with a mode, with and without vmId; older lines have none",
+	      parse_journal_text("/dev/bus/usb/001/002:0:0:vm-1:0600\n/dev/bus/usb/001/003:0:5::2666\n"
+				 "/dev/bus/usb/001/004:0:0:0600\n/dev/bus/usb/001/005:1:1", &j) == 0 && j.count == 4 &&
+	      j.entries[0].has_mode && j.entries[0].mode == 0600 && strcmp(j.entries[0].vmid, "vm-1") == 0 &&
+	      j.entries[1].has_mode && j.entries[1].mode == 02666 && j.entries[1].vmid[0] == '\0' &&
+	      !j.entries[2].has_mode && strcmp(j.entries[2].vmid, "0600") == 0 && !j.entries[3].has_mode);
+	journal_free(&j);
+	CHECK("journal: the Python hook's lines run together, with a mode line between",
+	      parse_journal_text("/dev/bus/usb/001/002:0:0/dev/bus/usb/001/003:5:6::0640/dev/bus/usb/001/004:7:8", &j) ==
+		      0 && j.count == 3 && j.entries[1].mode == 0640 && j.entries[2].uid == 7);
+	journal_free(&j);
 	CHECK("journal: empty and blank", parse_journal_text("", &j) == 0 && j.count == 0);
 	journal_free(&j);
 	CHECK("journal: blank lines between records",
@@ -79,6 +90,8 @@ static void test_journal(void)
 		"garbage\n", "/dev/bus/usb/1/2:0:0\n", "/dev/bus/usb/001/002:0\n", "/dev/bus/usb/001/002:0:0:\n",
 		"/dev/bus/usb/001/002:0:0:bad id\n", "/dev/bus/usb/001/002:4294967295:0\n",
 		"/dev/bus/usb/001/002::0\n", "/dev/bus/usb/001/002:0:0x\n", "/etc/shadow:0:0\n",
+		"/dev/bus/usb/001/002:0:0:vm:600\n", "/dev/bus/usb/001/002:0:0:vm:0800\n",
+		"/dev/bus/usb/001/002:0:0:vm:06000\n", "/dev/bus/usb/001/002:0:0:vm:\n", "/dev/bus/usb/001/002:0:0::\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char name[96];
@@ -86,7 +99,8 @@ static void test_journal(void)
 		CHECK(name, parse_journal_text(bad[i], &j) < 0);
 		journal_free(&j);
 	}
-	const char *text = "/dev/bus/usb/001/002:0:0:vm-1\n/dev/bus/usb/003/004:1:2\n";
+	const char *text = "/dev/bus/usb/001/002:0:0:vm-1\n/dev/bus/usb/003/004:1:2\n/dev/bus/usb/003/005:1:2::7777\n"
+			   "/dev/bus/usb/003/006:1:2:vm-2:0000\n";
 	char out[256];
 	CHECK("journal: format gives back what was parsed",
 	      parse_journal_text(text, &j) == 0 && journal_format(&j, out, sizeof out) == strlen(text) &&
@@ -335,8 +349,8 @@ static void test_journal_large(void)
 	      drop && journal_drop(&j, drop) == 0 && j.count == LINES / 2 &&
 	      journal_find(&j, j.entries[7].addr) == &j.entries[7] &&
 	      journal_find(&j, j.entries[j.count - 1].addr) == &j.entries[j.count - 1]);
-	CHECK("journal of 43,690 lines: added at the end, once", journal_add(&j, (struct usb_addr){ 999, 999 }, 1, 2, "vm") == 0 &&
-	      journal_add(&j, (struct usb_addr){ 999, 999 }, 3, 4, "vm") == 0 && j.count == LINES / 2 + 1 &&
+	CHECK("journal of 43,690 lines: added at the end, once", journal_add(&j, (struct usb_addr){ 999, 999 }, 1, 2, "vm", 0600) == 0 &&
+	      journal_add(&j, (struct usb_addr){ 999, 999 }, 3, 4, "vm", 0666) == 0 && j.count == LINES / 2 + 1 &&
 	      journal_find(&j, (struct usb_addr){ 999, 999 }) == &j.entries[j.count - 1] && j.entries[j.count - 1].uid == 1);
 	free(drop);
 	free(text);

@@ -2,7 +2,7 @@
 /*
  * The journal reader (journal_parse): whatever it accepts is well formed,
  * keeps the first owner recorded for a node, and survives parse -> format ->
- * parse unchanged; what it refuses is refused with a line number.
+ * parse unchanged, modes included; what it refuses is refused with a line number.
  */
 #include <stdio.h>
 
@@ -21,6 +21,7 @@ static void check_entries(const struct journal *j)
 		FUZZ_ASSERT(vlen <= VMID_MAX, "entry %zu: vmid not terminated", i);
 		for (size_t k = 0; k < vlen; k++)
 			FUZZ_ASSERT(vmid_char(e->vmid[k]), "entry %zu: vmid [%s]", i, e->vmid);
+		FUZZ_ASSERT(e->mode <= 07777 && (e->has_mode || e->mode == 0), "entry %zu: mode %o", i, e->mode);
 		for (size_t k = 0; k < i; k++)
 			FUZZ_ASSERT(usb_addr_compare(j->entries[k].addr, e->addr) != 0, "entries %zu and %zu: both %u/%u",
 				    k, i, e->addr.bus, e->addr.device);
@@ -51,7 +52,7 @@ static bool same_entries(const struct journal *a, const struct journal *b)
 	for (size_t i = 0; i < a->count; i++) {
 		const struct journal_entry *x = &a->entries[i], *y = &b->entries[i];
 		if (usb_addr_compare(x->addr, y->addr) != 0 || x->uid != y->uid || x->gid != y->gid ||
-		    strcmp(x->vmid, y->vmid) != 0)
+		    strcmp(x->vmid, y->vmid) != 0 || x->has_mode != y->has_mode || x->mode != y->mode)
 			return false;
 	}
 	return true;
@@ -74,7 +75,7 @@ FUZZ_ENTRY(journal)
 	check_entries(&j);
 	check_first_owner(&j, data, size);
 
-	size_t cap = j.count * (DEVPATH_SIZE + 2 * 11 + VMID_MAX + 2) + 1;
+	size_t cap = j.count * (DEVPATH_SIZE + 2 * 11 + VMID_MAX + 2 + 5) + 1;
 	char *text = malloc(cap), *text2 = malloc(cap);
 	FUZZ_ASSERT(text && text2, "out of memory");
 	size_t len = journal_format(&j, text, cap);
