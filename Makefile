@@ -36,12 +36,10 @@ STATIC_LDFLAGS := $(shell t=$$(mktemp) || exit 1; \
 LDFLAGS  ?=
 # glibc write-protects the RELRO region of a static program at start; musl's
 # static start does not, so there it would only pad the file with a page.
-# The musl build also keeps code and read-only data in one segment (the
-# layout binutils made before 2.31): two page paddings fewer in 64 KiB.
 ifeq ($(LIBC),glibc)
 HARDEN_LDFLAGS = -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 else
-HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack -Wl,-z,noseparate-code
+HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
 SOURCES  = hostusb.c journal.c request.c sysfs.c text.c xmlpatch.c format.c
