@@ -463,6 +463,20 @@ static int check_domxml_set(const struct context *ctx, struct error *err)
 	return -1;
 }
 
+/*
+ * Whether vmId is set: VDSM always sets it, and a line without one would be
+ * given back by any VM's after_vm_destroy (the fallback for the Python hook's
+ * lines).
+ */
+static int check_vmid_set(const struct context *ctx, struct error *err)
+{
+	if (ctx->vmid[0])
+		return 0;
+	error_set(err, "vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too "
+		  "(vmId=$(uuidgen))");
+	return -1;
+}
+
 /* Opens the domain file, which must be a regular file. */
 static int open_domain(const struct context *ctx, struct stat *st, struct error *err)
 {
@@ -714,6 +728,7 @@ static int before_vm_start(struct context *ctx)
 		return 0;
 	}
 	if (parse_property(ctx->property, &req, &err) < 0 || check_domxml_set(ctx, &err) < 0 ||
+	    check_vmid_set(ctx, &err) < 0 ||
 	    resolve_owner(ctx->opt->root, ctx->opt->owner, &ctx->uid, &ctx->gid, &err) < 0) {
 		say_error(&err);
 		return -1;
