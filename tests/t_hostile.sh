@@ -279,6 +279,27 @@ for target in "$TESTTMP" "$TESTTMP/fifo" /dev/zero /dev/null "$TESTTMP/missing.x
 done
 NO_DOMXML=1 refused "_hook_domxml unset" "_hook_domxml is not set" before_vm_start 0x0781:0x5567
 
+# ---- a huge path loses its middle, never the reason after it
+# ends_with LABEL TAIL: the last refused run's message ends with TAIL
+ends_with() {
+	case $ERR in
+	*"$2") pass "$1: the message ends with the reason" ;;
+	*) fail "$1: the message ends with the reason" "[...${ERR: -200}] does not end with [$2]" ;;
+	esac
+}
+DOM_SAVED=$DOM DOM=$TESTTMP/$(head -c 20000 /dev/zero | tr '\0' /)x.xml
+for dry in "" --dry-run; do
+	LIMIT=5 refused "_hook_domxml of 20,000 bytes${dry:+ ($dry)}" "(from _hook_domxml)" before_vm_start 0x0781:0x5567 $dry
+	ends_with "_hook_domxml of 20,000 bytes${dry:+ ($dry)}" "x.xml (from _hook_domxml): File name too long"
+done
+DOM=$DOM_SAVED
+long_root=$TESTTMP/$(head -c 5000 /dev/zero | tr '\0' r)
+for owner in qemu:qemu 107:107; do
+	LIMIT=5 refused "--root of 5,000 bytes, --owner $owner" "path too long" before_vm_start 0x0781:0x5567 \
+		--root "$long_root" --owner $owner
+	ends_with "--root of 5,000 bytes, --owner $owner" "path too long"
+done
+
 # ---- a journal or lock that is not a regular file
 # make_bad FILE KIND: FILE becomes a fifo, directory, symlink to /dev/zero or 2 MB file
 make_bad() {
