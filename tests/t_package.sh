@@ -91,6 +91,14 @@ else
 	fail sudoers_shape "expected one 'vdsm ALL=(root) NOPASSWD: HOSTUSB_CHOWN' rule over /bin/chown patterns"
 fi
 
+# chown never follows a symlink put at the path after the node was checked
+chowns=$(printf '%s\n' "$rules" | grep '/bin/chown')
+if [ -n "$chowns" ] && ! printf '%s\n' "$chowns" | grep -v '^ */bin/chown -h \[0-9\]' | grep -q .; then
+	pass sudoers_chown_only_with_h
+else
+	fail sudoers_chown_only_with_h "every /bin/chown pattern must begin '/bin/chown -h [0-9]'"
+fi
+
 # --- spec -------------------------------------------------------------------
 spec=$SRCDIR/hostusb.spec
 check_eq spec_version_matches_makefile "$(sed -n 's/^Version: *//p' "$spec")" "$VERSION"
