@@ -133,18 +133,18 @@ static size_t longest_word(const char *text, size_t len, size_t *run_len)
  */
 static size_t shorten_message(char *text, size_t len, size_t max)
 {
-	enum { WORD_END = 24 };   /* what a shortened word keeps at each end */
+	const size_t word_ends = 48;   /* what a shortened word keeps of its two ends */
 	size_t run_len, at;
-	while (len > max && (at = longest_word(text, len, &run_len), run_len > 2 * WORD_END + 3)) {
-		size_t cut = len - max + 3, keep = run_len > cut + 2 * WORD_END ? run_len - cut : 2 * WORD_END;
+	while (len > max && (at = longest_word(text, len, &run_len), run_len > word_ends + 3)) {
+		size_t cut = len - max + 3, keep = run_len > cut + word_ends ? run_len - cut : word_ends;
 		size_t head = keep / 2, tail = keep - head;
-		memcpy(text + at + head, "...", 3);
+		memset(text + at + head, '.', 3);
 		memmove(text + at + head + 3, text + at + run_len - tail, len - (at + run_len - tail) + 1);
 		len -= run_len - keep - 3;
 	}
 	if (len > max) {
 		size_t keep = (max - 3) / 2;
-		memcpy(text + keep, "...", 3);
+		memset(text + keep, '.', 3);
 		memmove(text + keep + 3, text + len - keep, keep + 1);
 		len = 2 * keep + 3;
 	}
