@@ -335,6 +335,36 @@ for kind in fifo directory symlink huge; do
 	done
 done
 
+# ---- a 1 MiB journal: 43,690 records (the Python hook's form, 24 bytes each,
+# the most 1 MiB holds) of devices on other buses.  Bounds far above today's
+# figures (make bench: tens of ms, about 11 MB) that a lookup gone quadratic
+# (43,690^2 comparisons: seconds) cannot meet.
+JOURNAL_MS=500 JOURNAL_RSS_KB=16384
+awk 'BEGIN { for (i = 0; i < 43690; i++) printf "/dev/bus/usb/%03d/%03d:0:0", 3 + int(i / 127), 1 + i % 127 }' \
+	>"$TESTTMP/journal.1mib"
+# journal_bounded LABEL POINT: the run exits 0 and gives NODE the owner
+# WANT_OWNER, within JOURNAL_MS and JOURNAL_RSS_KB
+journal_bounded() {
+	LABEL=$1
+	bounded "$2" 0x0781:0x5567
+	local why=""
+	[ "$RC" = 0 ] || why+=" exit $RC [${ERR:0:200}];"
+	[ "$(stat -c %u:%g "$NODE")" = "$WANT_OWNER" ] || why+=" node $(stat -c %u:%g "$NODE"), want $WANT_OWNER;"
+	[ "${SECS%ms}" -lt "$JOURNAL_MS" ] || why+=" took $SECS (at most ${JOURNAL_MS}ms);"
+	[ "$RSS" = "?" ] || [ "$RSS" -le "$JOURNAL_RSS_KB" ] || why+=" peak RSS $RSS KB (at most $JOURNAL_RSS_KB);"
+	if [ -z "$why" ]; then pass "$LABEL ($SECS, ${RSS} KB)"; else fail "$LABEL" "$why"; fi
+}
+reset
+mkdir -p "$JDIR"
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+cp "$TESTTMP/journal.1mib" "$JOURNAL"
+WANT_OWNER=107:107 journal_bounded "1 MiB journal of 43,690 lines: a start, bounded" before_vm_start
+# the VM's device the last of 43,690 records
+{ head -c $((43689 * 24)) "$TESTTMP/journal.1mib"; printf '/dev/bus/usb/002/003:0:0'; } >"$JOURNAL"
+chown 107:107 "$NODE"
+WANT_OWNER=0:0 journal_bounded "1 MiB journal of 43,690 lines: a destroy, bounded" after_vm_destroy
+reset
+
 if [ "$HAVE_TIME" = 1 ]; then
 	printf 'note: largest peak RSS %s KB (%s)\n' "$MAX_RSS" "$MAX_RSS_WHAT"
 else
