@@ -360,6 +360,43 @@ XML
 		fail rollback "could not install the rule variant: $(oneline "$out")"
 	fi
 
+	# --- the node replaced between its check and sudo's chown: said ---------
+	# A build whose sudo is a wrapper that, through the real sudo, puts a new
+	# node (same device number) at the path before running the chown.
+	reset_state
+	cat >"$WORK/swap-sudo" <<-EOF
+		#!/bin/sh
+		exec /usr/bin/sudo -n $WORK/swap-root "\$@"
+	EOF
+	cat >"$WORK/swap-root" <<-'EOF'
+		#!/bin/sh
+		# -n /bin/chown -h OWNER PATH: PATH replaced by a new node, once
+		path=$5
+		if [ ! -e "$path.checked" ]; then
+			mv "$path" "$path.checked" &&
+				mknod -m 0600 "$path" c "0x$(stat -c %t "$path.checked")" "0x$(stat -c %T "$path.checked")" || exit 1
+		fi
+		shift
+		exec "$@"
+	EOF
+	chmod 0755 "$WORK/swap-sudo" "$WORK/swap-root"
+	if ! command -v cc >/dev/null; then
+		skip replaced_node_said "no C compiler to build the variant (apt-get install gcc)"
+	elif ! out=$(cc -std=gnu11 -D_GNU_SOURCE -O1 -DHOSTUSB_SUDO="\"$WORK/swap-sudo\"" -I"$SRCDIR" \
+		-o "$WORK/hostusb-swap" "$SRCDIR"/{hostusb,journal,request,sysfs,text,xmlpatch,format}.c 2>&1); then
+		fail replaced_node_said "cannot build the variant: $(oneline "$out")"
+	elif ! out=$(install_rule "\$a $TUSER ALL=(root) NOPASSWD: $WORK/swap-root" 2>&1); then
+		fail replaced_node_said "could not install the rule: $(oneline "$out")"
+	else
+		hook "$WORK/hostusb-swap" 0x1234:0x5678 before_vm_start
+		check_contains replaced_node_said "$status:$err" \
+			"2:hostusb: /dev/bus/usb/002/002: no longer the device node that was checked (replaced or removed meanwhile)"
+		check_eq replaced_node_checked_one_untouched "$(owner_of /dev/bus/usb/002/002.checked)" 0:46
+		check_eq replaced_node_journal_empty "$(journal_lines)" 0
+		unchanged replaced_node_domain_unchanged
+		[ -e /dev/bus/usb/002/002.checked ] && mv -f /dev/bus/usb/002/002.checked /dev/bus/usb/002/002
+	fi
+
 	# --- --root: sudo never touches a node outside the root -----------------
 	# The rule names host paths; with --root DIR the node checked is
 	# DIR/dev/bus/usb/..., so a sudo chown of /dev/bus/usb/... would change a
