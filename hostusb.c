@@ -176,12 +176,16 @@ static void read_first_line(int fd, char *line, size_t size)
 	line[strcspn(line, "\n")] = '\0';
 }
 
-/* Runs HOSTUSB_SUDO -n HOSTUSB_CHOWN UID:GID PATH; on failure err has sudo's own words. */
+/*
+ * Runs HOSTUSB_SUDO -n HOSTUSB_CHOWN -h UID:GID PATH: -h, so that a symlink
+ * put at path since the node was checked is never followed.  On failure err
+ * has sudo's own words.
+ */
 static int sudo_chown(const char *path, unsigned uid, unsigned gid, struct error *err)
 {
 	char owner[32];
 	format(owner, sizeof owner, "%u:%u", uid, gid);
-	char *const argv[] = { HOSTUSB_SUDO, "-n", HOSTUSB_CHOWN, owner, (char *)path, NULL };
+	char *const argv[] = { HOSTUSB_SUDO, "-n", HOSTUSB_CHOWN, "-h", owner, (char *)path, NULL };
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0) {
@@ -218,7 +222,7 @@ static int sudo_chown(const char *path, unsigned uid, unsigned gid, struct error
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !said[0])
 		error_set(err, "%s: cannot run %s", path, HOSTUSB_SUDO);
 	else
-		error_set(err, "%s: %s -n %s %s failed: %s", path, HOSTUSB_SUDO, HOSTUSB_CHOWN, owner,
+		error_set(err, "%s: %s -n %s -h %s failed: %s", path, HOSTUSB_SUDO, HOSTUSB_CHOWN, owner,
 			  said[0] ? said : "no reason given");
 	return -1;
 }
@@ -241,8 +245,15 @@ static int chown_node(const struct context *ctx, int fd, struct usb_addr addr, u
 	}
 	if (sudo_chown(path, uid, gid, err) < 0)
 		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_uid != uid || st.st_gid != gid) {
+	/* sudo chown works on the path: it must still name the node checked through fd */
+	struct stat st, at_path;
+	if (fstat(fd, &st) < 0 || lstat(path, &at_path) < 0 || at_path.st_dev != st.st_dev ||
+	    at_path.st_ino != st.st_ino) {
+		error_set(err, "%s: no longer the device node that was checked (replaced or removed meanwhile): "
+			  "sudo chown changed the owner of what is there now, not of that node", path);
+		return -1;
+	}
+	if (st.st_uid != uid || st.st_gid != gid) {
 		error_set(err, "%s: owner did not change to %u:%u after sudo chown", path, uid, gid);
 		return -1;
 	}
@@ -508,6 +519,20 @@ static int check_domxml_set(const struct context *ctx, struct error *err)
 		return 0;
 	error_set(err, "_hook_domxml is not set: VDSM sets it to the domain XML file; to run by hand, "
 		  "set it to a copy (virsh -r dumpxml VM >vm.xml)");
+	return -1;
+}
+
+/*
+ * Whether vmId is set: VDSM always sets it, and a line without one would be
+ * given back by any VM's after_vm_destroy (the fallback for the Python hook's
+ * lines).
+ */
+static int check_vmid_set(const struct context *ctx, struct error *err)
+{
+	if (ctx->vmid[0])
+		return 0;
+	error_set(err, "vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too "
+		  "(vmId=$(uuidgen))");
 	return -1;
 }
 
@@ -814,6 +839,7 @@ static int before_vm_start(struct context *ctx)
 		return 0;
 	}
 	if (parse_property(ctx->property, &req, &err) < 0 || check_domxml_set(ctx, &err) < 0 ||
+	    check_vmid_set(ctx, &err) < 0 ||
 	    resolve_owner(ctx->opt->root, ctx->opt->owner, &ctx->uid, &ctx->gid, &err) < 0) {
 		say_error(&err);
 		return -1;

@@ -106,22 +106,72 @@ void error_set(struct error *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The longest run of text[0, len) without a space (a path, as a rule):
+ * its start, and its length in *run_len.
+ */
+static size_t longest_word(const char *text, size_t len, size_t *run_len)
+{
+	size_t best = 0, best_len = 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = strcspn(text + i, " ");
+		if (i + n > len)
+			n = len - i;
+		if (n > best_len)
+			best = i, best_len = n;
+		i += n + 1;
+	}
+	*run_len = best_len;
+	return best;
+}
+
+/*
+ * Shortens text (len bytes, NUL-terminated) to at most max bytes: its
+ * longest words lose their middle ("/tmp/aaa...aaa/x.xml"), so that the rest
+ * of the line, where the reason is, stays whole; when words alone cannot
+ * make room, the start and the end are kept.  Returns the new length.
+ */
+static size_t shorten_message(char *text, size_t len, size_t max)
+{
+	const size_t word_ends = 48;   /* what a shortened word keeps of its two ends */
+	size_t run_len, at;
+	while (len > max && (at = longest_word(text, len, &run_len), run_len > word_ends + 3)) {
+		size_t cut = len - max + 3, keep = run_len > cut + word_ends ? run_len - cut : word_ends;
+		size_t head = keep / 2, tail = keep - head;
+		memset(text + at + head, '.', 3);
+		memmove(text + at + head + 3, text + at + run_len - tail, len - (at + run_len - tail) + 1);
+		len -= run_len - keep - 3;
+	}
+	if (len > max) {
+		size_t keep = (max - 3) / 2;
+		memset(text + keep, '.', 3);
+		memmove(text + keep + 3, text + len - keep, keep + 1);
+		len = 2 * keep + 3;
+	}
+	return len;
+}
+
 void error_vset(struct error *err, const char *fmt, va_list ap)
 {
 	/* with "hostusb: " in front, a line of at most 1024 bytes */
-	enum { KEEP = 504, SHOWN = 2 * KEEP + 3 };
-	char text[16384];
-	int n = vformat(text, sizeof text, fmt, ap);
-	size_t len = n < 0 ? 0 : strnlen(text, sizeof text);
-	if (len > SHOWN) {
-		memcpy(err->message, text, KEEP);
-		memcpy(err->message + KEEP, "...", 3);
-		memcpy(err->message + KEEP + 3, text + len - KEEP, KEEP);
-		len = 2 * KEEP + 3;
-	} else {
-		memcpy(err->message, text, len);
+	enum { SHOWN = sizeof err->message - 13 };
+	char text[4096], *whole = text;
+	va_list args;
+	va_copy(args, ap);
+	int n = vformat(text, sizeof text, fmt, args);
+	va_end(args);
+	if (n >= (int)sizeof text && (whole = malloc((size_t)n + 1)) != NULL) {
+		va_copy(args, ap);
+		n = vformat(whole, (size_t)n + 1, fmt, args);
+		va_end(args);
 	}
-	err->message[len] = '\0';
+	if (!whole)   /* out of memory: the start of the text, cut where it was */
+		whole = text;
+	size_t len = n < 0 ? 0 : strlen(whole);
+	len = shorten_message(whole, len, SHOWN);
+	memcpy(err->message, whole, len + 1);
+	if (whole != text)
+		free(whole);
 }
 
 void *grow(void *old, size_t old_size, size_t new_size)

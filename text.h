@@ -41,8 +41,8 @@ void quote_untrusted(const char *text, size_t len, char *out, size_t size);
 
 /*
  * Why something failed: one line without the "hostusb: " prefix.  An
- * overlong message (a huge path) keeps its start and its end, where the
- * reason is.
+ * overlong message (a huge path) loses the middle of its longest words, so
+ * that the reason after the path stays whole.
  */
 struct error {
 	char message[1024];

@@ -91,7 +91,7 @@ check_eq "50_hostusb found through PATH (argv[0] has no directory): list" "$?:$O
 OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" 50_hostusb --root "$R" --dry-run 2>&1)
 check_eq "50_hostusb --dry-run through PATH: asks for the hook point" "$?:$OUT" \
 	"2:hostusb: --dry-run is for a hook point (before_vm_start, after_vm_destroy, before_vm_migrate_source), not for list: name the hook point, or run the program from its hooks/ directory; see hostusb --help"
-OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" hostusb=$PROP _hook_domxml="$DOM" \
+OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" hostusb=$PROP _hook_domxml="$DOM" vmId=$VM1 \
 	50_hostusb --root "$R" --dry-run before_vm_start 2>&1 >/dev/null)
 check_contains "50_hostusb --dry-run before_vm_start through PATH: a dry run" "$OUT" "hostusb: dry run: "
 check "list: nothing written under the root" test ! -e "$R/var/run/vdsm"
@@ -145,6 +145,20 @@ check_eq "_hook_domxml names a missing file: said where the path came from" "$RC
 run_in "$TESTTMP" hostusb=$PROP _hook_domxml="$TESTTMP" vmId=$VM1 "$HOSTUSB" --root "$R" --dry-run before_vm_start
 check_eq "_hook_domxml names a directory" "$RC:${ERR##*$'\n'}" \
 	"2:hostusb: $TESTTMP (from _hook_domxml): not a regular file"
+
+# vmId: VDSM always sets it; a start without one would write a line that any
+# VM's after_vm_destroy gives back
+for how in unset empty; do
+	vmid=(vmId=) && [ $how = unset ] && vmid=()
+	for dry in "" --dry-run; do
+		run_in "$TESTTMP" hostusb=$PROP _hook_domxml="$DOM" "${vmid[@]}" "$HOSTUSB" --root "$R" $dry before_vm_start
+		check_eq "vmId $how${dry:+ ($dry)}: refused, one line, how to try by hand" "$RC:$OUT:$ERR" \
+			"2::hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(uuidgen))"
+		check "vmId $how${dry:+ ($dry)}: nothing written under the root" test ! -e "$R/var/run/vdsm"
+	done
+done
+run_in "$TESTTMP" _hook_domxml="$DOM" "$HOSTUSB" --root "$R" before_vm_start
+check_eq "vmId unset, property unset: nothing to do" "$RC:$ERR" "0:"
 
 # --help says the rule
 run_in "$TESTTMP" "$HOSTUSB" --help

@@ -118,6 +118,15 @@ hook after_vm_destroy 0x0781:0x5567
 check_eq "recorded 2660: given back 2660 after the chown" \
 	"$RC:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003")" "0:0:0 2660"
 
+# --- without vmId (VDSM always sets it): refused before anything is touched
+new_root novmid
+before=$(snapshot)
+ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" "$HOOKS/before_vm_start/50_hostusb" --root "$R" 2>&1); RC=$?
+check_eq "no vmId: refused, one line" "$RC:$ERR" \
+	"2:hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(uuidgen))"
+check_eq "no vmId: nodes, journal and domain file untouched" "$(snapshot)" "$before"
+check "no vmId: no journal directory created" test ! -e "$R/var/run/vdsm"
+
 # --- the same vendor:product twice, and a device behind a hub
 new_root dup
 hook before_vm_start "0x0627:0x0001&0x1234:0xbeef&0x0627:0x0001"

@@ -279,6 +279,27 @@ for target in "$TESTTMP" "$TESTTMP/fifo" /dev/zero /dev/null "$TESTTMP/missing.x
 done
 NO_DOMXML=1 refused "_hook_domxml unset" "_hook_domxml is not set" before_vm_start 0x0781:0x5567
 
+# ---- a huge path loses its middle, never the reason after it
+# ends_with LABEL TAIL: the last refused run's message ends with TAIL
+ends_with() {
+	case $ERR in
+	*"$2") pass "$1: the message ends with the reason" ;;
+	*) fail "$1: the message ends with the reason" "[...${ERR: -200}] does not end with [$2]" ;;
+	esac
+}
+DOM_SAVED=$DOM DOM=$TESTTMP/$(head -c 20000 /dev/zero | tr '\0' /)x.xml
+for dry in "" --dry-run; do
+	LIMIT=5 refused "_hook_domxml of 20,000 bytes${dry:+ ($dry)}" "(from _hook_domxml)" before_vm_start 0x0781:0x5567 $dry
+	ends_with "_hook_domxml of 20,000 bytes${dry:+ ($dry)}" "x.xml (from _hook_domxml): File name too long"
+done
+DOM=$DOM_SAVED
+long_root=$TESTTMP/$(head -c 5000 /dev/zero | tr '\0' r)
+for owner in qemu:qemu 107:107; do
+	LIMIT=5 refused "--root of 5,000 bytes, --owner $owner" "path too long" before_vm_start 0x0781:0x5567 \
+		--root "$long_root" --owner $owner
+	ends_with "--root of 5,000 bytes, --owner $owner" "path too long"
+done
+
 # ---- a journal or lock that is not a regular file
 # make_bad FILE KIND: FILE becomes a fifo, directory, symlink to /dev/zero or 2 MB file
 make_bad() {
@@ -313,6 +334,36 @@ for kind in fifo directory symlink huge; do
 		done
 	done
 done
+
+# ---- a 1 MiB journal: 43,690 records (the Python hook's form, 24 bytes each,
+# the most 1 MiB holds) of devices on other buses.  Bounds far above today's
+# figures (make bench: tens of ms, about 11 MB) that a lookup gone quadratic
+# (43,690^2 comparisons: seconds) cannot meet.
+JOURNAL_MS=500 JOURNAL_RSS_KB=16384
+awk 'BEGIN { for (i = 0; i < 43690; i++) printf "/dev/bus/usb/%03d/%03d:0:0", 3 + int(i / 127), 1 + i % 127 }' \
+	>"$TESTTMP/journal.1mib"
+# journal_bounded LABEL POINT: the run exits 0 and gives NODE the owner
+# WANT_OWNER, within JOURNAL_MS and JOURNAL_RSS_KB
+journal_bounded() {
+	LABEL=$1
+	bounded "$2" 0x0781:0x5567
+	local why=""
+	[ "$RC" = 0 ] || why+=" exit $RC [${ERR:0:200}];"
+	[ "$(stat -c %u:%g "$NODE")" = "$WANT_OWNER" ] || why+=" node $(stat -c %u:%g "$NODE"), want $WANT_OWNER;"
+	[ "${SECS%ms}" -lt "$JOURNAL_MS" ] || why+=" took $SECS (at most ${JOURNAL_MS}ms);"
+	[ "$RSS" = "?" ] || [ "$RSS" -le "$JOURNAL_RSS_KB" ] || why+=" peak RSS $RSS KB (at most $JOURNAL_RSS_KB);"
+	if [ -z "$why" ]; then pass "$LABEL ($SECS, ${RSS} KB)"; else fail "$LABEL" "$why"; fi
+}
+reset
+mkdir -p "$JDIR"
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+cp "$TESTTMP/journal.1mib" "$JOURNAL"
+WANT_OWNER=107:107 journal_bounded "1 MiB journal of 43,690 lines: a start, bounded" before_vm_start
+# the VM's device the last of 43,690 records
+{ head -c $((43689 * 24)) "$TESTTMP/journal.1mib"; printf '/dev/bus/usb/002/003:0:0'; } >"$JOURNAL"
+chown 107:107 "$NODE"
+WANT_OWNER=0:0 journal_bounded "1 MiB journal of 43,690 lines: a destroy, bounded" after_vm_destroy
+reset
 
 if [ "$HAVE_TIME" = 1 ]; then
 	printf 'note: largest peak RSS %s KB (%s)\n' "$MAX_RSS" "$MAX_RSS_WHAT"

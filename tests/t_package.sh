@@ -91,6 +91,14 @@ else
 	fail sudoers_shape "expected one 'vdsm ALL=(root) NOPASSWD: HOSTUSB_CHOWN' rule over /bin/chown patterns"
 fi
 
+# chown never follows a symlink put at the path after the node was checked
+chowns=$(printf '%s\n' "$rules" | grep '/bin/chown')
+if [ -n "$chowns" ] && ! printf '%s\n' "$chowns" | grep -v '^ */bin/chown -h \[0-9\]' | grep -q .; then
+	pass sudoers_chown_only_with_h
+else
+	fail sudoers_chown_only_with_h "every /bin/chown pattern must begin '/bin/chown -h [0-9]'"
+fi
+
 # --- spec -------------------------------------------------------------------
 spec=$SRCDIR/hostusb.spec
 check_eq spec_version_matches_makefile "$(sed -n 's/^Version: *//p' "$spec")" "$VERSION"
@@ -182,7 +190,8 @@ entries_dispatch() {
 	out=$(env -i hostusb=0x1234:0x5678 "$dest$HOOKS/after_vm_destroy/$HOOKNAME" --root "$root" 2>&1)
 	status=$?
 	check_contains "${name}_destroy_entry_reads_journal" "$status:$out" "0:hostusb: warning: $root/var/run/vdsm/hooks/hostusb-permissions"
-	out=$(env -i hostusb=0x1234:0x5678 _hook_domxml="$root/domain.xml" "$dest$HOOKS/before_vm_start/$HOOKNAME" --root "$root" 2>&1)
+	out=$(env -i hostusb=0x1234:0x5678 _hook_domxml="$root/domain.xml" vmId=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de \
+		"$dest$HOOKS/before_vm_start/$HOOKNAME" --root "$root" 2>&1)
 	status=$?
 	check_contains "${name}_start_entry_fails_on_empty_root" "$status:$out" "2:hostusb: $root/"
 }

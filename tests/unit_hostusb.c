@@ -269,6 +269,24 @@ static void test_text(void)
 	size_t len = strlen(err.message);
 	CHECK("error: an overlong message keeps its end", len <= 1011 && strcmp(err.message + len - 12, ": the reason") == 0 &&
 	      strstr(err.message, "...") != NULL);
+	/* a path beyond any formatting buffer, and a reason of 700 bytes: the path loses its middle */
+	static char path_20k[20001], reason[701];
+	memset(path_20k, '/', sizeof path_20k - 1);
+	memcpy(path_20k + sizeof path_20k - 7, "/x.xml", 6);
+	for (size_t i = 0; i < sizeof reason - 1; i++)
+		reason[i] = i % 10 == 9 ? ' ' : 'r';
+	reason[sizeof reason - 2] = '.';
+	error_set(&err, "%s (from _hook_domxml): %s", path_20k, reason);
+	len = strlen(err.message);
+	const char *kept = strstr(err.message, "/x.xml (from _hook_domxml): ");
+	CHECK("error: a 20,000-byte path shortened in its middle, the reason whole", len <= 1011 &&
+	      strncmp(err.message, "//", 2) == 0 && strstr(err.message, "...") != NULL && kept &&
+	      strcmp(kept + 28, reason) == 0);
+	error_set(&err, "%s and %s: %s", path_20k, path_20k, "No such file or directory");
+	len = strlen(err.message);
+	CHECK("error: two long paths both shortened, the reason whole", len <= 1011 &&
+	      strcmp(err.message + len - 27, ": No such file or directory") == 0 &&
+	      strstr(err.message, "/x.xml and /") != NULL);
 }
 
 /* The files in dir other than keep; the first in *other. */

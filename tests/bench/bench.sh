@@ -15,6 +15,11 @@
 #      musl-gcc is there), pair by pair; a start with 1,000 unrelated files
 #      beside the domain file vs one without; and where one start's time goes,
 #      phase by phase (runs cut short at the end of each phase)
+#   6. journal: a start and a destroy with a 1 MiB journal of 43,690 lines
+#      (other devices on other buses; 24 bytes a line is the Python hook's
+#      form, lines run together without vmId: only that fits 43,690 lines in
+#      1 MiB), median wall time and peak RSS; and a destroy on a host of 1,000
+#      devices giving back 32 ids
 #
 # Environment: HOSTUSB (default ./hostusb), BENCH_RUNS (default 200),
 # BENCH_GIB (1: run the 1 GiB case, 0: skip it, default: run it when the
@@ -23,7 +28,7 @@
 # BENCH_RUNDIR (fake roots, default /dev/shm when it is a tmpfs: on a host
 # /var/run is /run, a tmpfs, so the journal's fsync costs what it costs there),
 # BENCH_ONLY (sections to run, comma-separated: start, scale, host, footprint,
-# perstart; default all; BENCH_ONLY=perstart is section 5 alone, in a minute).
+# perstart, journal; default all; BENCH_ONLY=perstart is section 5 alone, in a minute).
 # Binaries are run from copies installed out of the tree, as VDSM runs them.
 # Runs as root (device nodes are made with mknod and chowned).
 set -u
@@ -42,9 +47,9 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 note() { printf '%s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || die "needs root (mknod and chown of fake device nodes)"
 [ -x "$HOSTUSB" ] || die "no $HOSTUSB: run make first"
-ONLY=${BENCH_ONLY:-start,scale,host,footprint,perstart}
+ONLY=${BENCH_ONLY:-start,scale,host,footprint,perstart,journal}
 for section in ${ONLY//,/ }; do
-	case $section in start|scale|host|footprint|perstart) ;; *) die "BENCH_ONLY: no section \"$section\"" ;; esac
+	case $section in start|scale|host|footprint|perstart|journal) ;; *) die "BENCH_ONLY: no section \"$section\"" ;; esac
 done
 # want SECTION: whether BENCH_ONLY asks for it
 want() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
@@ -511,6 +516,72 @@ for libc in "${libcs[@]}"; do
 done
 fi
 
+# ---- 6. journal
+
+# timed_median N CMD...: the median wall time (us) of N runs of CMD, each after
+# jreset (which the caller defines: the state before the run, untimed)
+timed_median() {
+	local n=$1 i t0 t1; shift
+	for ((i = 0; i < n; i++)); do
+		jreset
+		now t0; "$@" >/dev/null 2>"$W/journal.err" || die "$* failed: $(head -c 300 "$W/journal.err")"; now t1
+		echo $((t1 - t0))
+	done | median
+}
+# peak_rss CMD...: the peak RSS (KiB) of one run of CMD, after jreset
+peak_rss() {
+	jreset
+	/usr/bin/time -f %M -o "$W/rss" "$@" >/dev/null 2>&1 || die "$* failed"
+	tail -n 1 "$W/rss"
+}
+if want journal; then
+note "6. journal..."
+[ -x /usr/bin/time ] || die "section journal needs /usr/bin/time (apt-get install time)"
+jn=$(( RUNS / 4 > 11 ? RUNS / 4 : 11 ))
+R6=$RD/root.journal
+bench_root "$R6" 4
+J6=$R6/var/run/vdsm/hooks/hostusb-permissions
+mkdir -p "${J6%/*}"
+# 43,690 records of devices on buses 2..345, none on the root's bus 1; the
+# destroy's journal has the VM's own device as the last of the 43,690
+awk 'BEGIN { for (i = 0; i < 43690; i++) printf "/dev/bus/usb/%03d/%03d:0:0", 2 + int(i / 127), 1 + i % 127 }' \
+	>"$W/journal.start"
+{ head -c $((43689 * 24)) "$W/journal.start"; printf '/dev/bus/usb/001/003:0:0'; } >"$W/journal.destroy"
+j_bytes=$(stat -c %s "$W/journal.start")
+J6_NODE=$(node "$R6" 1 3)
+j_start() { start "$W/hooks/before_vm_start/50_hostusb" "$R6" "$DOM" 0x0627:0x0002; }
+j_destroy() { hostusb=0x0627:0x0002 vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy; }
+jreset() { cp "$W/start.xml" "$DOM" && cp "$W/journal.start" "$J6" && chown 0:0 "$J6_NODE"; }
+j_start_us=$(timed_median "$jn" j_start)
+j_start_rss=$(peak_rss env hostusb=0x0627:0x0002 _hook_domxml="$DOM" vmId=$VMID \
+	"$W/hooks/before_vm_start/50_hostusb" --root "$R6")
+jreset && j_start && j_after_start=$(stat -c %s "$J6")
+jreset() { cp "$W/journal.destroy" "$J6" && chown 107:107 "$J6_NODE"; }
+j_destroy_us=$(timed_median "$jn" j_destroy)
+j_destroy_rss=$(peak_rss env hostusb=0x0627:0x0002 vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy)
+[ "$(stat -c %u:%g "$J6_NODE")" = 0:0 ] || die "the destroy with the 1 MiB journal did not give the node back"
+rm -rf "$R6"
+
+note "   1000 devices (building the root)..."
+R6=$RD/root.journal1000
+bench_root "$R6" 1000
+mkdir -p "$R6/var/run/vdsm/hooks"
+# ids 1..32: devices k = 1..32, on buses 1..10 (device k is on bus (k-1)%10+1)
+j_prop=$(for ((k = 1; k <= 32; k++)); do printf '0x0627:0x%04x&' "$k"; done)
+j_prop=${j_prop%&}
+j_nodes=()
+for ((k = 1; k <= 32; k++)); do j_nodes+=("$(node "$R6" $(( (k - 1) % 10 + 1 )) $(( (k - 1) / 10 + 2 )))"); done
+jreset() {
+	cp "$W/start.xml" "$DOM" && : >"$R6/var/run/vdsm/hooks/hostusb-permissions" && chown 0:0 "${j_nodes[@]}" &&
+		start "$W/hooks/before_vm_start/50_hostusb" "$R6" "$DOM" "$j_prop"
+}
+j_destroy32() { hostusb=$j_prop vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy; }
+j_d1000_us=$(timed_median "$jn" j_destroy32)
+j_d1000_rss=$(peak_rss env hostusb="$j_prop" vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy)
+[ "$(stat -c %u:%g "${j_nodes[@]}" | sort -u)" = 0:0 ] || die "the destroy of 32 ids did not give every node back"
+rm -rf "$R6"
+fi
+
 # ---- the table
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
@@ -660,4 +731,18 @@ phase_table() {
 		"$(group "${ins[$libc,hook]}")" "${sys[$libc,hook]}" "${pf[$libc,hook]}"
 }
 for libc in "${libcs[@]}"; do phase_table "$libc"; done
+fi
+if want journal; then
+echo
+echo "6. Journal: $(group "$j_bytes")-byte journal of 43,690 lines (other devices on other buses);"
+echo "   median of $jn runs, peak RSS of one run (/usr/bin/time -f %M)"
+printf '   %-48s %10s %10s\n' "" "wall" "peak RSS"
+printf '   %-48s %10s %10s\n' "before_vm_start, 1 device" "$(ms "$j_start_us")" "$j_start_rss KiB"
+printf '   %-48s %10s %10s\n' "after_vm_destroy, 1 device" "$(ms "$j_destroy_us")" "$j_destroy_rss KiB"
+printf '   %-48s %10s %10s\n' "after_vm_destroy, 32 ids, host of 1,000 devices" "$(ms "$j_d1000_us")" "$j_d1000_rss KiB"
+echo "   target: start and destroy each under 50 ms and 2 MB resident with the 1 MiB journal;"
+echo "           1,000 devices with 32 ids, destroy under 20 ms"
+if [ "${j_after_start:-0}" -gt 1048576 ]; then
+	echo "   note: the start rewrote the journal one line a record: $(group "$j_after_start") bytes, over the 1 MiB a read accepts"
+fi
 fi

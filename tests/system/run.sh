@@ -190,14 +190,25 @@ XML
 	reset_state
 	if out=$(install_rule 2>&1); then
 		pass sudoers_rule_installs
-		if sudo_allows /bin/chown "$OWNER" /dev/bus/usb/001/002 && sudo_allows /bin/chown 0:0 /dev/bus/usb/002/002 &&
-			sudo_allows /bin/chown 107:107 /dev/bus/usb/003/127; then
+		if sudo_allows /bin/chown -h "$OWNER" /dev/bus/usb/001/002 && sudo_allows /bin/chown -h 0:0 /dev/bus/usb/002/002 &&
+			sudo_allows /bin/chown -h 107:107 /dev/bus/usb/001/003 && sudo_allows /bin/chown -h 107:107 /dev/bus/usb/003/127; then
 			pass sudoers_permits_hook_chown
 		else
-			fail sudoers_permits_hook_chown "sudo -n -l refuses /bin/chown UID:GID /dev/bus/usb/BBB/DDD"
+			fail sudoers_permits_hook_chown "sudo -n -l refuses /bin/chown -h UID:GID /dev/bus/usb/BBB/DDD"
 		fi
 		# sudo -l only asks the policy; nothing is run
+		# without -h chown follows a symlink put at the path: refused, as is
+		# every other spelling of the option
 		for refused in \
+			"without_h|/bin/chown|107:107|/dev/bus/usb/001/003" \
+			"h_after_owner|/bin/chown|107:107|-h|/dev/bus/usb/001/003" \
+			"h_twice|/bin/chown|-h|-h|107:107|/dev/bus/usb/001/003" \
+			"capital_h|/bin/chown|-H|107:107|/dev/bus/usb/001/003" \
+			"h_and_l|/bin/chown|-hL|107:107|/dev/bus/usb/001/003" \
+			"dereference|/bin/chown|--dereference|107:107|/dev/bus/usb/001/003" \
+			"no_dereference_long|/bin/chown|--no-dereference|107:107|/dev/bus/usb/001/003" \
+			"h_shadow|/bin/chown|-h|$OWNER|/etc/shadow" \
+			"h_recursive|/bin/chown|-h|-R|$OWNER|/dev/bus/usb/001/002" \
 			"shadow|/bin/chown|$OWNER|/etc/shadow" \
 			"dotdot|/bin/chown|$OWNER|/dev/bus/usb/001/002/../../../../etc/shadow" \
 			"dotdot_bus|/bin/chown|$OWNER|/dev/bus/usb/../../../etc/shadow" \
@@ -220,6 +231,13 @@ XML
 				pass "sudoers_refuses_$name"
 			fi
 		done
+		# what the rule allows never follows a symlink at a node's path
+		touch "$WORK/victim" && chown 0:0 "$WORK/victim"
+		ln -s "$WORK/victim" /dev/bus/usb/001/099
+		out=$(as_user sudo -n /bin/chown -h 107:107 /dev/bus/usb/001/099 2>&1)
+		check_eq sudoers_chown_h_symlink_not_followed "$?:$out:$(stat -c %u:%g "$WORK/victim"):$(stat -c %u:%g /dev/bus/usb/001/099)" \
+			"0::0:0:107:107"
+		rm -f /dev/bus/usb/001/099 "$WORK/victim"
 	else
 		fail sudoers_rule_installs "$(oneline "$out")"
 	fi
@@ -249,7 +267,7 @@ XML
 		check_eq start_via_sudo_exit "$status:$err" "0:"
 		check_eq start_via_sudo_owners "$(owners)" "$OWNER 0:0 $OWNER "
 		check_eq start_keeps_modes "$(stat -c %a /dev/bus/usb/001/002 /dev/bus/usb/002/002 | tr '\n' ' ')" "600 660 "
-		sudo_ran start_ran_sudo_chown "/bin/chown $OWNER /dev/bus/usb/001/002" "/bin/chown $OWNER /dev/bus/usb/002/002"
+		sudo_ran start_ran_sudo_chown "/bin/chown -h $OWNER /dev/bus/usb/001/002" "/bin/chown -h $OWNER /dev/bus/usb/002/002"
 		check_eq start_journal "$(LC_ALL=C sort "$JOURNAL" 2>&1 | tr '\n' ' ')" \
 			"/dev/bus/usb/001/002:0:0:$VMID /dev/bus/usb/002/002:0:46:$VMID "
 		xml=$(cat "$DOMXML")
@@ -279,7 +297,7 @@ XML
 		hook "$DESTROY" '0x0627:0x0001&0x1234:0x5678'
 		check_eq destroy_via_sudo_exit "$status:$err" "0:"
 		check_eq destroy_restores_owners "$(owners)" "$ORIGINAL_OWNERS"
-		sudo_ran destroy_ran_sudo_chown "/bin/chown 0:0 /dev/bus/usb/001/002" "/bin/chown 0:46 /dev/bus/usb/002/002"
+		sudo_ran destroy_ran_sudo_chown "/bin/chown -h 0:0 /dev/bus/usb/001/002" "/bin/chown -h 0:46 /dev/bus/usb/002/002"
 		check_eq destroy_journal_empty "$(journal_lines)" 0
 		ww=$(find "$RUNDIR/vdsm" "$XMLDIR" ! -type l -perm -0002 2>&1)
 		check_eq destroy_nothing_world_writable "$ww" ""
@@ -317,7 +335,7 @@ XML
 		# missing, it came back through sudo; either way sudo gave nothing else
 		got=$(sudo_commands | tr '\n' '|')
 		case $got in
-		"" | "/bin/chown $OWNER /dev/bus/usb/001/002|/bin/chown 0:0 /dev/bus/usb/001/002|")
+		"" | "/bin/chown -h $OWNER /dev/bus/usb/001/002|/bin/chown -h 0:0 /dev/bus/usb/001/002|")
 			pass missing_node_sudo_balanced ;;
 		*) fail missing_node_sudo_balanced "sudo ran [$got]" ;;
 		esac
@@ -335,11 +353,48 @@ XML
 		check_eq rollback_exit 2 "$status"
 		check_contains rollback_says_sudo_message "$err" "a password is required"
 		check_eq rollback_owners_restored "$(owners)" "$ORIGINAL_OWNERS"
-		sudo_ran rollback_ran_via_sudo "/bin/chown $OWNER /dev/bus/usb/001/002" "/bin/chown 0:0 /dev/bus/usb/001/002"
+		sudo_ran rollback_ran_via_sudo "/bin/chown -h $OWNER /dev/bus/usb/001/002" "/bin/chown -h 0:0 /dev/bus/usb/001/002"
 		check_eq rollback_journal_empty "$(journal_lines)" 0
 		unchanged rollback_domain_unchanged
 	else
 		fail rollback "could not install the rule variant: $(oneline "$out")"
+	fi
+
+	# --- the node replaced between its check and sudo's chown: said ---------
+	# A build whose sudo is a wrapper that, through the real sudo, puts a new
+	# node (same device number) at the path before running the chown.
+	reset_state
+	cat >"$WORK/swap-sudo" <<-EOF
+		#!/bin/sh
+		exec /usr/bin/sudo -n $WORK/swap-root "\$@"
+	EOF
+	cat >"$WORK/swap-root" <<-'EOF'
+		#!/bin/sh
+		# -n /bin/chown -h OWNER PATH: PATH replaced by a new node, once
+		path=$5
+		if [ ! -e "$path.checked" ]; then
+			mv "$path" "$path.checked" &&
+				mknod -m 0600 "$path" c "0x$(stat -c %t "$path.checked")" "0x$(stat -c %T "$path.checked")" || exit 1
+		fi
+		shift
+		exec "$@"
+	EOF
+	chmod 0755 "$WORK/swap-sudo" "$WORK/swap-root"
+	if ! command -v cc >/dev/null; then
+		skip replaced_node_said "no C compiler to build the variant (apt-get install gcc)"
+	elif ! out=$(cc -std=gnu11 -D_GNU_SOURCE -O1 -DHOSTUSB_SUDO="\"$WORK/swap-sudo\"" -I"$SRCDIR" \
+		-o "$WORK/hostusb-swap" "$SRCDIR"/{hostusb,journal,request,sysfs,text,xmlpatch,format}.c 2>&1); then
+		fail replaced_node_said "cannot build the variant: $(oneline "$out")"
+	elif ! out=$(install_rule "\$a $TUSER ALL=(root) NOPASSWD: $WORK/swap-root" 2>&1); then
+		fail replaced_node_said "could not install the rule: $(oneline "$out")"
+	else
+		hook "$WORK/hostusb-swap" 0x1234:0x5678 before_vm_start
+		check_contains replaced_node_said "$status:$err" \
+			"2:hostusb: /dev/bus/usb/002/002: no longer the device node that was checked (replaced or removed meanwhile)"
+		check_eq replaced_node_checked_one_untouched "$(owner_of /dev/bus/usb/002/002.checked)" 0:46
+		check_eq replaced_node_journal_empty "$(journal_lines)" 0
+		unchanged replaced_node_domain_unchanged
+		[ -e /dev/bus/usb/002/002.checked ] && mv -f /dev/bus/usb/002/002.checked /dev/bus/usb/002/002
 	fi
 
 	# --- --root: sudo never touches a node outside the root -----------------
