@@ -17,7 +17,8 @@
 #define LOCK_PATH         JOURNAL_PATH ".lock"
 /* the one temporary name every run uses, under the lock */
 #define TEMP_SUFFIX       ".update"
-#define MAX_JOURNAL_BYTES (1u << 20)
+/* what is read and what is written alike: a journal written is always one that can be read */
+#define MAX_JOURNAL_BYTES (2u << 20)
 /* "/dev/bus/usb/BBB/DDD" 20, ":UID" and ":GID" 11 each, ":VMID" 65, ":MODE" 5, '\n' */
 #define LINE_MAX_BYTES    113u
 #define MODE_DIGITS       4
@@ -369,6 +370,11 @@ int journal_commit(const char *root, const struct journal *j, struct error *err)
 	size_t len = buf ? journal_format(j, buf, size) : (size_t)-1;
 	if (len == (size_t)-1) {
 		error_set(err, "journal: %s", strerror(ENOMEM));
+		free(buf);
+		return -1;
+	}
+	if (len > MAX_JOURNAL_BYTES) {
+		error_set(err, "journal: %zu bytes, over the %u a journal may have", len, MAX_JOURNAL_BYTES);
 		free(buf);
 		return -1;
 	}

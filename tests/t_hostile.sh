@@ -309,7 +309,7 @@ make_bad() {
 	fifo) mkfifo "$1" ;;
 	directory) mkdir "$1" ;;
 	symlink) ln -s /dev/zero "$1" ;;
-	huge) truncate -s 2M "$1" ;;
+	huge) truncate -s 3M "$1" ;;
 	esac
 }
 cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
@@ -359,6 +359,8 @@ mkdir -p "$JDIR"
 cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
 cp "$TESTTMP/journal.1mib" "$JOURNAL"
 WANT_OWNER=107:107 journal_bounded "1 MiB journal of 43,690 lines: a start, bounded" before_vm_start
+# the start wrote one line a record, more than the 1 MiB it read: still a journal that can be read
+WANT_OWNER=0:0 journal_bounded "1 MiB journal of 43,690 lines: the destroy after that start" after_vm_destroy
 # the VM's device the last of 43,690 records
 { head -c $((43689 * 24)) "$TESTTMP/journal.1mib"; printf '/dev/bus/usb/002/003:0:0'; } >"$JOURNAL"
 chown 107:107 "$NODE"
