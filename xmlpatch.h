@@ -16,7 +16,16 @@ struct xmlpatch_input {
 	ssize_t (*read)(int fd, void *buf, size_t count);
 };
 
+/* Why a document was refused. */
+enum xmlpatch_refusal {
+	XMLPATCH_IO,         /* reading, writing or memory failed                        */
+	XMLPATCH_MALFORMED,  /* not well-formed XML: libxml2 refuses it too             */
+	XMLPATCH_LIMIT,      /* past a limit, or a feature not supported (listed below) */
+	XMLPATCH_NOT_DOMAIN, /* the root is not <domain>, or is an empty <domain/>      */
+};
+
 struct xmlpatch_error {
+	enum xmlpatch_refusal kind;
 	unsigned long line, column; /* 1-based position in the input; 0 if none */
 	char message[160];          /* "line 3:7: mismatched tag </foo>" or an I/O reason */
 };
