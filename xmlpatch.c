@@ -50,26 +50,27 @@ enum {
 	ENTITY_MAX = 64,      /* general entities declared in the internal subset */
 	ENTITY_BUF = 4096,    /* bytes of their names */
 	STAGE = 4096,         /* buffer for the inserted text */
+	SLACK = 16,           /* bytes after the window and names that copy_short() may touch */
 };
 
 #define NONE ((size_t)-1)
 #define NO_OFFSET (~0ull)
 
-/* A name kept in a buffer: its hash, offset and length; flags for an entity. */
+/* A name kept in a buffer: its key (name_key), offset and length; flags for an entity. */
 struct name_ref {
-	uint32_t hash;
+	uint32_t key;
 	unsigned short offset, len;
 	unsigned char flags;
 };
 
 /* The patcher's memory, one allocation per document; none of it needs zeroing. */
 struct buffers {
-	unsigned char window[KEEP + CHUNK];
-	char names[NAME_BUF];
+	unsigned char window[KEEP + CHUNK + SLACK];
+	char names[NAME_BUF + SLACK];
 	unsigned short name_lens[MAX_DEPTH];
 	char decl[DECL_MAX];
-	char name[NAME_MAX_LEN];            /* a reference, PI target or declared name being read */
-	char attr_names[ATTR_BUF];
+	char name[NAME_MAX_LEN + SLACK];    /* a reference, PI target or declared name being read */
+	char attr_names[ATTR_BUF + SLACK];
 	struct name_ref attrs[ATTR_MAX];
 	char entity_names[ENTITY_BUF];
 	struct name_ref entities[ENTITY_MAX];
@@ -225,27 +226,19 @@ static void vfail_at(struct io *io, enum xmlpatch_refusal kind, unsigned long lo
 			*c = '?';
 }
 
-/* Not well formed. */
-__attribute__((format(printf, 3, 4)))
-static int fail_at(struct io *io, unsigned long long at, const char *fmt, ...)
+__attribute__((format(printf, 4, 5)))
+static int refuse_at(struct io *io, enum xmlpatch_refusal kind, unsigned long long at, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vfail_at(io, XMLPATCH_MALFORMED, at, fmt, ap);
+	vfail_at(io, kind, at, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-/* Past a limit of the patcher, or a feature it does not support. */
-__attribute__((format(printf, 3, 4)))
-static int limit_at(struct io *io, unsigned long long at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfail_at(io, XMLPATCH_LIMIT, at, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+/* Not well formed; past a limit of the patcher, or a feature it does not support. */
+#define fail_at(io, ...) refuse_at((io), XMLPATCH_MALFORMED, __VA_ARGS__)
+#define limit_at(io, ...) refuse_at((io), XMLPATCH_LIMIT, __VA_ARGS__)
 
 static int fail_io(struct io *io, const char *what)
 {
@@ -351,6 +344,10 @@ static ssize_t refill(struct io *io, unsigned long long keep)
 		ssize_t n = io->read(io->in_fd, io->buf + io->len, room < CHUNK ? room : CHUNK);
 		if (n >= 0) {
 			io->len += (size_t)n;
+			/* Not a name character: the tokenizer's loop over names needs no
+			 * bound.  Nor is the byte at checked when it is below len: the
+			 * start of a cut character, or an invalid byte. */
+			io->buf[io->len] = 0;
 			return n;
 		}
 		if (errno != EINTR)
@@ -466,36 +463,50 @@ static int check_utf8_end(struct io *io)
  * a sink as it goes.  Of its caller it knows only that sink and
  * report_depth, how deep to report.
  *
- * What it checks (a failure is an error at line:column, with the reason):
+ * What it checks (a failure is an error at line:column, with the reason),
+ * to refuse what libxml2 2.9 refuses (XML 1.0 fifth edition, with
+ * namespaces as libxml2 reads names):
  *  - structure: exactly one root element; before it an optional BOM, the
  *    XML declaration (first, if there is one), at most one DOCTYPE,
  *    comments, PIs and whitespace; after it comments, PIs and whitespace;
  *    no CDATA section and no end tag outside it
- *  - tags: names made of name characters; every end tag names the element
- *    it closes; attributes name="value" or name='value' after whitespace,
- *    no '<' in a value; "/>" closes an empty element
- *  - references, in text and attribute values: &name; &#N; &#xH; with a
- *    character number from 1 to 0x10FFFF
- *  - comments have no "--" inside; CDATA sections and PIs are closed; a PI
- *    has a target; the XML declaration names no encoding but UTF-8
- *  - limits: 256 levels of elements, names of 256 bytes, 16 KiB of open
- *    element names in all, an XML declaration of 256 bytes
- * UTF-8 and control characters are checked before it, by validate().
+ *  - names: NameStartChar and NameChar of productions [4] and [4a], beyond
+ *    ASCII too; element and attribute names that libxml2 reads whole as
+ *    prefix:local (not "a:b:-")
+ *  - tags: every end tag names the element it closes; attributes
+ *    name="value" or name='value' after whitespace, no '<' in a value, no
+ *    name twice in one tag; "/>" closes an empty element
+ *  - text: no "]]>"
+ *  - references, in text and attribute values: &#N; and &#xH; to a
+ *    character XML allows (production [2]: not U+0, U+1 to U+1F but tab, LF
+ *    and CR, surrogates, U+FFFE, U+FFFF); &name; to one of the five
+ *    predefined entities or one declared in the internal subset, whose
+ *    replacement text may stand there (no '<' in an attribute value, no
+ *    "]]>" in text)
+ *  - comments have no "--" inside; CDATA sections are closed; a PI has a
+ *    target, not "xml" in any case but for the declaration, and whitespace
+ *    after it unless "?>" follows
+ *  - the XML declaration: version="1.x", then encoding (UTF-8 only), then
+ *    standalone="yes" or "no", with the whitespace libxml2 needs
+ *  - the DOCTYPE: a name, an optional SYSTEM or PUBLIC literal (a public
+ *    identifier of PubidChars), an internal subset of whitespace,
+ *    comments, PIs and <!ENTITY name "value"> declarations, whose values
+ *    hold no '%' and only well-formed references
+ * UTF-8, the characters XML allows (not U+FFFE, U+FFFF) and control
+ * characters are checked before it, by validate().
  *
- * What it does not check, deliberately for now, and where each check goes:
- *  - duplicate attributes: attribute_name(), where each name ends
- *  - undefined entities (without a DTD only the five predefined ones are
- *    defined): entity_reference_done()
- *  - character references to characters XML does not allow (U+1 to U+1F
- *    but tab, CR and LF; surrogates; U+FFFE, U+FFFF): char_reference_done()
- *  - "]]>" in text: text(), which would look for ']' as well
- *  - the XML declaration's syntax (version first, then encoding, then
- *    standalone): check_declaration()
- *  - name characters beyond ASCII: every byte from 0x80 counts as one
- *    (char_class below)
- *  - the DOCTYPE's internal subset: skimmed for its end, its quoted
- *    strings, comments and PIs, not parsed
- *  - namespaces: a prefix is part of the name
+ * Refused as limits, not as malformed (XMLPATCH_LIMIT): 256 levels of
+ * elements, names of 256 bytes, 16 KiB of open element names in all, an XML
+ * declaration of 256 bytes, 64 attributes in one tag (4 KiB of their
+ * names), 64 declared entities (4 KiB of their names); in the internal
+ * subset <!ELEMENT>, <!ATTLIST>, <!NOTATION>, parameter entities and their
+ * references, external entities; references to entities whose replacement
+ * text holds markup (libxml2 parses it as content); entities not declared
+ * when an external DTD is named (it is never read).
+ *
+ * Not checked: namespaces beyond how names are read (libxml2 only warns
+ * about undeclared prefixes); the size limits of libxml2 without
+ * XML_PARSE_HUGE (tags, comments, PIs, CDATA sections of about 10 MB).
  */
 
 enum state {
@@ -542,13 +553,14 @@ static const char *const construct_name[] = {
 	[S_DOCTYPE ... S_DT_AFTER_SUBSET] = "the DOCTYPE",
 };
 
-enum { C_WS = 1, C_NAME_START = 2, C_NAME = 4, C_DIGIT = 8, C_HEX = 16, C_PUBID = 32 };
-#define NS (C_NAME_START | C_NAME)
+/* C_PLAIN: a name character other than ':' (which take_name() looks at alone) */
+enum { C_WS = 1, C_NAME_START = 2, C_NAME = 4, C_DIGIT = 8, C_HEX = 16, C_COLON = 32, C_PLAIN = 64 };
+#define NS (C_NAME_START | C_NAME | C_PLAIN)
 /* ASCII only: name characters beyond it are told by name_char_len(). */
 static const unsigned char char_class[256] = {
 	['\t'] = C_WS, ['\n'] = C_WS, ['\r'] = C_WS, [' '] = C_WS,
-	['-'] = C_NAME, ['.'] = C_NAME, [':'] = NS, ['_'] = NS,
-	['0' ... '9'] = C_NAME | C_DIGIT | C_HEX,
+	['-'] = C_NAME | C_PLAIN, ['.'] = C_NAME | C_PLAIN, [':'] = C_NAME_START | C_NAME | C_COLON, ['_'] = NS,
+	['0' ... '9'] = C_NAME | C_PLAIN | C_DIGIT | C_HEX,
 	['A' ... 'F'] = NS | C_HEX, ['G' ... 'Z'] = NS,
 	['a' ... 'f'] = NS | C_HEX, ['g' ... 'z'] = NS,
 };
@@ -662,8 +674,9 @@ struct tok {
 	/* the construct being read */
 	unsigned long long tag_abs;      /* offset of its '<' */
 	unsigned long long ref_abs;      /* offset of the '&' of a reference */
-	unsigned long long name_abs;     /* offset of an attribute's or a declared entity's name */
+	unsigned long long name_abs;     /* offset of a declared entity's name */
 	size_t name_len;                 /* bytes of the name read so far */
+	unsigned name_classes;           /* C_COLON when it has a ':' */
 	char *name;                      /* a reference, PI target or declared name: NAME_MAX_LEN bytes */
 	unsigned char quote;
 	const char *keyword, *keyword_error;
@@ -675,6 +688,7 @@ struct tok {
 	char *attr_names;
 	struct name_ref *attrs;
 	size_t attr_count, attr_used;
+	uint64_t attr_bits;              /* a bit for each attribute's key */
 
 	/* before the root */
 	bool in_decl;                    /* the PI being read is the XML declaration */
@@ -710,25 +724,8 @@ struct cursor {
 	enum state state;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int tok_fail(struct tok *t, unsigned long long at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfail_at(t->io, XMLPATCH_MALFORMED, at, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int tok_limit(struct tok *t, unsigned long long at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfail_at(t->io, XMLPATCH_LIMIT, at, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#define tok_fail(t, ...) fail_at((t)->io, __VA_ARGS__)
+#define tok_limit(t, ...) limit_at((t)->io, __VA_ARGS__)
 
 /* An error at the byte the cursor is at. */
 #define FAIL_HERE(t, c, ...) tok_fail((t), (c)->abs + (c)->i, __VA_ARGS__)
@@ -740,45 +737,96 @@ static int shown(size_t len)
 }
 
 /*
+ * Copies n bytes in blocks of 16: reads and writes up to 16 more, which the
+ * window and the name buffers have room for (SLACK).
+ */
+static inline void copy_short(char *restrict to, const unsigned char *restrict from, size_t n)
+{
+	memcpy(to, from, 16);
+	for (size_t j = 16; j < n; j += 16)
+		memcpy(to + j, from + j, 16);
+}
+
+/*
  * Appends the name characters at the cursor to name[*len, max), the first
  * of the name a NameStartChar: 1 when the name ended (the cursor on the
  * character after it; *len is 0 if there was none), 0 when the window
  * ended, -1 when the next character does not fit (the cursor on it).
+ * *classes gets C_COLON when there is a ':'.  Inlined in the
+ * loop over tags: element and attribute names are most of a tag.
  */
-static int take_name(struct cursor *c, char *name, size_t *len, size_t max)
+/* Inlined where speed matters more than size. */
+#ifdef __OPTIMIZE_SIZE__
+#define HOT_INLINE static inline
+#else
+#define HOT_INLINE static inline __attribute__((always_inline))
+#endif
+
+HOT_INLINE int take_name_classes(struct cursor *restrict c, char *restrict name, size_t *restrict len,
+								    size_t max, unsigned *classes, bool start_checked)
 {
-	size_t i = c->i, n = *len;
-	int r = 0;
-	while (i < c->limit) {
-		size_t k = name_char_len(c->buf + i, n == 0);
+	const unsigned char *buf = c->buf;
+	size_t i = c->i, n = *len, limit = c->limit;
+	int r;
+	if (!start_checked && n == 0 && i < limit && buf[i] < 0x80 && !is_class(buf[i], C_NAME_START)) {
+		r = 1;
+		goto done;
+	}
+	for (;;) {
+		/* a run of ASCII name characters but ':', which ends by limit (see refill()) */
+		size_t from = i;
+		while (is_class(buf[i], C_PLAIN))
+			i++;
+		if (i - from > max - n) {
+			i = from + (max - n);
+			r = -1;
+			break;
+		}
+		copy_short(name + n, buf + from, i - from);
+		n += i - from;
+		if (i == limit) {
+			r = 0;
+			break;
+		}
+		unsigned char b = buf[i];
+		if (b < 0x80 && b != ':') {
+			r = 1;
+			break;
+		}
+		size_t k = b == ':' ? 1 : name_char_len_utf8(buf + i, n == 0);
 		if (k == 0 || k > max - n) {
 			r = k == 0 ? 1 : -1;
 			break;
 		}
-		for (size_t j = 0; j < k; j++)
-			name[n + j] = (char)c->buf[i + j];
+		*classes |= b == ':' ? C_COLON : 0;
+		memcpy(name + n, buf + i, k);
 		n += k;
 		i += k;
 	}
+done:
 	c->i = i;
 	*len = n;
 	return r;
 }
 
-static uint32_t name_hash(const char *s, size_t n)
+static int take_name(struct cursor *c, char *name, size_t *len, size_t max)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	unsigned classes = 0;
+	return take_name_classes(c, name, len, max, &classes, false);
+}
+
+/* Told apart by length, first and last byte; equal keys are compared in full. */
+static uint32_t name_key(const char *s, size_t n)
+{
+	return (uint32_t)n | (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[n - 1] << 24;
 }
 
 /* Index of name[0, len) among refs[0, count) (kept in buf), or NONE. */
 static size_t find_name(const struct name_ref *refs, size_t count, const char *buf, const char *name, size_t len,
-			uint32_t hash)
+			uint32_t key)
 {
 	for (size_t i = 0; i < count; i++)
-		if (refs[i].hash == hash && refs[i].len == len && memcmp(buf + refs[i].offset, name, len) == 0)
+		if (refs[i].key == key && memcmp(buf + refs[i].offset, name, len) == 0)
 			return i;
 	return NONE;
 }
@@ -960,7 +1008,8 @@ static int element_name(struct tok *t, struct cursor *c)
 {
 	size_t max = NAME_BUF - t->names_used;
 	char *name = t->names + t->names_used;
-	int r = take_name(c, name, &t->name_len, max < NAME_MAX_LEN ? max : NAME_MAX_LEN);
+	int r = take_name_classes(c, name, &t->name_len, max < NAME_MAX_LEN ? max : NAME_MAX_LEN, &t->name_classes,
+				   true);
 	if (r <= 0)
 		return r < 0 ? name_full(t, c) : 0;
 	if (t->name_len == 0)
@@ -968,7 +1017,7 @@ static int element_name(struct tok *t, struct cursor *c)
 	unsigned char b = c->buf[c->i];
 	if (!is_class(b, C_WS) && b != '>' && b != '/')
 		return FAIL_HERE(t, c, "invalid character in element name");
-	if (!qname_whole(name, t->name_len))
+	if ((t->name_classes & C_COLON) && !qname_whole(name, t->name_len))
 		return tok_fail(t, t->tag_abs, "element name %.*s is not a valid qualified name", shown(t->name_len),
 				name);
 	c->state = S_TAG_DELIM;
@@ -1004,23 +1053,27 @@ static int tag_whitespace(struct tok *t, struct cursor *c)
 		return tag_delimiter(t, c, "invalid character in tag");
 	c->state = S_ATTR_NAME;
 	t->name_len = 0;
-	t->name_abs = c->abs + c->i;
+	t->name_classes = 0;
 	return 0;
 }
 
-/* The attribute whose name was just read: not one the tag has already. */
-static int attribute_named(struct tok *t)
+/* The attribute whose name was just read, before the cursor: not one the tag has already. */
+static int attribute_named(struct tok *t, const struct cursor *c)
 {
 	const char *name = t->attr_names + t->attr_used;
 	size_t len = t->name_len;
-	if (!qname_whole(name, len))
-		return tok_fail(t, t->name_abs, "attribute name %.*s is not a valid qualified name", shown(len), name);
-	uint32_t hash = name_hash(name, len);
-	if (find_name(t->attrs, t->attr_count, t->attr_names, name, len, hash) != NONE)
-		return tok_fail(t, t->name_abs, "duplicate attribute %.*s", shown(len), name);
+	unsigned long long at = c->abs + c->i - len;
+	if ((t->name_classes & C_COLON) && !qname_whole(name, len))
+		return tok_fail(t, at, "attribute name %.*s is not a valid qualified name", shown(len), name);
+	uint32_t key = name_key(name, len);
+	/* a bit per key, so that most tags need not look at the names */
+	uint64_t bit = 1ull << ((key ^ key >> 16 ^ key >> 24) & 63);
+	if ((t->attr_bits & bit) && find_name(t->attrs, t->attr_count, t->attr_names, name, len, key) != NONE)
+		return tok_fail(t, at, "duplicate attribute %.*s", shown(len), name);
 	if (t->attr_count == ATTR_MAX)
-		return tok_limit(t, t->name_abs, "more than %d attributes in one tag", ATTR_MAX);
-	t->attrs[t->attr_count++] = (struct name_ref){ .hash = hash, .offset = (unsigned short)t->attr_used,
+		return tok_limit(t, at, "more than %d attributes in one tag", ATTR_MAX);
+	t->attr_bits |= bit;
+	t->attrs[t->attr_count++] = (struct name_ref){ .key = key, .offset = (unsigned short)t->attr_used,
 						       .len = (unsigned short)len };
 	t->attr_used += len;
 	return 0;
@@ -1030,15 +1083,17 @@ static int attribute_named(struct tok *t)
 static int attribute_name(struct tok *t, struct cursor *c)
 {
 	size_t max = ATTR_BUF - t->attr_used;
-	int r = take_name(c, t->attr_names + t->attr_used, &t->name_len, max < NAME_MAX_LEN ? max : NAME_MAX_LEN);
+	int r = take_name_classes(c, t->attr_names + t->attr_used, &t->name_len, max < NAME_MAX_LEN ? max : NAME_MAX_LEN,
+				  &t->name_classes, true);
 	if (r < 0 && max >= NAME_MAX_LEN)
 		return tok_limit(t, c->abs + c->i, "name longer than %d bytes", NAME_MAX_LEN);
 	if (r < 0)
-		return tok_limit(t, t->name_abs, "attribute names longer than %d bytes in one tag", ATTR_BUF);
+		return tok_limit(t, c->abs + c->i - t->name_len, "attribute names longer than %d bytes in one tag",
+				 ATTR_BUF);
 	if (r == 0)
 		return 0;
 	c->state = S_ATTR_BEFORE_EQ;
-	return attribute_named(t);
+	return attribute_named(t, c);
 }
 
 /* Up to an attribute's '='. */
@@ -1208,7 +1263,9 @@ static int after_lt(struct tok *t, struct cursor *c)
 		c->i--;
 		c->state = S_START_NAME;
 		t->name_len = 0;
+		t->name_classes = 0;
 		t->attr_count = t->attr_used = 0;
+		t->attr_bits = 0;
 		return 0;
 	}
 	switch (b) {
@@ -1568,7 +1625,7 @@ static int check_entity(struct tok *t, const char *name, size_t len)
 {
 	if (is_predefined_entity(name, len))
 		return 0;
-	size_t e = find_name(t->entities, t->entity_count, t->entity_names, name, len, name_hash(name, len));
+	size_t e = find_name(t->entities, t->entity_count, t->entity_names, name, len, name_key(name, len));
 	if (e == NONE && t->external_dtd && !t->standalone)
 		return tok_limit(t, t->ref_abs, "entity &%.*s; is not declared in the internal subset (the external DTD is not read)",
 				 shown(len), name);
@@ -1889,16 +1946,16 @@ static int declare_entity(struct tok *t)
 	t->entity_new = NONE;
 	const char *name = t->name;
 	size_t len = t->name_len;
-	uint32_t hash = name_hash(name, len);
+	uint32_t key = name_key(name, len);
 	if (is_predefined_entity(name, len) ||
-	    find_name(t->entities, t->entity_count, t->entity_names, name, len, hash) != NONE)
+	    find_name(t->entities, t->entity_count, t->entity_names, name, len, key) != NONE)
 		return 0;  /* the first declaration holds, as libxml2 has it */
 	if (t->entity_count == ENTITY_MAX || len > ENTITY_BUF - t->entity_used)
 		return tok_limit(t, t->name_abs, "more than %d entities, or %d bytes of their names, in the DOCTYPE",
 				 ENTITY_MAX, ENTITY_BUF);
 	memcpy(t->entity_names + t->entity_used, name, len);
 	t->entity_new = t->entity_count;
-	t->entities[t->entity_count++] = (struct name_ref){ .hash = hash, .offset = (unsigned short)t->entity_used,
+	t->entities[t->entity_count++] = (struct name_ref){ .key = key, .offset = (unsigned short)t->entity_used,
 							    .len = (unsigned short)len };
 	t->entity_used += len;
 	return 0;
