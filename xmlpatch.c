@@ -1771,6 +1771,31 @@ static void doctype_literal(struct tok *t, struct cursor *c, enum state literal)
 	c->state = literal;
 }
 
+/*
+ * Whitespace that must be there (t->name_len says whether some was seen):
+ * 1 at the first byte after it, 0 when the window ended, -1 without any.
+ */
+static int required_ws(struct tok *t, struct cursor *c, const char *error)
+{
+	if (!is_class(c->buf[c->i], C_WS) && t->name_len == 0)
+		return FAIL_HERE(t, c, "%s", error);
+	t->name_len = 1;
+	return skip_ws(c) ? 1 : 0;
+}
+
+/* After required whitespace, a quoted literal read in state literal. */
+static int quoted_after_ws(struct tok *t, struct cursor *c, enum state literal, const char *ws_error,
+			   const char *quote_error)
+{
+	int r = required_ws(t, c, ws_error);
+	if (r <= 0)
+		return r;
+	if (c->buf[c->i] != '"' && c->buf[c->i] != '\'')
+		return FAIL_HERE(t, c, "%s", quote_error);
+	doctype_literal(t, c, literal);
+	return 0;
+}
+
 /* "]" ... ">" or ">": the DOCTYPE ends. */
 static int doctype_done(struct tok *t, struct cursor *c)
 {
@@ -1825,25 +1850,12 @@ static int doctype_head(struct tok *t, struct cursor *c)
 			return 0;
 		return doctype_before_subset(t, c, true);
 	case S_DT_ID_WS:
-		if (!is_class(c->buf[c->i], C_WS) && t->name_len == 0)
-			return FAIL_HERE(t, c, "whitespace needed before the DOCTYPE's literal");
-		t->name_len = 1;  /* whitespace seen */
-		if (!skip_ws(c))
-			return 0;
-		if (c->buf[c->i] != '"' && c->buf[c->i] != '\'')
-			return FAIL_HERE(t, c, "quoted literal expected in the DOCTYPE");
-		doctype_literal(t, c, t->public_id ? S_DT_PUBID : S_DT_SYSTEM_LITERAL);
-		return 0;
+		return quoted_after_ws(t, c, t->public_id ? S_DT_PUBID : S_DT_SYSTEM_LITERAL,
+				       "whitespace needed before the DOCTYPE's literal",
+				       "quoted literal expected in the DOCTYPE");
 	case S_DT_PUBID_AFTER:
-		if (!is_class(c->buf[c->i], C_WS) && t->name_len == 0)
-			return FAIL_HERE(t, c, "whitespace needed after the public identifier");
-		t->name_len = 1;
-		if (!skip_ws(c))
-			return 0;
-		if (c->buf[c->i] != '"' && c->buf[c->i] != '\'')
-			return FAIL_HERE(t, c, "system literal expected after the public identifier");
-		doctype_literal(t, c, S_DT_SYSTEM_LITERAL);
-		return 0;
+		return quoted_after_ws(t, c, S_DT_SYSTEM_LITERAL, "whitespace needed after the public identifier",
+				       "system literal expected after the public identifier");
 	case S_DT_AFTER_ID:
 		if (!skip_ws(c))
 			return 0;
@@ -1966,11 +1978,9 @@ static int entity_declaration(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	if (c->state == S_DT_ENTITY_WS) {
-		if (!is_class(b, C_WS) && t->name_len == 0)
-			return FAIL_HERE(t, c, "whitespace needed after <!ENTITY");
-		t->name_len = 1;
-		if (!skip_ws(c))
-			return 0;
+		int r = required_ws(t, c, "whitespace needed after <!ENTITY");
+		if (r <= 0)
+			return r;
 		if (c->buf[c->i] == '%')
 			return FAIL_HERE_LIMIT(t, c, "parameter entities in the DOCTYPE (not supported)");
 		c->state = S_DT_ENTITY_NAME;
