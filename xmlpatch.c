@@ -1976,7 +1976,6 @@ static int declare_entity(struct tok *t)
 /* <!ENTITY name "value">, from after the keyword to the value. */
 static int entity_declaration(struct tok *t, struct cursor *c)
 {
-	unsigned char b = c->buf[c->i];
 	if (c->state == S_DT_ENTITY_WS) {
 		int r = required_ws(t, c, "whitespace needed after <!ENTITY");
 		if (r <= 0)
@@ -1999,7 +1998,7 @@ static int entity_declaration(struct tok *t, struct cursor *c)
 	}
 	if (!skip_ws(c))
 		return 0;
-	b = c->buf[c->i];
+	unsigned char b = c->buf[c->i];
 	if (b == 'S' || b == 'P')
 		return FAIL_HERE_LIMIT(t, c, "external entities (not supported)");
 	if (b != '"' && b != '\'')
