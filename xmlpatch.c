@@ -2409,7 +2409,9 @@ static struct layout layout_before_end_tag(const struct splice *s, bool multilin
 /* Lines in place of the "/>" of <devices/>, between a new '>' and "</devices". */
 static struct layout layout_expanded(const struct splice *s)
 {
-	static const struct indent no_child = { 0 };
+	struct indent no_child;  /* not valid: the fields place_child() reads */
+	no_child.valid = false;
+	no_child.len = 0;
 	struct layout lay = { .multiline = s->devices_indent.valid && s->io->newline,
 			      .lead_newline = true, .trail_newline = true, .trail = s->devices_indent };
 	place_child(s, &s->devices_indent, &no_child, &lay);
@@ -2565,7 +2567,6 @@ static int run(struct pipeline *p)
 int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err)
 {
-	static const struct indent two_spaces = { .len = 2, .valid = true, .s = "  " };
 	err->line = err->column = 0;
 	err->message[0] = '\0';
 	struct buffers *b = malloc(sizeof *b);
@@ -2578,12 +2579,13 @@ int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *con
 	struct pipeline p = {
 		/* the start of the document begins a line */
 		.splice = { .io = &io, .fragments = fragments, .nfragments = n, .result = result,
-			    .line_start = true, .unit = two_spaces },
+			    .line_start = true },
 		.tok = { .io = &io, .report = deliver, .sink = &p, .state = S_TEXT, .names = b->names,
 			 .name_lens = b->name_lens, .decl = b->decl, .name = b->name, .attr_names = b->attr_names,
 			 .attrs = b->attrs, .entity_names = b->entity_names, .entities = b->entities,
 			 .entity_new = NONE },
 	};
+	indent_set(&p.splice.unit, "  ", 2);  /* unless the document shows its own */
 	p.tok.report_depth = splice_depth(&p.splice);
 	int rc = run(&p);
 	free(b);
