@@ -16,7 +16,16 @@ struct xmlpatch_input {
 	ssize_t (*read)(int fd, void *buf, size_t count);
 };
 
+/* Why a document was refused. */
+enum xmlpatch_refusal {
+	XMLPATCH_IO,         /* reading, writing or memory failed                        */
+	XMLPATCH_MALFORMED,  /* not well-formed XML: libxml2 refuses it too             */
+	XMLPATCH_LIMIT,      /* past a limit, or a feature not supported (listed below) */
+	XMLPATCH_NOT_DOMAIN, /* the root is not <domain>, or is an empty <domain/>      */
+};
+
 struct xmlpatch_error {
+	enum xmlpatch_refusal kind;
 	unsigned long line, column; /* 1-based position in the input; 0 if none */
 	char message[160];          /* "line 3:7: mismatched tag </foo>" or an I/O reason */
 };
@@ -62,15 +71,38 @@ struct xmlpatch_result {
  * <devices> or an expanded <devices/> is laid out the same way from the
  * children of <domain>: multi-line when </domain> (or <devices/>) begins a line.
  *
- * Refused (-1, the message names line:column and the reason): a document
- * that is not UTF-8 (a BOM is allowed; encoding="UTF-8" or "UTF8" in any
- * case) or holds a control character other than tab, CR and LF; one that is
- * not well formed as far as the tokenizer checks (the list is at the top of
- * its section in xmlpatch.c); one that passes its limits (256 levels of
- * nesting, names of 256 bytes, 16 KiB of open element names in all, an XML
- * declaration of 256 bytes); one whose root is not <domain> (a prefix
- * counts: <lv:domain> is refused), or is an empty <domain/>.  Memory use
- * does not depend on the document.
+ * Refused (-1, the message names line:column and the reason, err->kind
+ * why):
+ *  MALFORMED: a document that is not well-formed XML 1.0 (fifth edition):
+ *    what libxml2 2.9 refuses, parsed without network access or external
+ *    entities, among UTF-8 documents within the limits below.  The
+ *    tokenizer's section in xmlpatch.c lists the checks.
+ *  LIMIT: a document past a limit of the patcher, or using a feature it
+ *    does not support, though it may be well formed:
+ *    - an encoding other than UTF-8 (a BOM is allowed; encoding="UTF-8" or
+ *      "UTF8" in any case), UTF-16 or UTF-32;
+ *    - 256 levels of nesting, names of 256 bytes, 16 KiB of open element
+ *      names in all, an XML declaration of 256 bytes, 64 attributes in one
+ *      start tag and 4 KiB of their names;
+ *    - in the DOCTYPE's internal subset, only comments, PIs and
+ *      <!ENTITY name "value"> are supported: <!ELEMENT>, <!ATTLIST>,
+ *      <!NOTATION>, parameter entities and their references, and external
+ *      entities are refused; so are more than 64 entities (4 KiB of names);
+ *    - a reference to a declared entity whose replacement text holds
+ *      markup ('<', or '&' of a reference) where libxml2 would parse it
+ *      (in an attribute value, an entity holding '<' is MALFORMED);
+ *    - a reference to an entity not declared when the DOCTYPE names an
+ *      external DTD (which is never read) and the document is not
+ *      standalone;
+ *    - a NUL byte after the root element (libxml2 ignores what follows it).
+ *  NOT_DOMAIN: a root that is not <domain> (a prefix counts: <lv:domain>
+ *    is refused), or an empty <domain/>.
+ *  IO: reading, writing or allocating failed (line and column are 0).
+ * Memory use does not depend on the document.
+ *
+ * Accepted though libxml2 2.9 refuses them (its limits without
+ * XML_PARSE_HUGE): start tags, attribute values, comments, PIs and CDATA
+ * sections of about 10,000,000 bytes or more.
  */
 int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err);

@@ -417,6 +417,132 @@ static void check_errors(void)
 		    "line 2:1: the <domain> element is empty");
 }
 
+/* Documents libxml2 refuses, each refused here too, with its position. */
+static void check_well_formedness(void)
+{
+	check_error("xmlpatch error: duplicate attribute", "<domain type='kvm' type='qemu'>",
+		    "line 1:20: duplicate attribute type");
+	check_error("xmlpatch error: duplicate xmlns", "<domain xmlns:a='u' xmlns:a='v'>",
+		    "line 1:21: duplicate attribute xmlns:a");
+	check_error("xmlpatch error: undefined entity", "<domain>\n  <name>&nosuch;</name>",
+		    "line 2:9: undefined entity &nosuch;");
+	check_error("xmlpatch error: undefined entity in attribute", "<domain a='&eacute;'>",
+		    "line 1:12: undefined entity &eacute;");
+	check_error("xmlpatch error: character reference to U+1", "<domain>&#1;</domain>",
+		    "line 1:9: character reference to U+0001, which XML does not allow");
+	check_error("xmlpatch error: character reference to a surrogate", "<domain a='&#xD800;'>",
+		    "line 1:12: character reference to U+D800, which XML does not allow");
+	check_error("xmlpatch error: character reference to U+FFFE", "<domain>&#xFFFE;</domain>",
+		    "line 1:9: character reference to U+FFFE, which XML does not allow");
+	check_error("xmlpatch error: character reference to U+0", "<domain>&#0;</domain>",
+		    "line 1:9: character reference to U+0000, which XML does not allow");
+	check_error("xmlpatch error: literal U+FFFE", "<domain>\n ab\xEF\xBF\xBE" "</domain>",
+		    "line 2:4: character U+FFFE is not allowed in XML");
+	check_error("xmlpatch error: literal U+FFFF", "<domain a='\xEF\xBF\xBF'>",
+		    "line 1:12: character U+FFFF is not allowed in XML");
+	check_error("xmlpatch error: ]]> in text", "<domain>\n  a]]]>b</domain>",
+		    "line 2:5: \"]]>\" is not allowed in text");
+	check_error("xmlpatch error: <?xml?>", "<?xml?><domain/>", "line 1:1: XML declaration without a version");
+	check_error("xmlpatch error: <?xml garbage?>", "<?xml garbage?><domain/>",
+		    "line 1:1: XML declaration without a version");
+	check_error("xmlpatch error: standalone='maybe'", "<?xml version='1.0' standalone='maybe'?><domain/>",
+		    "line 1:1: XML declaration: standalone must be \"yes\" or \"no\"");
+	check_error("xmlpatch error: version 2.0", "<?xml version=\"2.0\"?><domain/>",
+		    "line 1:1: XML declaration: version must be \"1.x\"");
+	check_error("xmlpatch error: text after the declaration's attributes",
+		    "<?xml version='1.0' encoding='UTF-8' x?><domain/>",
+		    "line 1:1: XML declaration: unexpected text after its attributes");
+	check_error("xmlpatch error: <?XML", "<?XML version='1.0'?><domain/>",
+		    "line 1:1: processing instruction target XML is reserved");
+	check_error("xmlpatch error: stray > in the internal subset", "<!DOCTYPE domain [\n  >\n]>\n<domain/>",
+		    "line 2:3: invalid character in the DOCTYPE's internal subset");
+	check_error("xmlpatch error: U+00D7 in a name", "<domain>\n<a\xC3\x97" "b/>",
+		    "line 2:3: invalid character in element name");
+	check_error("xmlpatch error: U+00A0 in a name", "<domain a\xC2\xA0" "b='1'>",
+		    "line 1:10: expected '=' after attribute name");
+	check_error("xmlpatch error: name starting with a combining mark", "<domain><\xCC\x80" "a/>",
+		    "line 1:10: invalid character after '<'");
+	check_error("xmlpatch error: a:b:- is no qualified name", "<domain a:b:-='1'>",
+		    "line 1:9: attribute name a:b:- is not a valid qualified name");
+	check_error("xmlpatch error: PI target followed by ?", "<domain><?pi?x?>",
+		    "line 1:14: expected whitespace after the processing instruction target");
+	check_error("xmlpatch error: entity holding < in an attribute",
+		    "<!DOCTYPE domain [<!ENTITY e \"&#60;\">]><domain a='&e;'>",
+		    "line 1:51: entity &e; holds '<', not allowed in an attribute value");
+	check_error("xmlpatch error: entity holding ]]> in text", "<!DOCTYPE domain [<!ENTITY e ']]>'>]><domain>&e;",
+		    "line 1:46: entity &e; holds \"]]>\", not allowed in text");
+	check_error("xmlpatch error: % in an entity value", "<!DOCTYPE domain [<!ENTITY e '%x;'>]><domain/>",
+		    "line 1:31: '%' in an entity's value");
+}
+
+/* Well formed, refused for a documented limit: the kind says so. */
+static void check_limit(const char *name, const char *in, const char *want)
+{
+	struct run r;
+	patch(in, strlen(in), one_usb, 1, false, &r);
+	CHECK_STR(name, r.rc == -1 ? r.err.message : "(no error)", want);
+	char label[256];
+	snprintf(label, sizeof label, "%s: refused as a limit", name);
+	CHECK(label, r.rc == -1 && r.err.kind == XMLPATCH_LIMIT);
+	free(r.out);
+}
+
+static void check_limits(void)
+{
+	check_limit("xmlpatch limit: <!ELEMENT", "<!DOCTYPE domain [<!ELEMENT domain ANY>]><domain/>",
+		    "line 1:19: <!ELEMENT declarations in the DOCTYPE (not supported)");
+	check_limit("xmlpatch limit: parameter entity", "<!DOCTYPE domain [<!ENTITY % p 'x'>]><domain/>",
+		    "line 1:28: parameter entities in the DOCTYPE (not supported)");
+	check_limit("xmlpatch limit: external entity", "<!DOCTYPE domain [<!ENTITY e SYSTEM 'x'>]><domain/>",
+		    "line 1:30: external entities (not supported)");
+	check_limit("xmlpatch limit: entity holding markup", "<!DOCTYPE domain [<!ENTITY e '<a/>'>]><domain>&e;",
+		    "line 1:47: entity &e; holds markup (not supported)");
+	check_limit("xmlpatch limit: entity referring to another", "<!DOCTYPE domain [<!ENTITY e '&amp;'>]><domain>&e;",
+		    "line 1:48: entity &e; refers to other entities (not supported)");
+	check_limit("xmlpatch limit: entity of an external DTD", "<!DOCTYPE domain SYSTEM 'd.dtd'><domain>&x;",
+		    "line 1:41: entity &x; is not declared in the internal subset (the external DTD is not read)");
+	check_limit("xmlpatch limit: encoding", "<?xml version='1.0' encoding='latin1'?><domain/>",
+		    "line 1:1: document is not UTF-8 (encoding=\"latin1\")");
+	/* <domain a0000='' a0001='' ...>: 64 attributes are taken, the 65th is refused */
+	for (int count = 64; count <= 65; count++) {
+		char doc[1024], want[64];
+		int len = snprintf(doc, sizeof doc, "<domain");
+		for (int i = 0; i < count; i++)
+			len += snprintf(doc + len, sizeof doc - (size_t)len, " a%04d=''", i);
+		snprintf(doc + len, sizeof doc - (size_t)len, "><devices/></domain>");
+		snprintf(want, sizeof want, count == 64 ? "(accepted)" : "line 1:%d: more than 64 attributes in one tag",
+			 8 + 64 * 9 + 1);
+		struct run r;
+		patch(doc, strlen(doc), one_usb, 1, false, &r);
+		CHECK_STR(count == 64 ? "xmlpatch 64 attributes in one tag" : "xmlpatch limit: 65 attributes in one tag",
+			  r.rc ? r.err.message : "(accepted)", want);
+		free(r.out);
+	}
+}
+
+/* What libxml2 accepts, accepted here too. */
+static void check_accepted(void)
+{
+	static const char *const docs[] = {
+		"<?xml version='1.1' encoding='utf8'?><domain><devices/></domain>",
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"standalone=\"yes\"?><domain><devices/></domain>",
+		"<!DOCTYPE domain [<!ENTITY e 'x'> <!ENTITY lt '&#38;#60;'> <!-- c --> <?p x?>] ><domain a='&e;&lt;'>&e;"
+		"<devices/></domain>",
+		"<!DOCTYPE domain PUBLIC '-//x//y' 'd.dtd'><domain><devices/></domain>",
+		"<domain xmlns:a='u' xmlns:b='u' a:x='1' b:x='2' a:b:c='3' :x='4' y:='5'><devices/></domain>",
+		"<domain>]]&gt; ]] > ]]]<devices/>&#x10FFFF;&#xD7FF;</domain>",
+		"<domain \xC3\x80\xCC\x80" "='1'><devices/><a\xC2\xB7" "-.b/></domain>",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		struct run r;
+		patch(docs[i], strlen(docs[i]), one_usb, 1, false, &r);
+		char label[96];
+		snprintf(label, sizeof label, "xmlpatch accepts well-formed document %zu", i + 1);
+		CHECK_STR(label, r.rc ? r.err.message : "(accepted)", "(accepted)");
+		free(r.out);
+	}
+}
+
 /* ---- hostile and large input ---- */
 
 static char *repeat(const char *head, const char *unit, size_t times, const char *tail, size_t *len)
@@ -573,6 +699,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++)
 		check_golden(&goldens[i]);
 	check_errors();
+	check_well_formedness();
+	check_limits();
+	check_accepted();
 	check_hostile();
 	check_streaming();
 	check_io_errors();

@@ -220,6 +220,22 @@ static void self_test(void)
 			expect(check_fails(&misplaced), "refuses an insertion into a nested <devices>", "accepted");
 			free(wrong);
 		}
+		/* disagreements with libxml2, either way */
+		struct xmlpatch_error said = { .kind = XMLPATCH_MALFORMED, .line = 1, .column = 1,
+					       .message = "line 1:1: not well formed" };
+		struct xml_case refused = { .in = (const uint8_t *)doc, .in_len = sizeof doc - 1, .fragments = good,
+					    .n = 1, .rc = -1, .err = &said };
+		expect(check_fails(&refused), "refuses a refusal as malformed of a document libxml2 accepts",
+		       "accepted");
+		said.kind = XMLPATCH_LIMIT;
+		expect(!check_fails(&refused), "accepts a refusal for a limit of a document libxml2 accepts",
+		       "refused");
+		static const char dup[] = "<domain a='1' a='2'><devices/></domain>";
+		struct xmlpatch_result r_dup = { XMLPATCH_EXPANDED, sizeof dup - 1 - 11, 2 };
+		struct xml_case accepted = { .in = (const uint8_t *)dup, .in_len = sizeof dup - 1, .fragments = good,
+					     .n = 0, .rc = 0, .result = &r_dup, .err = &err,
+					     .out = (const uint8_t *)dup, .out_len = sizeof dup - 1 };
+		expect(check_fails(&accepted), "refuses an acceptance of a document libxml2 refuses", "accepted");
 	}
 	free(patched);
 	free(patched_open);

@@ -23,10 +23,12 @@ struct xml_case {
  * On success: the output minus the inserted text is the input byte for byte;
  * the insertion is at </devices>, at "/>" of <devices/> or at </domain>, as the
  * mode says; the inserted text is the fragments (re-indented, in the
- * document's newline style); and, when libxml2 finds the input well formed,
- * the output is well formed, the new elements are the last children of the
- * first <devices> child of <domain> and there are no other new elements.
- * On error: a message and a position inside the input.
+ * document's newline style); and, with libxml2 as the oracle, the input is
+ * well formed, the output is well formed, the new elements are the last
+ * children of the first <devices> child of <domain> and there are no other
+ * new elements.  On error: a message and a position inside the input, and,
+ * when the document was refused as not well formed (XMLPATCH_MALFORMED, not
+ * a limit), libxml2 refuses it too.
  */
 void xml_check(const struct xml_case *c);
 
