@@ -232,7 +232,7 @@ for e in "${entries[@]}"; do
 	count=$(awk -v id="$id" '$4 ":" $5 == id' <<<"$sysfs" | wc -l)
 	[ -n "${bus:-}" ] || { fail all plan "no device #$k for $id in the guest's sysfs"; summary; }
 	want_nodes+=("$(node_of "$bus" "$dev")")
-	want_journal+=("$(node_of "$bus" "$dev"):0:0:$VMID")
+	want_journal+=("$(node_of "$bus" "$dev"):0:0:$VMID:0600")   # devtmpfs makes them root:root 0600
 	if [ "$count" -gt 1 ]; then want_hostdevs+=("$id@$bus:$dev"); else want_hostdevs+=("$id@-"); fi
 done
 sorted() { [ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort; }
