@@ -269,7 +269,7 @@ XML
 		check_eq start_keeps_modes "$(stat -c %a /dev/bus/usb/001/002 /dev/bus/usb/002/002 | tr '\n' ' ')" "600 660 "
 		sudo_ran start_ran_sudo_chown "/bin/chown -h $OWNER /dev/bus/usb/001/002" "/bin/chown -h $OWNER /dev/bus/usb/002/002"
 		check_eq start_journal "$(LC_ALL=C sort "$JOURNAL" 2>&1 | tr '\n' ' ')" \
-			"/dev/bus/usb/001/002:0:0:$VMID /dev/bus/usb/002/002:0:46:$VMID "
+			"/dev/bus/usb/001/002:0:0:$VMID:0600 /dev/bus/usb/002/002:0:46:$VMID:0660 "
 		xml=$(cat "$DOMXML")
 		if [ "$(grep -c "<hostdev mode='subsystem' type='usb'>" "$DOMXML")" = 2 ] &&
 			grep -q "<vendor id='0x0627'/>" "$DOMXML" && grep -q "<address bus='1' device='2'/>" "$DOMXML" &&
