@@ -326,7 +326,7 @@ static size_t count_requested(const struct request *req, size_t i)
 {
 	size_t n = 0;
 	for (size_t k = 0; k < req->count; k++)
-		n += usb_id_equal(req->ids[k], req->ids[i]);
+		n += usb_id_equal(req->entries[k].id, req->entries[i].id);
 	return n;
 }
 
@@ -334,10 +334,10 @@ static size_t count_requested(const struct request *req, size_t i)
 static int check_present(const struct request *req, const struct usb_device_list *list, struct error *err)
 {
 	for (size_t i = 0; i < req->count; i++) {
-		size_t wanted = count_requested(req, i), present = count_matching(list, req->ids[i]);
+		size_t wanted = count_requested(req, i), present = count_matching(list, req->entries[i].id);
 		if (present < wanted) {
-			error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu present", req->ids[i].vendor,
-				  req->ids[i].product, wanted, present);
+			error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu present", req->entries[i].id.vendor,
+				  req->entries[i].id.product, wanted, present);
 			return -1;
 		}
 	}
@@ -398,11 +398,11 @@ static int plan_claims(const struct context *ctx, const struct request *req, con
 		if (done[i])
 			continue;
 		size_t count = count_requested(req, i), chosen[MAX_ENTRIES];
-		if (choose_devices(list, j, ctx->vmid, req->ids[i], count, chosen, err) < 0)
+		if (choose_devices(list, j, ctx->vmid, req->entries[i].id, count, chosen, err) < 0)
 			return -1;
-		bool ambiguous = count_matching(list, req->ids[i]) > 1;
+		bool ambiguous = count_matching(list, req->entries[i].id) > 1;
 		for (size_t k = i, used = 0; k < req->count; k++) {
-			if (!usb_id_equal(req->ids[k], req->ids[i]))
+			if (!usb_id_equal(req->entries[k].id, req->entries[i].id))
 				continue;
 			claims[k] = (struct claim){ .device = list->devices[chosen[used++]], .node_fd = -1,
 						    .ambiguous = ambiguous };
@@ -844,7 +844,12 @@ static int before_vm_start(struct context *ctx)
 		say_error(&err);
 		return -1;
 	}
-	if (sysfs_scan_ids(ctx->opt->root, req.ids, req.count, &list, scan_err, sizeof scan_err) < 0) {
+	struct usb_id ids[MAX_ENTRIES];
+	size_t nids = 0;
+	for (size_t i = 0; i < req.count; i++)
+		if (req.entries[i].has_id)
+			ids[nids++] = req.entries[i].id;
+	if (sysfs_scan_ids(ctx->opt->root, ids, nids, &list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
 		return -1;
 	}
@@ -876,11 +881,11 @@ static void select_releases(const struct context *ctx, const struct request *req
 		size_t wanted = count_requested(req, r);
 		missing[r] = 0;
 		for (size_t k = 0; k < r; k++)
-			wanted = usb_id_equal(req->ids[k], req->ids[r]) ? 0 : wanted;
+			wanted = usb_id_equal(req->entries[k].id, req->entries[r].id) ? 0 : wanted;
 		for (int pass = 0; pass < 2; pass++)
 			for (size_t d = 0; d < list->count && wanted > 0; d++) {
 				const struct journal_entry *e = journal_find(j, list->devices[d].addr);
-				if (!e || !usb_id_equal(list->devices[d].id, req->ids[r]))
+				if (!e || !usb_id_equal(list->devices[d].id, req->entries[r].id))
 					continue;
 				size_t i = (size_t)(e - j->entries);
 				if (pass == 0 && release[i])
@@ -951,7 +956,7 @@ static int release_all(const struct context *ctx, const struct request *req, str
 	for (size_t r = 0; r < req->count; r++)
 		if (missing[r] > 0)
 			say("warning: device 0x%04x:0x%04x: %zu requested but not recorded as held by this VM",
-			    req->ids[r].vendor, req->ids[r].product, missing[r]);
+			    req->entries[r].id.vendor, req->entries[r].id.product, missing[r]);
 	int rc = 0;
 	bool any = false;
 	for (size_t i = 0; i < j->count; i++) {

@@ -43,7 +43,8 @@ int parse_property(const char *text, struct request *req, struct error *err)
 	for (size_t i = 0; i < entries; i++) {
 		const char *amp = strchr(entry, '&');
 		size_t len = amp ? (size_t)(amp - entry) : strlen(entry);
-		const char *expected = parse_entry(entry, len, &req->ids[i]);
+		req->entries[i] = (struct selector){ .kind = SELECT_ID, .has_id = true };
+		const char *expected = parse_entry(entry, len, &req->entries[i].id);
 		if (expected) {
 			char shown[48];
 			quote_untrusted(entry, len, shown, sizeof shown);

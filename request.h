@@ -47,9 +47,35 @@ int parse_options(int argc, char **argv, struct options *opt, struct error *err)
  */
 int command_of_program(const char *argv0, enum command *command, struct error *err);
 
-/* The hostusb property: 0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., at most MAX_ENTRIES. */
+/*
+ * The hostusb property: entries separated by '&', at most MAX_ENTRIES, each
+ *
+ *   0xVVVV:0xPPPP              any free device with this id
+ *   0xVVVV:0xPPPP#SERIAL       the device with this id and serial number
+ *   0xVVVV:0xPPPP@B-P[.P]...   the device on this port, which must have this id
+ *   @B-P[.P]...                whatever device (not a hub) is on this port
+ *
+ * and any of them behind '?': optional, started without when it cannot be had.
+ */
+#define SERIAL_MAX 64
+
+enum selector_kind {
+	SELECT_ID,      /* any free device of id */
+	SELECT_SERIAL,  /* the device of id whose serial is serial */
+	SELECT_PORT,    /* the device on port; of id when has_id */
+};
+
+struct selector {
+	enum selector_kind kind;
+	bool has_id;               /* false only for a port without an id */
+	struct usb_id id;
+	char serial[SERIAL_MAX + 1];
+	struct usb_port port;
+	bool optional;
+};
+
 struct request {
-	struct usb_id ids[MAX_ENTRIES];
+	struct selector entries[MAX_ENTRIES];
 	size_t count;
 };
 int parse_property(const char *text, struct request *req, struct error *err);

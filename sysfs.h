@@ -18,6 +18,18 @@ struct usb_addr {
 	unsigned bus, device;
 };
 
+/*
+ * Which port it is plugged into: the kernel's port path, the name of its
+ * sysfs entry, "1-3.1" = bus 1, port 3 of the root hub, port 1 of the hub
+ * there.  A root hub ("usb1") has depth 0.
+ */
+#define USB_PORT_DEPTH_MAX 7
+struct usb_port {
+	unsigned bus;
+	unsigned depth;
+	unsigned char ports[USB_PORT_DEPTH_MAX]; /* each 1..31 */
+};
+
 struct usb_device {
 	struct usb_id id;
 	struct usb_addr addr;

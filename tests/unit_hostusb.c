@@ -26,8 +26,8 @@ static void test_property(void)
 	CHECK("property: one entry", property_ok("0x1234:0xbeef", 1));
 	CHECK("property: two entries", property_ok("0x1234:0xbeef&0x2222:0xABAA", 2));
 	CHECK("property: ids parsed numerically",
-	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req, &err) == 0 && req.ids[0].vendor == 0x0627 &&
-	      req.ids[0].product == 0x0001 && req.ids[1].vendor == 0xbeef && req.ids[1].product == 0xcafe);
+	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req, &err) == 0 && req.entries[0].id.vendor == 0x0627 &&
+	      req.entries[0].id.product == 0x0001 && req.entries[1].id.vendor == 0xbeef && req.entries[1].id.product == 0xcafe);
 	static const char *const bad[] = {
 		"0x,,,,:0xbeef",       /* the original's regex accepted commas */
 		"0X1234:0xbeef", "0x1234:0Xbeef", "0x1234:0xbee", "0x12345:0xbeef", "0x1234:0xbeef0",

@@ -70,9 +70,9 @@ FUZZ_ENTRY(property)
 		FUZZ_ASSERT(err.message[0] == '\0', "parse_property accepted and set a message");
 		FUZZ_ASSERT(req.count == want_count, "%zu entries, the reference %zu", req.count, want_count);
 		for (size_t i = 0; i < want_count; i++)
-			FUZZ_ASSERT(req.ids[i].vendor == want[i].vendor && req.ids[i].product == want[i].product,
-				    "entry %zu is %04x:%04x, the reference %04x:%04x", i, req.ids[i].vendor,
-				    req.ids[i].product, want[i].vendor, want[i].product);
+			FUZZ_ASSERT(req.entries[i].id.vendor == want[i].vendor && req.entries[i].id.product == want[i].product,
+				    "entry %zu is %04x:%04x, the reference %04x:%04x", i, req.entries[i].id.vendor,
+				    req.entries[i].id.product, want[i].vendor, want[i].product);
 	} else {
 		fuzz_check_message("parse_property", err.message);
 	}
