@@ -614,6 +614,10 @@ static int write_entries(const struct journal *j, struct writer *w, unsigned cha
 			return -1;
 		}
 	}
+	if (rc == 0 && flush(w) < 0) {
+		error_set(err, "%s", strerror(errno));
+		return -1;
+	}
 	return rc;
 }
 
@@ -630,12 +634,8 @@ static int fill_new_journal(const struct journal *j, struct replacement *r, stru
 	int rc = -1;
 	if (!seen || !in || !w.buf)
 		error_set(err, "journal: %s", strerror(ENOMEM));
-	else if (fchmod(r->fd, 0644) < 0)
-		error_set(err, "%s: %s", r->temp, strerror(errno));
 	else if (write_entries(j, &w, seen, in, &why) < 0)
 		error_set(err, "%s: %s", r->temp, why.message);
-	else if (flush(&w) < 0)
-		error_set(err, "%s: %s", r->temp, strerror(errno));
 	else if (w.total > MAX_JOURNAL_BYTES)
 		error_set(err, "journal: %zu bytes, over the %u a journal may have", w.total, MAX_JOURNAL_BYTES);
 	else
@@ -646,12 +646,23 @@ static int fill_new_journal(const struct journal *j, struct replacement *r, stru
 	return rc;
 }
 
+/* The temporary file of a new journal, mode 0644: 0, or -1 with err set. */
+static int begin_journal(const char *path, struct replacement *r, struct error *err)
+{
+	if (replacement_begin(r, path, TEMP_SUFFIX, err) < 0)
+		return -1;
+	if (fchmod(r->fd, 0644) == 0)
+		return 0;
+	error_set(err, "%s: %s", r->temp, strerror(errno));
+	replacement_abandon(r);
+	return -1;
+}
+
 int journal_commit(const char *root, const struct journal *j, struct error *err)
 {
 	char path[PATH_SIZE];
 	struct replacement r;
-	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0 ||
-	    replacement_begin(&r, path, TEMP_SUFFIX, err) < 0)
+	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0 || begin_journal(path, &r, err) < 0)
 		return -1;
 	if (fill_new_journal(j, &r, err) < 0) {
 		replacement_abandon(&r);
@@ -691,9 +702,9 @@ int journal_restore(const char *root, const struct journal *j, struct error *err
 		}
 		return 0;
 	}
-	if (replacement_begin(&r, path, TEMP_SUFFIX, err) < 0)
+	if (begin_journal(path, &r, err) < 0)
 		return -1;
-	if (fchmod(r.fd, 0644) < 0 || copy_original(j, r.fd) < 0) {
+	if (copy_original(j, r.fd) < 0) {
 		error_set(err, "%s: %s", r.temp, strerror(errno));
 		replacement_abandon(&r);
 		return -1;
