@@ -182,14 +182,15 @@ static int read_devt(int dir_fd, const char *path, unsigned *major, unsigned *mi
 }
 
 /* "<entry>/<attribute>", read relative to the bus list without opening the entry */
-static int read_entry_id(int devices_fd, const char *name, const char *attribute, unsigned *id)
+static int read_entry_value(int devices_fd, const char *name, const char *attribute,
+			    int (*parse)(const char *, size_t, unsigned *), unsigned *value)
 {
 	char path[MAX_ENTRY_PATH];
 	int n = format(path, sizeof path, "%s/%s", name, attribute);
 
 	if (n < 0 || (size_t)n >= sizeof path)
 		return -1;
-	return read_id(devices_fd, path, id);
+	return read_value(devices_fd, path, parse, value);
 }
 
 struct filter {
@@ -235,17 +236,6 @@ static int address_wanted(const struct filter *f, struct usb_addr addr)
 	return 0;
 }
 
-/* "<entry>/<attribute>" as a bus or device number, read like read_entry_id */
-static int read_entry_number(int devices_fd, const char *name, const char *attribute, unsigned *number)
-{
-	char path[MAX_ENTRY_PATH];
-	int n = format(path, sizeof path, "%s/%s", name, attribute);
-
-	if (n < 0 || (size_t)n >= sizeof path)
-		return -1;
-	return read_number(devices_fd, path, number);
-}
-
 /*
  * Whether the entry may be a device at a wanted address, from busnum and
  * devnum alone (no directory descriptor), as may_be_wanted from its ids.
@@ -256,8 +246,9 @@ static int may_be_at(int devices_fd, const char *name, const struct filter *f)
 
 	if (!f->addrs)
 		return 1;
-	return read_entry_number(devices_fd, name, "busnum", &addr.bus) == 0 &&
-	       read_entry_number(devices_fd, name, "devnum", &addr.device) == 0 && address_wanted(f, addr);
+	return read_entry_value(devices_fd, name, "busnum", sysfs_parse_number, &addr.bus) == 0 &&
+	       read_entry_value(devices_fd, name, "devnum", sysfs_parse_number, &addr.device) == 0 &&
+	       address_wanted(f, addr);
 }
 
 /*
@@ -272,8 +263,9 @@ static int may_be_wanted(int devices_fd, const char *name, const struct filter *
 
 	if (!f->want)
 		return 1;
-	return read_entry_id(devices_fd, name, "idProduct", &id.product) == 0 && product_wanted(f, id.product) &&
-	       read_entry_id(devices_fd, name, "idVendor", &id.vendor) == 0 && wanted(f, id);
+	return read_entry_value(devices_fd, name, "idProduct", sysfs_parse_id, &id.product) == 0 &&
+	       product_wanted(f, id.product) &&
+	       read_entry_value(devices_fd, name, "idVendor", sysfs_parse_id, &id.vendor) == 0 && wanted(f, id);
 }
 
 /*

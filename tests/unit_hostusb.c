@@ -14,6 +14,14 @@
 
 static struct error err;
 
+/* A new directory NAME.XXXXXX in $TMPDIR (or /tmp), its path in buf: whether it was made. */
+static bool temp_dir(char *buf, size_t size, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(buf, size, "%s/%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp", name);
+	return mkdtemp(buf) != NULL;
+}
+
 static int property_ok(const char *text, size_t want_count)
 {
 	struct request req = { .count = 0 };
@@ -149,11 +157,9 @@ static void test_hook_point(void)
 		"hooks", "hooks/before_vm_start", "hooks/after_vm_destroy", "hooks/before_vm_migrate_source",
 		"hooks/before_vm_stop", "hooks/before_vm_startx", "sbin",
 	};
-	const char *tmp = getenv("TMPDIR");
 	char top[256], path[512];
 	enum command c;
-	snprintf(top, sizeof top, "%s/unit_hostusb.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!CHECK("hook point: a temporary directory", mkdtemp(top) != NULL))
+	if (!CHECK("hook point: a temporary directory", temp_dir(top, sizeof top, "unit_hostusb")))
 		return;
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
@@ -310,11 +316,9 @@ static int file_is(const char *path, const char *text)
 
 static void test_replacement(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	char dir[256], path[300], stale[320];
 	struct replacement r;
-	snprintf(dir, sizeof dir, "%s/unit_replace.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!CHECK("replacement: a temporary directory", mkdtemp(dir) != NULL))
+	if (!CHECK("replacement: a temporary directory", temp_dir(dir, sizeof dir, "unit_replace")))
 		return;
 	snprintf(path, sizeof path, "%s/file", dir);
 	snprintf(stale, sizeof stale, "%s.update", path);
@@ -497,11 +501,9 @@ static void test_journal_stream_duplicates(const char *root, const char *path)
 
 static void test_journal_stream(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	char root[256], path[400];
 	struct journal j;
-	snprintf(root, sizeof root, "%s/unit_journal.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!CHECK("journal stream: a temporary root", mkdtemp(root) != NULL))
+	if (!CHECK("journal stream: a temporary root", temp_dir(root, sizeof root, "unit_journal")))
 		return;
 	int lock = journal_lock(root, 1, &err);
 	snprintf(path, sizeof path, "%s%s", root, JOURNAL_PATH);
