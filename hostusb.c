@@ -827,6 +827,16 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 	return rc;
 }
 
+/* The ids the entries of req name, into ids (MAX_ENTRIES); how many. */
+static size_t request_ids(const struct request *req, struct usb_id *ids)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < req->count; i++)
+		if (req->entries[i].has_id)
+			ids[n++] = req->entries[i].id;
+	return n;
+}
+
 static int before_vm_start(struct context *ctx)
 {
 	struct request req;
@@ -845,11 +855,7 @@ static int before_vm_start(struct context *ctx)
 		return -1;
 	}
 	struct usb_id ids[MAX_ENTRIES];
-	size_t nids = 0;
-	for (size_t i = 0; i < req.count; i++)
-		if (req.entries[i].has_id)
-			ids[nids++] = req.entries[i].id;
-	if (sysfs_scan_ids(ctx->opt->root, ids, nids, &list, scan_err, sizeof scan_err) < 0) {
+	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(&req, ids), &list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
 		return -1;
 	}
@@ -946,7 +952,8 @@ static int read_for_release(const struct context *ctx, const struct request *req
 {
 	struct error err;
 	char scan_err[256];
-	if (sysfs_scan_ids(ctx->opt->root, req->ids, req->count, list, scan_err, sizeof scan_err) < 0) {
+	struct usb_id ids[MAX_ENTRIES];
+	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(req, ids), list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
 		return -1;
 	}
