@@ -42,8 +42,8 @@ else
 HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
-SOURCES  = hostusb.c journal.c request.c sysfs.c text.c xmlpatch.c format.c
-HEADERS  = format.h journal.h request.h sysfs.h text.h xmlpatch.h
+SOURCES  = hostusb.c journal.c plan.c request.c sysfs.c text.c xmlpatch.c format.c
+HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h
 
 all: hostusb
 
