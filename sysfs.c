@@ -555,3 +555,71 @@ void sysfs_free(struct usb_device_list *list)
 	list->devices = NULL;
 	list->count = 0;
 }
+
+/* ---- port paths ---- */
+
+#define USB_PORT_NUMBER_MAX 31
+
+/*
+ * The longest run of digits at text[0, len) that begins a number of 1 to max
+ * without a leading zero: its length (0 when text does not begin one), its
+ * value in *value.
+ */
+static size_t scan_number(const char *text, size_t len, unsigned max, unsigned *value)
+{
+	size_t i = 0;
+	*value = 0;
+	while (i < len && text[i] >= '0' && text[i] <= '9') {
+		unsigned digit = (unsigned)(text[i] - '0');
+		if ((i == 0 && digit == 0) || *value > (max - digit) / 10)
+			break;
+		*value = *value * 10 + digit;
+		i++;
+	}
+	return i;
+}
+
+size_t usb_port_scan(const char *text, size_t len, struct usb_port *port, bool *whole)
+{
+	struct usb_port p = { 0 };
+	unsigned number;
+	*whole = false;
+	size_t i = scan_number(text, len, MAX_BUS_OR_DEVNUM, &p.bus);
+	if (i == 0 || i == len || text[i] != '-')
+		return i;
+	for (i++;; i++) {
+		size_t n = scan_number(text + i, len - i, USB_PORT_NUMBER_MAX, &number);
+		if (n == 0)
+			return i;
+		p.ports[p.depth++] = (unsigned char)number;
+		i += n;
+		if (i == len) {
+			*port = p;
+			*whole = true;
+			return i;
+		}
+		if (text[i] != '.' || p.depth == USB_PORT_DEPTH_MAX)
+			return i;
+	}
+}
+
+int usb_port_parse(const char *text, size_t len, struct usb_port *port)
+{
+	struct usb_port p;
+	bool whole;
+	if (usb_port_scan(text, len, &p, &whole) != len || !whole)
+		return -1;
+	*port = p;
+	return 0;
+}
+
+int usb_port_format(const struct usb_port *port, char *buf, size_t size)
+{
+	if (port->depth == 0)
+		return format(buf, size, "usb%u", port->bus);
+	char text[64]; /* any values: "4294967295-255.255.255.255.255.255.255" */
+	int n = format(text, sizeof text, "%u-%u", port->bus, port->ports[0]);
+	for (unsigned i = 1; i < port->depth && i < USB_PORT_DEPTH_MAX; i++)
+		n += format(text + n, sizeof text - (size_t)n, ".%u", port->ports[i]);
+	return format(buf, size, "%s", text);
+}

@@ -110,4 +110,21 @@ enum usb_serial sysfs_parse_serial(const char *text, size_t len, char *kept, boo
 /* speed: "1.5\n", "480\n", "5000\n": digits and at most one '.', at most 7 characters. */
 int sysfs_parse_speed(const char *text, size_t len, char *speed);
 
+
+/*
+ * Port paths, as the kernel names a device's sysfs entry and as the hostusb
+ * property writes them: BUS-PORT[.PORT]..., the bus 1 to 999, 1 to
+ * USB_PORT_DEPTH_MAX ports of 1 to 31, no leading zeros.
+ *
+ * usb_port_scan: how many bytes at text[0, len) begin a port path (len when
+ * all of them do); *whole tells whether those bytes are a whole one, and then
+ * *port is set.  usb_port_parse: exactly a port path, 0 and *port set, or -1.
+ * usb_port_format: "1-3.1", or "usb1" for a root hub (depth 0); returns what
+ * snprintf would.  USB_PORT_TEXT_SIZE holds the longest, "999-31.31.31.31.31.31.31".
+ */
+#define USB_PORT_TEXT_SIZE 32
+size_t usb_port_scan(const char *text, size_t len, struct usb_port *port, bool *whole);
+int usb_port_parse(const char *text, size_t len, struct usb_port *port);
+int usb_port_format(const struct usb_port *port, char *buf, size_t size);
+
 #endif
