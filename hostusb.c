@@ -1042,7 +1042,7 @@ static bool serial_unique(const struct usb_device_list *list, const struct usb_d
  */
 static void property_value(const struct usb_device_list *list, const struct usb_device *dev, char *buf, size_t size)
 {
-	char port[32];
+	char port[USB_PORT_TEXT_SIZE];
 	if (dev->hub || dev->port.bus == 0) {
 		format(buf, size, "-");
 		return;
@@ -1050,7 +1050,7 @@ static void property_value(const struct usb_device_list *list, const struct usb_
 	int n = format(buf, size, "0x%04x:0x%04x", dev->id.vendor, dev->id.product);
 	if (count_matching(list, dev->id) == 1 || n < 0 || (size_t)n >= size)
 		return;
-	sysfs_port_name(&dev->port, port, sizeof port);
+	usb_port_format(&dev->port, port, sizeof port);
 	if (dev->serial_kind == USB_SERIAL_USABLE && serial_unique(list, dev))
 		format(buf + n, size - (size_t)n, "#%s", dev->serial);
 	else
@@ -1071,8 +1071,8 @@ static void put_cell(char *line, size_t size, size_t *at, const char *text, size
 static void list_line(const struct context *ctx, const struct usb_device_list *list, const struct usb_device *dev,
 		      const struct journal *j, const struct list_widths *w, char *buf, size_t size)
 {
-	char inside[NODE_PATH_SIZE], node[PATH_SIZE], owner[32] = "-", holder[VMID_MAX + 1] = "-", port[32], id[16];
-	char serial[SERIAL_CELL_SIZE], value[128], head[16];
+	char inside[NODE_PATH_SIZE], node[PATH_SIZE], owner[32] = "-", holder[VMID_MAX + 1] = "-";
+	char port[USB_PORT_TEXT_SIZE], id[16], serial[SERIAL_CELL_SIZE], value[128], head[16];
 	struct stat st;
 	size_t at = 0;
 	node_paths(ctx, dev->addr, inside, node, sizeof node);
@@ -1084,7 +1084,7 @@ static void list_line(const struct context *ctx, const struct usb_device_list *l
 	if (dev->port.bus == 0)
 		format(port, sizeof port, "?");
 	else
-		sysfs_port_name(&dev->port, port, sizeof port);
+		usb_port_format(&dev->port, port, sizeof port);
 	format(head, sizeof head, "%03u %03u", dev->addr.bus, dev->addr.device);
 	format(id, sizeof id, "%04x:%04x", dev->id.vendor, dev->id.product);
 	serial_cell(dev, serial, sizeof serial);
@@ -1100,8 +1100,8 @@ static struct list_widths list_widths(const struct usb_device_list *list)
 {
 	struct list_widths w = { strlen("PORT"), strlen("SERIAL") };
 	for (size_t i = 0; i < list->count; i++) {
-		char port[32], serial[SERIAL_CELL_SIZE];
-		sysfs_port_name(&list->devices[i].port, port, sizeof port);
+		char port[USB_PORT_TEXT_SIZE], serial[SERIAL_CELL_SIZE];
+		usb_port_format(&list->devices[i].port, port, sizeof port);
 		serial_cell(&list->devices[i], serial, sizeof serial);
 		w.port = strlen(port) > w.port ? strlen(port) : w.port;
 		w.serial = strlen(serial) > w.serial ? strlen(serial) : w.serial;
