@@ -183,10 +183,11 @@ static void add_mutations(struct values *v, const char *value)
 	}
 }
 
-/* entry where the value's first, an optional and a later entry go: into v */
+/* entry as a value's first, optional, second and middle entry: into v */
 static void add_in_places(struct values *v, const char *entry)
 {
-	static const char *const before[] = { "", "?", "@1-1&", "0x0529:0x0001#S&?" }, *const after[] = { "", "", "", "&@2-3" };
+	static const char *const before[] = { "", "?", "@1-1&", "0x0529:0x0001#S&?" };
+	static const char *const after[] = { "", "", "", "&@2-3" };
 	char buf[MAX_VALUE];
 	for (size_t i = 0; i < sizeof before / sizeof before[0]; i++) {
 		snprintf(buf, sizeof buf, "%s%s%s", before[i], entry, after[i]);
