@@ -183,6 +183,19 @@ static void test_positions(void)
 	      strstr(err.message, "entry 2 \"0x0529:0x0001#ZZZZ"));
 }
 
+static void test_serial_valid(void)
+{
+	char longest[SERIAL_MAX + 2];
+	memset(longest, '7', sizeof longest);
+	CHECK("serial valid: every allowed character", serial_valid("azAZ09._:-", 10));
+	CHECK("serial valid: 64 characters", serial_valid(longest, SERIAL_MAX));
+	CHECK("serial valid: not 65", !serial_valid(longest, SERIAL_MAX + 1));
+	CHECK("serial valid: not empty", !serial_valid("", 0));
+	CHECK("serial valid: not a space, slash, NUL, &, # or @", !serial_valid("A B", 3) && !serial_valid("A/B", 3) &&
+	      !serial_valid("A\0B", 3) && !serial_valid("A&B", 3) && !serial_valid("A#B", 3) && !serial_valid("A@", 2));
+	CHECK("serial valid: only len bytes are read", serial_valid("AB/", 2));
+}
+
 static void round_trip(const char *name, const char *text, const char *want)
 {
 	char buf[SELECTOR_TEXT_SIZE] = "";
@@ -212,5 +225,6 @@ int main(void)
 	test_refused();
 	test_positions();
 	test_selector_text();
+	test_serial_valid();
 	return check_status();
 }
