@@ -58,7 +58,6 @@ int command_of_program(const char *argv0, enum command *command, struct error *e
  *
  * and any of them behind '?': optional, started without when it cannot be had.
  */
-#define SERIAL_MAX 64
 
 enum selector_kind {
 	SELECT_ID,      /* any free device of id */
