@@ -111,6 +111,11 @@ hook before_vm_start "0x0781:0x5567@2-1"
 check_eq "id on a port of the USB 3 bus: a unique id needs no address" "$RC:$ERR:$(hostdevs)" "0::0781:5567"
 hook after_vm_destroy "0x0781:0x5567@2-1"
 cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+hook before_vm_start "0x0781:0x5567#4C530001"
+check_eq "serial on the USB 3 bus: a unique id needs no address" "$RC:$ERR:$(hostdevs):$(given)" "0::0781:5567:2/2=107:107 "
+hook after_vm_destroy "0x0781:0x5567#4C530001"
+check_eq "serial on the USB 3 bus: given back" "$RC:$ERR:$(given):$(journal)" "0:::"
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
 hook before_vm_start "0x0529:0x0001@1-2&0x0627:0x0001@1-4"
 check_eq "id on a port: that device, with the address" "$RC:$(hostdevs)" "0:0529:0001@1/5 0627:0001@1/7"
 hook after_vm_destroy "0x0529:0x0001@1-2&0x0627:0x0001@1-4"
@@ -203,6 +208,10 @@ hostusb: dry run: optional 0x0529:0x0001#ZZZ not present: would start without it
 hostusb: dry run: optional @1-9 not present: would start without it"
 check_eq "dry run: the XML" "$(hostdevs "$TESTTMP/stdout")" "0529:0001@1/3"
 check_eq "dry run: nothing changed" "$(given):$(journal)" ":none"
+hook before_vm_start "?@1-9" "$VM1" --dry-run
+check_eq "dry run, every entry skipped: says so, exit 0" "$RC:$ERR" \
+	"0:hostusb: dry run: optional @1-9 not present: would start without it"
+check "dry run, every entry skipped: the XML as it was" cmp -s "$SRCDIR/tests/data/ovirt-domain.xml" "$TESTTMP/stdout"
 
 # --- list: port, serial, speed and the value that names each device
 new_root list
