@@ -29,6 +29,7 @@
 
 #include "format.h"
 #include "journal.h"
+#include "plan.h"
 #include "request.h"
 #include "sysfs.h"
 #include "text.h"
@@ -55,7 +56,7 @@
 /* One requested device, from the plan to the change of its owner. */
 struct claim {
 	struct usb_device device;
-	bool ambiguous;             /* its id matches more than one host device */
+	bool address;               /* its hostdev names bus and device: the id alone names another too */
 	int node_fd;                /* O_PATH descriptor of the verified node */
 	bool node_unchecked;        /* a dry run in a root without device nodes */
 	unsigned old_uid, old_gid;  /* owner before this run */
@@ -321,20 +322,33 @@ static size_t count_matching(const struct usb_device_list *list, struct usb_id i
 	return n;
 }
 
-/* How many entries of req ask for the id of entry i. */
+/*
+ * How many entries that must have a device ask for the id of entry i; 0 for
+ * an entry without an id (a port alone).
+ */
 static size_t count_requested(const struct request *req, size_t i)
+{
+	return req->entries[i].has_id ? plan_required(req, req->entries[i].id) : 0;
+}
+
+/* How many plain id entries that are not optional ask for the id of entry i. */
+static size_t count_plain_required(const struct request *req, size_t i)
 {
 	size_t n = 0;
 	for (size_t k = 0; k < req->count; k++)
-		n += usb_id_equal(req->entries[k].id, req->entries[i].id);
-	return n;
+		n += req->entries[k].kind == SELECT_ID && !req->entries[k].optional &&
+		     usb_id_equal(req->entries[k].id, req->entries[i].id);
+	return req->entries[i].kind == SELECT_ID ? n : 0;
 }
 
-/* Every requested id has as many devices as it is asked for; before anything else is done. */
+/*
+ * Every plain id has as many devices as it is asked for; before anything
+ * else is done.  The plan says what is wrong with the other entries.
+ */
 static int check_present(const struct request *req, const struct usb_device_list *list, struct error *err)
 {
 	for (size_t i = 0; i < req->count; i++) {
-		size_t wanted = count_requested(req, i), present = count_matching(list, req->entries[i].id);
+		size_t wanted = count_plain_required(req, i), present = count_matching(list, req->entries[i].id);
 		if (present < wanted) {
 			error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu present", req->entries[i].id.vendor,
 				  req->entries[i].id.product, wanted, present);
@@ -344,72 +358,31 @@ static int check_present(const struct request *req, const struct usb_device_list
 	return 0;
 }
 
-/*
- * Chooses count devices with the given id: ones this VM already holds first,
- * then free ones, each in ascending address order; never one another VM
- * holds.  chosen[] receives indexes into list, ascending.
- */
-static int choose_devices(const struct usb_device_list *list, const struct journal *j, const char *vmid,
-			  struct usb_id id, size_t count, size_t *chosen, struct error *err)
+/* One claim per entry the plan gives a device, in the order of the entries: *n of them. */
+static int plan_claims(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
+		       const struct journal *j, struct plan *plan, struct claim *claims, size_t *n, struct error *err)
 {
-	const struct journal_entry *other = NULL;
-	size_t found = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < list->count && found < count; i++) {
-			if (!usb_id_equal(list->devices[i].id, id))
-				continue;
-			const struct journal_entry *e = journal_find(j, list->devices[i].addr);
-			if (pass == 0 ? held_by_vm(e, vmid) : e == NULL)
-				chosen[found++] = i;
-			else if (e && !held_by_vm(e, vmid) && !other)
-				other = e;
-		}
-	if (found < count) {
-		char holder[96], inside[NODE_PATH_SIZE] = "";
-		if (other && other->vmid[0])
-			format(holder, sizeof holder, "VM %s", other->vmid);
-		else
-			format(holder, sizeof holder, "an unknown VM (a line without vmId)");
-		if (other)
-			sysfs_node_path(other->addr, inside, sizeof inside);
-		error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu free; %s is held by %s", id.vendor,
-			  id.product, count, found, inside, holder);
+	*n = 0;
+	if (plan_make(req, list, j, ctx->vmid, plan, err) < 0)
 		return -1;
-	}
-	/* ascending order, whichever pass found them */
-	for (size_t a = 1; a < found; a++)
-		for (size_t b = a; b > 0 && chosen[b - 1] > chosen[b]; b--) {
-			size_t t = chosen[b];
-			chosen[b] = chosen[b - 1];
-			chosen[b - 1] = t;
-		}
+	for (size_t i = 0; i < plan->count; i++)
+		if (plan->entries[i].fate == PLAN_CLAIMED)
+			claims[(*n)++] = (struct claim){ .device = list->devices[plan->entries[i].device], .node_fd = -1,
+							 .address = plan->entries[i].address };
 	return 0;
 }
 
-/*
- * One claim per requested entry.  The k entries of one id get the k chosen
- * devices in ascending order.
- */
-static int plan_claims(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
-		       const struct journal *j, struct claim *claims, struct error *err)
+/* One line for each optional entry the plan skips. */
+static void say_skipped(const struct request *req, const struct plan *plan, bool dry_run)
 {
-	bool done[MAX_ENTRIES] = { false };
-	for (size_t i = 0; i < req->count; i++) {
-		if (done[i])
+	for (size_t i = 0; i < plan->count; i++) {
+		char why[256];
+		if (plan->entries[i].fate == PLAN_CLAIMED)
 			continue;
-		size_t count = count_requested(req, i), chosen[MAX_ENTRIES];
-		if (choose_devices(list, j, ctx->vmid, req->entries[i].id, count, chosen, err) < 0)
-			return -1;
-		bool ambiguous = count_matching(list, req->entries[i].id) > 1;
-		for (size_t k = i, used = 0; k < req->count; k++) {
-			if (!usb_id_equal(req->entries[k].id, req->entries[i].id))
-				continue;
-			claims[k] = (struct claim){ .device = list->devices[chosen[used++]], .node_fd = -1,
-						    .ambiguous = ambiguous };
-			done[k] = true;
-		}
+		plan_skip_text(req, plan, i, why, sizeof why);
+		say("%soptional %s: %s without it", dry_run ? "dry run: " : "", why,
+		    dry_run ? "would start" : "starting");
 	}
-	return 0;
 }
 
 static void close_claims(struct claim *claims, size_t n)
@@ -429,12 +402,13 @@ static void close_claims(struct claim *claims, size_t n)
  */
 /* The plan from the journal as it is, read without the lock. */
 static int plan_unlocked(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
-			 struct claim *claims, struct error *err)
+			 struct plan *plan, struct claim *claims, size_t *n, struct error *err)
 {
 	struct journal j;
+	*n = 0;
 	if (journal_read(ctx->opt->root, list, NULL, &j, err) < 0)
 		return -1;
-	int rc = plan_claims(ctx, req, list, &j, claims, err);
+	int rc = plan_claims(ctx, req, list, &j, plan, claims, n, err);
 	journal_free(&j);
 	return rc;
 }
@@ -443,11 +417,13 @@ static int check_before_lock(const struct context *ctx, const struct request *re
 			     const struct usb_device_list *list, int *fds, struct error *err)
 {
 	struct claim claims[MAX_ENTRIES];
+	struct plan plan;
 	struct stat st;
+	size_t n;
 	for (size_t i = 0; i < list->count; i++)
 		fds[i] = -1;
-	int rc = plan_unlocked(ctx, req, list, claims, err);
-	for (size_t i = 0; rc == 0 && i < req->count; i++) {
+	int rc = plan_unlocked(ctx, req, list, &plan, claims, &n, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
 		fds[at] = open_node(ctx, &list->devices[at], &st, false, err);
 		rc = fds[at] < 0 ? -1 : 0;
@@ -498,7 +474,7 @@ static int patch_domain(const struct context *ctx, int in_fd, int out_fd, const 
 	char text[MAX_ENTRIES][HOSTDEV_SIZE];
 	const char *fragments[MAX_ENTRIES];
 	for (size_t i = 0; i < n; i++) {
-		hostdev_text(claims[i].device.id, claims[i].ambiguous ? &claims[i].device.addr : NULL, text[i],
+		hostdev_text(claims[i].device.id, claims[i].address ? &claims[i].device.addr : NULL, text[i],
 			     sizeof text[i]);
 		fragments[i] = text[i];
 	}
@@ -717,25 +693,28 @@ static int start(const struct context *ctx, const struct request *req, const str
 {
 	struct journal j = { 0 };
 	struct claim claims[MAX_ENTRIES];
+	struct plan plan;
+	size_t n = 0;
 	struct error err, undone = { "" };
 	int *fds = malloc((list->count ? list->count : 1) * sizeof *fds), lock_fd = -1, rc = -1;
-	for (size_t i = 0; i < req->count; i++)
-		claims[i] = (struct claim){ .node_fd = -1 };
 	if (!fds)
 		error_set(&err, "%s", strerror(ENOMEM));
 	if (fds && check_before_lock(ctx, req, list, fds, &err) == 0 &&
 	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) >= 0 &&
-	    journal_read(ctx->opt->root, list, NULL, &j, &err) == 0 && plan_claims(ctx, req, list, &j, claims, &err) == 0 &&
-	    take_claimed_nodes(ctx, list, fds, claims, req->count, &err) == 0)
-		rc = commit_start(ctx, claims, req->count, &j, &err, &undone);
+	    journal_read(ctx->opt->root, list, NULL, &j, &err) == 0 &&
+	    plan_claims(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&
+	    take_claimed_nodes(ctx, list, fds, claims, n, &err) == 0)
+		rc = n ? commit_start(ctx, claims, n, &j, &err, &undone) : 0;   /* every entry skipped: nothing to do */
 	if (rc < 0)
 		say_error(&err);
+	else
+		say_skipped(req, &plan, false);
 	if (undone.message[0])
 		say_error(&undone);
 	if (fds)
 		close_nodes(fds, list->count);
 	free(fds);
-	close_claims(claims, req->count);
+	close_claims(claims, n);
 	journal_free(&j);
 	if (lock_fd >= 0)
 		close(lock_fd);
@@ -799,31 +778,32 @@ static void say_plan(const struct context *ctx, const struct claim *claims, size
 static int dry_run_start(const struct context *ctx, const struct request *req, const struct usb_device_list *list)
 {
 	struct claim claims[MAX_ENTRIES];
+	struct plan plan;
+	size_t n;
 	struct error err;
 	struct stat st;
-	for (size_t i = 0; i < req->count; i++)
-		claims[i] = (struct claim){ .node_fd = -1 };
 	int rc = -1, in_fd = -1;
-	if (plan_unlocked(ctx, req, list, claims, &err) < 0) {
+	if (plan_unlocked(ctx, req, list, &plan, claims, &n, &err) < 0) {
 		say_error(&err);
 	} else {
 		bool unchecked = without_nodes(ctx), refused = false;
-		for (size_t i = 0; i < req->count; i++)
+		for (size_t i = 0; i < n; i++)
 			if (look_at_node(ctx, &claims[i], unchecked, &err) < 0) {
 				say_error(&err);
 				refused = true;
 			}
 		in_fd = open_domain(ctx, &st, &err);
-		if (in_fd < 0 || patch_domain(ctx, in_fd, STDOUT_FILENO, claims, req->count, &err) < 0) {
+		if (in_fd < 0 || patch_domain(ctx, in_fd, STDOUT_FILENO, claims, n, &err) < 0) {
 			say_error(&err);
 		} else {
-			say_plan(ctx, claims, req->count);
+			say_plan(ctx, claims, n);
+			say_skipped(req, &plan, true);
 			rc = refused ? -1 : 0;
 		}
 	}
 	if (in_fd >= 0)
 		close(in_fd);
-	close_claims(claims, req->count);
+	close_claims(claims, n);
 	return rc;
 }
 
@@ -835,6 +815,27 @@ static size_t request_ids(const struct request *req, struct usb_id *ids)
 		if (req->entries[i].has_id)
 			ids[n++] = req->entries[i].id;
 	return n;
+}
+
+/* The device on each port an entry names, whatever its id, into list; says why it fails. */
+static int add_port_devices(const struct context *ctx, const struct request *req, struct usb_device_list *list)
+{
+	for (size_t i = 0; i < req->count; i++) {
+		struct usb_device dev;
+		char err[PATH_SIZE + 64];
+		if (req->entries[i].kind != SELECT_PORT)
+			continue;
+		int found = sysfs_read_port(ctx->opt->root, &req->entries[i].port, &dev, err, sizeof err);
+		if (found < 0) {
+			say("%s", err);
+			return -1;
+		}
+		if (found == 0 && sysfs_add(list, &dev) < 0) {
+			say("%s", strerror(ENOMEM));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int before_vm_start(struct context *ctx)
@@ -857,6 +858,10 @@ static int before_vm_start(struct context *ctx)
 	struct usb_id ids[MAX_ENTRIES];
 	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(&req, ids), &list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
+		return -1;
+	}
+	if (add_port_devices(ctx, &req, &list) < 0) {
+		sysfs_free(&list);
 		return -1;
 	}
 	/* a device that is not there stops the start before the lock is even made */
@@ -1049,20 +1054,144 @@ static int after_vm_destroy(const struct context *ctx)
 
 /* ---- list -------------------------------------------------------------- */
 
-static void list_line(const struct context *ctx, const struct usb_device *dev, const struct journal *j,
-		      char *buf, size_t size)
+/* The port as list shows it: "?" for an entry whose name is not a port path. */
+static void port_cell(const struct usb_device *dev, char *buf, size_t size)
+{
+	if (dev->port.bus == 0)
+		format(buf, size, "?");
+	else
+		usb_port_format(&dev->port, buf, size);
+}
+
+/* The widths of list's columns that vary with the host: port and serial. */
+struct list_widths {
+	size_t port, serial;
+};
+
+#define SERIAL_CELL_SIZE (SERIAL_MAX + 24)
+
+/* The serial as list shows it: "-" for none; one that cannot be selected is quoted and says so. */
+static void serial_cell(const struct usb_device *dev, char *buf, size_t size)
+{
+	if (dev->serial_kind == USB_SERIAL_NONE)
+		format(buf, size, "-");
+	else if (dev->serial_kind == USB_SERIAL_USABLE)
+		format(buf, size, "%s", dev->serial);
+	else
+		format(buf, size, "\"%s%s\" (by port only)", dev->serial, dev->serial_cut ? "..." : "");
+}
+
+/* Whether dev is the only device of its id with its serial. */
+static bool serial_unique(const struct usb_device_list *list, const struct usb_device *dev)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct usb_device *other = &list->devices[i];
+		if (other != dev && usb_id_equal(other->id, dev->id) && other->serial_kind == USB_SERIAL_USABLE &&
+		    strcmp(other->serial, dev->serial) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The shortest property value that names exactly this device and survives a
+ * replug: the id when no other device has it, else with the serial when that
+ * is usable and unique among the id, else with the port.  "-" for a hub.
+ */
+static void property_value(const struct usb_device_list *list, const struct usb_device *dev, char *buf, size_t size)
+{
+	char port[USB_PORT_TEXT_SIZE];
+	if (dev->hub || dev->port.bus == 0) {
+		format(buf, size, "-");
+		return;
+	}
+	int n = format(buf, size, "0x%04x:0x%04x", dev->id.vendor, dev->id.product);
+	if (count_matching(list, dev->id) == 1 || n < 0 || (size_t)n >= size)
+		return;
+	usb_port_format(&dev->port, port, sizeof port);
+	if (dev->serial_kind == USB_SERIAL_USABLE && serial_unique(list, dev))
+		format(buf + n, size - (size_t)n, "#%s", dev->serial);
+	else
+		format(buf + n, size - (size_t)n, "@%s", port);
+}
+
+/* Appends text to line at *at, padded with spaces to width and one more. */
+static void put_cell(char *line, size_t size, size_t *at, const char *text, size_t width)
+{
+	int n = format(line + *at, size - *at, "%s", text);
+	size_t end = *at + (n > 0 ? (size_t)n : 0);
+	while (end < *at + width + 1 && end + 1 < size)
+		line[end++] = ' ';
+	line[end < size ? end : size - 1] = '\0';
+	*at = strlen(line);
+}
+
+static void list_line(const struct context *ctx, const struct usb_device_list *list, const struct usb_device *dev,
+		      const struct journal *j, const struct list_widths *w, char *buf, size_t size)
 {
 	char inside[NODE_PATH_SIZE], node[PATH_SIZE], owner[32] = "-", holder[VMID_MAX + 1] = "-";
+	char port[USB_PORT_TEXT_SIZE], id[16], serial[SERIAL_CELL_SIZE], value[128], head[16];
 	struct stat st;
+	size_t at = 0;
 	node_paths(ctx, dev->addr, inside, node, sizeof node);
 	if (lstat(node, &st) == 0)
 		format(owner, sizeof owner, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
 	const struct journal_entry *e = journal_find(j, dev->addr);
 	if (e)
 		format(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
-	format(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->addr.bus,
-	       dev->addr.device, dev->id.vendor, dev->id.product, inside, owner, holder, dev->id.vendor,
-	       dev->id.product);
+	port_cell(dev, port, sizeof port);
+	format(head, sizeof head, "%03u %03u", dev->addr.bus, dev->addr.device);
+	format(id, sizeof id, "%04x:%04x", dev->id.vendor, dev->id.product);
+	serial_cell(dev, serial, sizeof serial);
+	property_value(list, dev, value, sizeof value);
+	const char *cells[] = { head, port, id, serial, dev->speed[0] ? dev->speed : "-", owner, holder };
+	const size_t widths[] = { 7, w->port, 9, w->serial, 5, 11, 36 };
+	for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++)
+		put_cell(buf, size, &at, cells[c], widths[c]);
+	format(buf + at, size - at, "%s\n", value);
+}
+
+static struct list_widths list_widths(const struct usb_device_list *list)
+{
+	struct list_widths w = { strlen("PORT"), strlen("SERIAL") };
+	for (size_t i = 0; i < list->count; i++) {
+		char port[USB_PORT_TEXT_SIZE], serial[SERIAL_CELL_SIZE];
+		port_cell(&list->devices[i], port, sizeof port);
+		serial_cell(&list->devices[i], serial, sizeof serial);
+		w.port = strlen(port) > w.port ? strlen(port) : w.port;
+		w.serial = strlen(serial) > w.serial ? strlen(serial) : w.serial;
+	}
+	return w;
+}
+
+/* The header, or with --property nothing; then a line per device (--property: per device that is not a hub). */
+static int write_list(const struct context *ctx, const struct usb_device_list *list, const struct journal *j)
+{
+	char line[1024];
+	struct list_widths w = list_widths(list);
+	size_t at = 0;
+	const char *titles[] = { "BUS DEV", "PORT", "ID", "SERIAL", "SPEED", "OWNER", "HELD-BY" };
+	const size_t widths[] = { 7, w.port, 9, w.serial, 5, 11, 36 };
+	for (size_t c = 0; c < sizeof titles / sizeof titles[0]; c++)
+		put_cell(line, sizeof line, &at, titles[c], widths[c]);
+	format(line + at, sizeof line - at, "PROPERTY\n");
+	if (!ctx->opt->list_property && write_all(STDOUT_FILENO, line, strlen(line)) < 0)
+		return -1;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct usb_device *dev = &list->devices[i];
+		if (!ctx->opt->list_property) {
+			list_line(ctx, list, dev, j, &w, line, sizeof line);
+		} else {
+			char value[128];
+			property_value(list, dev, value, sizeof value);
+			if (strcmp(value, "-") == 0)
+				continue;
+			format(line, sizeof line, "%s\n", value);
+		}
+		if (write_all(STDOUT_FILENO, line, strlen(line)) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int list_devices(const struct context *ctx)
@@ -1070,7 +1199,7 @@ static int list_devices(const struct context *ctx)
 	struct usb_device_list list = { 0 };
 	struct journal j = { 0 };
 	struct error err;
-	char scan_err[256], line[512];
+	char scan_err[256];
 	if (sysfs_scan(ctx->opt->root, &list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
 		return -1;
@@ -1078,17 +1207,11 @@ static int list_devices(const struct context *ctx)
 	int rc = journal_read(ctx->opt->root, &list, NULL, &j, &err);
 	if (rc < 0)
 		say_error(&err);
-	static const char header[] = "BUS DEV ID        NODE                 OWNER       HELD-BY"
-				     "                              SELECT\n";
 	errno = 0;
-	if (rc == 0 && write_all(STDOUT_FILENO, header, sizeof header - 1) < 0)
-		rc = -2;
-	for (size_t i = 0; rc == 0 && i < list.count; i++) {
-		list_line(ctx, &list.devices[i], &j, line, sizeof line);
-		rc = write_all(STDOUT_FILENO, line, strlen(line)) < 0 ? -2 : 0;
-	}
-	if (rc == -2)
+	if (rc == 0 && write_list(ctx, &list, &j) < 0) {
 		say("stdout: %s", strerror(errno));
+		rc = -1;
+	}
 	journal_free(&j);
 	sysfs_free(&list);
 	return rc < 0 ? -1 : 0;
@@ -1098,14 +1221,22 @@ static int list_devices(const struct context *ctx)
 
 static const char usage_text[] =
 	"usage: hostusb [--root DIR] [--owner USER:GROUP] [--dry-run] [--lock-wait SEC] [HOOK]\n"
-	"       hostusb [--root DIR] [list]\n"
+	"       hostusb [--root DIR] [list [--property]]\n"
 	"       hostusb --help | --version\n"
 	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source.  Without HOOK\n"
 	"or list, the program runs the hook point its directory is named after, as VDSM runs\n"
 	"hooks/HOOK/50_hostusb (./50_hostusb there works too).  Anywhere else it does what\n"
-	"list does: a line per host USB device with its owner, the VM holding it and the\n"
-	"hostusb= value that selects it; in another directory of a hooks/ directory it fails.\n"
-	"Environment: hostusb=0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., _hook_domxml, vmId.\n";
+	"list does: a line per host USB device with its port, serial, speed, owner, the VM\n"
+	"holding it and the hostusb property value that selects it (--property: only those\n"
+	"values); in another directory of a hooks/ directory it fails.\n"
+	"Environment: hostusb=ENTRY[&ENTRY]... (at most 32), _hook_domxml, vmId.  ENTRY is\n"
+	"  0xVVVV:0xPPPP          any free device with this vendor:product id\n"
+	"  0xVVVV:0xPPPP#SERIAL   the one with this serial number (1-64 of A-Z a-z 0-9 . _ : -)\n"
+	"  0xVVVV:0xPPPP@PORT     the one on this port, which must have this id\n"
+	"  @PORT                  whatever device is on this port (not a hub)\n"
+	"  ?ENTRY                 optional: when it cannot be had, start without it\n"
+	"PORT is the kernel's port path, as in /sys/bus/usb/devices/1-3.1: bus 1-999, then\n"
+	"up to 7 port numbers 1-31 from the root hub down; list shows each device's.\n";
 
 static int run(const struct options *opt)
 {

@@ -33,6 +33,7 @@ struct options {
 	const char *root;        /* prefix of every host path, "" for the host */
 	const char *owner;       /* USER:GROUP the devices are given to */
 	bool dry_run;
+	bool list_property;      /* list --property: only the values that select each device */
 	unsigned lock_wait;      /* seconds to wait for the journal lock */
 	enum command command;
 };
@@ -57,7 +58,6 @@ int command_of_program(const char *argv0, enum command *command, struct error *e
  *
  * and any of them behind '?': optional, started without when it cannot be had.
  */
-#define SERIAL_MAX 64
 
 enum selector_kind {
 	SELECT_ID,      /* any free device of id */
@@ -78,7 +78,14 @@ struct request {
 	struct selector entries[MAX_ENTRIES];
 	size_t count;
 };
+/*
+ * The property into *req: 0, or -1 with err naming the entry, what was
+ * expected and at which character of the value (1-based).
+ */
 int parse_property(const char *text, struct request *req, struct error *err);
+/* An entry as the property writes it, ids in lowercase: "?0x0529:0x0001#A1B2", "@1-3.1". */
+#define SELECTOR_TEXT_SIZE 96
+void selector_text(const struct selector *s, char *buf, size_t size);
 /* vmId, which the journal records: 0, or -1 with err set. */
 int check_vmid(const char *vmid, struct error *err);
 
