@@ -1019,6 +1019,15 @@ static int release_all(const struct context *ctx, const struct request *req, str
 	return rc;
 }
 
+/* Whether an entry of req is not optional: an optional one may never have been claimed. */
+static bool any_required(const struct request *req)
+{
+	for (size_t i = 0; i < req->count; i++)
+		if (!req->entries[i].optional)
+			return true;
+	return false;
+}
+
 static int after_vm_destroy(const struct context *ctx)
 {
 	struct request req = { .count = 0 };
@@ -1036,7 +1045,7 @@ static int after_vm_destroy(const struct context *ctx)
 		return -1;
 	}
 	if (lstat(path, &st) < 0 && errno == ENOENT) {
-		if (req.count)
+		if (any_required(&req))
 			say("warning: %s does not exist: no device to give back", path);
 		return 0;
 	}
