@@ -131,31 +131,41 @@ static int parse_record(const char **p, const char *end, struct journal_entry *e
 	return 0;
 }
 
-/* ---- node names seen: a bit for each /dev/bus/usb/BBB/DDD ---- */
+/*
+ * ---- sets of node names: a bit for each /dev/bus/usb/BBB/DDD ----
+ * A block of bits per bus, made when a node of that bus is first added, so
+ * that a short journal costs a few hundred bytes, not a bitmap of every name.
+ */
 
 #define NAMES_PER_BUS 1000u
-#define BITMAP_BYTES  (NAMES_PER_BUS * NAMES_PER_BUS / 8)
+#define BUS_BLOCK_BYTES ((NAMES_PER_BUS + 7) / 8)
 
-/* a bitmap of every node name, or NULL (out of memory) */
-static unsigned char *new_bitmap(void)
+static bool in_set(unsigned char *const *set, struct usb_addr a)
 {
-	return calloc(1, BITMAP_BYTES);
-}
-
-static bool in_bitmap(const unsigned char *map, struct usb_addr a)
-{
-	if (!map || a.bus >= NAMES_PER_BUS || a.device >= NAMES_PER_BUS)
+	if (!set || a.bus >= NAMES_PER_BUS || a.device >= NAMES_PER_BUS || !set[a.bus])
 		return false;
-	size_t bit = (size_t)a.bus * NAMES_PER_BUS + a.device;
-	return (map[bit / 8] >> (bit % 8)) & 1;
+	return (set[a.bus][a.device / 8] >> (a.device % 8)) & 1;
 }
 
-static void add_to_bitmap(unsigned char *map, struct usb_addr a)
+/* 0, or -1 (out of memory); a name no node can have is never in a set */
+static int add_to_set(unsigned char ***set, struct usb_addr a)
 {
 	if (a.bus >= NAMES_PER_BUS || a.device >= NAMES_PER_BUS)
-		return;
-	size_t bit = (size_t)a.bus * NAMES_PER_BUS + a.device;
-	map[bit / 8] = (unsigned char)(map[bit / 8] | 1u << (bit % 8));
+		return 0;
+	if (!*set && !(*set = calloc(NAMES_PER_BUS, sizeof **set)))
+		return -1;
+	unsigned char **bus = &(*set)[a.bus];
+	if (!*bus && !(*bus = calloc(1, BUS_BLOCK_BYTES)))
+		return -1;
+	(*bus)[a.device / 8] = (unsigned char)((*bus)[a.device / 8] | 1u << (a.device % 8));
+	return 0;
+}
+
+static void free_set(unsigned char **set)
+{
+	for (size_t i = 0; set && i < NAMES_PER_BUS; i++)
+		free(set[i]);
+	free(set);
 }
 
 /* ---- records read one at a time through a fixed window ---- */
@@ -394,7 +404,7 @@ void journal_free(struct journal *j)
 {
 	free(j->entries);
 	free(j->by_addr);
-	free(j->kept);
+	free_set(j->kept);
 	if (j->existed)
 		close(j->fd);
 	*j = (struct journal){ 0 };
@@ -434,27 +444,23 @@ static bool wanted(const struct usb_device_list *devices, const char *vmid, cons
 static int read_records(struct reader *r, const struct usb_device_list *devices, const char *vmid,
 			struct journal *j, struct error *err)
 {
-	unsigned char *seen = new_bitmap();
-	j->kept = new_bitmap();
-	int rc = seen && j->kept ? 1 : -1;
-	if (rc < 0)
-		error_set(err, "%s", strerror(ENOMEM));
+	unsigned char **seen = NULL;
 	struct journal_entry e;
-	while (rc > 0 && (rc = next_record(r, &e, err)) > 0) {
-		if (in_bitmap(seen, e.addr))
+	int rc;
+	while ((rc = next_record(r, &e, err)) > 0) {
+		if (in_set(seen, e.addr))
 			continue;
-		add_to_bitmap(seen, e.addr);
-		if (!wanted(devices, vmid, &e))
-			continue;
-		if (reserve(j, j->count + 1) < 0) {
+		bool keep = wanted(devices, vmid, &e);
+		if (add_to_set(&seen, e.addr) < 0 || (keep && reserve(j, j->count + 1) < 0) ||
+		    (keep && add_to_set(&j->kept, e.addr) < 0)) {
 			error_set(err, "%s", strerror(ENOMEM));
 			rc = -1;
-		} else {
-			j->entries[j->count++] = e;
-			add_to_bitmap(j->kept, e.addr);
+			break;
 		}
+		if (keep)
+			j->entries[j->count++] = e;
 	}
-	free(seen);
+	free_set(seen);
 	if (rc == 0 && index_entries(j) < 0) {
 		error_set(err, "%s", strerror(ENOMEM));
 		rc = -1;
@@ -472,7 +478,7 @@ int journal_parse(const char *text, size_t len, struct journal *j, struct error 
 		return -1;
 	}
 	/* no file to stream them from: journal_commit writes them as added ones */
-	free(j->kept);
+	free_set(j->kept);
 	j->kept = NULL;
 	j->from_file = 0;
 	return 0;
@@ -585,7 +591,7 @@ static bool still_held(const struct journal *j, struct usb_addr addr)
  * (and later lines of a node, which were never its original owner), then the
  * added entries, to w.  0, or -1 with err set (errno too for a write).
  */
-static int write_entries(const struct journal *j, struct writer *w, unsigned char *seen, char *in,
+static int write_entries(const struct journal *j, struct writer *w, unsigned char ***seen, char *in,
 			 struct error *err)
 {
 	int rc = 0;
@@ -597,10 +603,13 @@ static int write_entries(const struct journal *j, struct writer *w, unsigned cha
 			return -1;
 		}
 		while ((rc = next_record(&r, &e, err)) > 0) {
-			if (in_bitmap(seen, e.addr))
+			if (in_set(*seen, e.addr))
 				continue;
-			add_to_bitmap(seen, e.addr);
-			if ((!in_bitmap(j->kept, e.addr) || still_held(j, e.addr)) && put_entry(w, &e) < 0) {
+			if (add_to_set(seen, e.addr) < 0) {
+				error_set(err, "%s", strerror(ENOMEM));
+				return -1;
+			}
+			if ((!in_set(j->kept, e.addr) || still_held(j, e.addr)) && put_entry(w, &e) < 0) {
 				error_set(err, "%s", strerror(errno));
 				return -1;
 			}
@@ -609,7 +618,7 @@ static int write_entries(const struct journal *j, struct writer *w, unsigned cha
 	/* an added node the file has a line of (one read had no use for) keeps that line */
 	for (size_t i = j->from_file; rc == 0 && i < j->count; i++) {
 		struct usb_addr a = j->entries[i].addr;
-		if ((!in_bitmap(seen, a) || in_bitmap(j->kept, a)) && put_entry(w, &j->entries[i]) < 0) {
+		if ((!in_set(*seen, a) || in_set(j->kept, a)) && put_entry(w, &j->entries[i]) < 0) {
 			error_set(err, "%s", strerror(errno));
 			return -1;
 		}
@@ -627,20 +636,20 @@ static int write_entries(const struct journal *j, struct writer *w, unsigned cha
  */
 static int fill_new_journal(const struct journal *j, struct replacement *r, struct error *err)
 {
-	unsigned char *seen = new_bitmap();
+	unsigned char **seen = NULL;
 	char *in = malloc(READ_BUFFER_BYTES);
 	struct writer w = { .fd = r->fd, .buf = malloc(WRITE_BUFFER_BYTES) };
 	struct error why;
 	int rc = -1;
-	if (!seen || !in || !w.buf)
+	if (!in || !w.buf)
 		error_set(err, "journal: %s", strerror(ENOMEM));
-	else if (write_entries(j, &w, seen, in, &why) < 0)
+	else if (write_entries(j, &w, &seen, in, &why) < 0)
 		error_set(err, "%s: %s", r->temp, why.message);
 	else if (w.total > MAX_JOURNAL_BYTES)
 		error_set(err, "journal: %zu bytes, over the %u a journal may have", w.total, MAX_JOURNAL_BYTES);
 	else
 		rc = 0;
-	free(seen);
+	free_set(seen);
 	free(in);
 	free(w.buf);
 	return rc;

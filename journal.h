@@ -43,7 +43,7 @@ struct journal {
 	size_t count, capacity;
 	size_t *by_addr;               /* indexes of entries, sorted by address */
 	size_t from_file;              /* entries[0, from_file) are lines of the file */
-	unsigned char *kept;           /* a bit per node: its line was read into entries */
+	unsigned char **kept;          /* per bus, a bit per node: its line was read into entries */
 	int fd;                        /* the file as read (when existed), for journal_commit and journal_restore */
 	bool existed;
 };
