@@ -4,14 +4,9 @@
 # file in the environment; against fake roots laid out like the kernel's.
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/fixture.sh"
+. "$SRCDIR/tests/hooks.sh"
 
-VM1=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
-VM2=0f0e0d0c-0b0a-4909-8807-060504030201
-HOOKS=$TESTTMP/hooks
-for point in before_vm_start after_vm_destroy before_vm_migrate_source; do
-	mkdir -p "$HOOKS/$point"
-	ln -s "$HOSTUSB" "$HOOKS/$point/50_hostusb"
-done
+hook_dirs before_vm_start after_vm_destroy before_vm_migrate_source
 
 # new_root: a root with two buses, a hub, three 0627:0001 devices, one unique
 new_root() {
@@ -32,16 +27,7 @@ new_root() {
 	JOURNAL=$R/var/run/vdsm/hooks/hostusb-permissions
 }
 
-# hook POINT PROPERTY [VMID] [extra args]: runs it; sets RC, ERR
-hook() {
-	local point=$1 prop=$2 vmid=${3:-$VM1}
-	shift 3 2>/dev/null || shift $#
-	ERR=$(env -i PATH=/usr/bin:/bin hostusb="$prop" _hook_domxml="$DOM" vmId="$vmid" \
-		"$HOOKS/$point/50_hostusb" --root "$R" "$@" 2>&1 >"$TESTTMP/stdout")
-	RC=$?
-}
 
-owner() { stat -c '%u:%g' "$(printf '%s/dev/bus/usb/%03d/%03d' "$R" "$1" "$2")" 2>/dev/null || echo none; }
 owners() { local n; for n in 1:1 1:2 1:3 1:4 1:5 2:1 2:2 2:3; do printf '%s=%s ' "$n" "$(owner "${n%:*}" "${n#*:}")"; done; }
 snapshot() { printf '%s|%s|%s|%s' "$(owners)" "$(cat "$JOURNAL" 2>/dev/null || echo none)" \
 	"$(md5sum <"$DOM")" "$(find "$TESTTMP" -maxdepth 1 -name 'domxml.*.hostusb-*' | wc -l)"; }

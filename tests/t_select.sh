@@ -5,14 +5,9 @@
 # named, and a device on a USB 3 bus.
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/fixture.sh"
+. "$SRCDIR/tests/hooks.sh"
 
-VM1=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
-VM2=0f0e0d0c-0b0a-4909-8807-060504030201
-HOOKS=$TESTTMP/hooks
-for point in before_vm_start after_vm_destroy; do
-	mkdir -p "$HOOKS/$point"
-	ln -s "$HOSTUSB" "$HOOKS/$point/50_hostusb"
-done
+hook_dirs before_vm_start after_vm_destroy
 
 # new_root NAME: the host
 #   1-1   hub 05e3:0608 (dev 2), behind it 1-1.1 dongle 0529:0001 A1B2 (3, full speed)
@@ -39,15 +34,6 @@ new_root() {
 	JOURNAL=$R/var/run/vdsm/hooks/hostusb-permissions
 }
 
-# hook POINT PROPERTY [VMID] [extra args]: runs it; sets RC, ERR
-hook() {
-	local point=$1 prop=$2 vmid=${3:-$VM1}
-	shift 3 2>/dev/null || shift $#
-	ERR=$(env -i PATH=/usr/bin:/bin hostusb="$prop" _hook_domxml="$DOM" vmId="$vmid" \
-		"$HOOKS/$point/50_hostusb" --root "$R" "$@" 2>&1 >"$TESTTMP/stdout")
-	RC=$?
-}
-owner() { stat -c '%u:%g' "$(printf '%s/dev/bus/usb/%03d/%03d' "$R" "$1" "$2")" 2>/dev/null || echo none; }
 # the owners of the nodes that are not root's, "1/3=107:107 ..."
 given() {
 	local n
