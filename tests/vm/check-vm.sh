@@ -257,7 +257,7 @@ for e in "${entries[@]}"; do
 done
 sorted() { [ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort; }
 # held_nodes: the nodes the step under check gives to the VM, space-separated
-held_nodes=" ${want_nodes[*]} "
+held_nodes=' '
 is_held() { case $held_nodes in *" $1 "*) return 0 ;; esac; return 1; }
 
 # --- choosing the device (serial, port, optional) ------------------------------
@@ -438,6 +438,7 @@ for label in "${labels[@]}"; do
 		continue
 	fi
 	check "$label" static-runs-in-guest "$(recs "$label" RC version)" 0
+	held_nodes=" ${want_nodes[*]} "
 
 	# before_vm_start, run as VDSM runs it
 	check "$label" start-exit-0 "$(recs "$label" RC start)" 0
@@ -474,6 +475,7 @@ for label in "${labels[@]}"; do
 	# an empty property is no request at all
 	check "$label" empty-exit-0 "$(recs "$label" RC empty)" 0
 	check "$label" empty-xml-untouched "$(recs "$label" XMLSUM empty)" "$orig_sum"
+
 	# choosing the device: exactly the chosen nodes, the XML naming them, one
 	# warning for the optional entry that names nothing
 	held_nodes=" ${select_nodes[*]} "
@@ -506,6 +508,5 @@ for label in "${labels[@]}"; do
 			"$(recs "$label" "$what" wrongport-before)"
 	done
 	check "$label" wrongport-xml-untouched "$(recs "$label" XMLSUM wrongport-after)" "$orig_sum"
-	held_nodes=" ${want_nodes[*]} "
 done
 summary
