@@ -353,34 +353,36 @@ check_nodes() {
 	check "$label" "$step-modes-0600" "$modes" ""
 }
 
-# list LABEL STEP HELD_OWNER HELD_BY: `hostusb list` shows every device
+# check_list LABEL STEP HELD_OWNER HELD_BY: `hostusb list` has a line per device,
+# "BBB DDD" first, with its id, and its owner and the VM holding it in the
+# columns the header names OWNER and HELD-BY
 check_list() {
-	local label=$1 step=$2 bad='' want node
+	local label=$1 step=$2 bad='' want list
 	check "$label" "$step-list-exit-0" "$(recs "$label" LISTRC "$step")" 0
-	local list
 	list=$(recs "$label" LIST "$step")
 	while read -r _ bus dev vid pid _; do
-		node=$(node_of "$bus" "$dev")
 		want="0:0 -"
-		is_held "$node" && want="$3 $4"
-		printf -v prefix '%03d %03d %s:%s %s ' "$bus" "$dev" "$vid" "$pid" "$node"
-		awk -v p="$prefix" -v w="$want" 'index($0, p) == 1 && $5 " " $6 == w { ok = 1 } END { exit !ok }' <<<"$list" ||
-			bad+="no line [$prefix$want]; "
+		is_held "$(node_of "$bus" "$dev")" && want="$3 $4"
+		printf -v prefix '%03d %03d ' "$bus" "$dev"
+		awk -v p="$prefix" -v id="$vid:$pid" -v w="$want" '
+			NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+			index($0, p) == 1 && col["OWNER"] && col["HELD-BY"] && $(col["OWNER"]) " " $(col["HELD-BY"]) == w {
+				for (i = 3; i <= NF; i++) if ($i == id) ok = 1
+			}
+			END { exit !ok }' <<<"$list" || bad+="no line [$prefix... $vid:$pid ... $want]; "
 	done <<<"$sysfs"
 	check "$label" "$step-list" "$bad" ""
 }
 
-# check_select_list LABEL STEP HELD_OWNER HELD_BY: each device's line of `hostusb
-# list` (the one naming its port) shows its serial, speed, owner, holder and
-# the value that selects it; `list --property` gives exactly those values
+# check_select_list LABEL STEP: each device's line of `hostusb list` (the one
+# naming its port) shows its serial, speed and the value that selects it;
+# `list --property` gives exactly those values
 check_select_list() {
-	local label=$1 step=$2 list bad='' n bus dev line w want
-	check "$label" "$step-list-exit-0" "$(recs "$label" LISTRC "$step")" 0
+	local label=$1 step=$2 list bad='' n line w want
 	list=$(recs "$label" LIST "$step" | tr -s ' \t' '  ')
-	while read -r n bus dev _; do
+	while read -r n _; do
 		want=("${speed_of[$n]:-?}" "$(value_of "$n")")
 		[ -z "${serial_of[$n]:-}" ] || want+=("${serial_of[$n]}")
-		if is_held "$(node_of "$bus" "$dev")"; then want+=("$3" "$4"); else want+=(0:0); fi
 		line=$(awk -v n="$n" '{ for (i = 1; i <= NF; i++) if ($i == n) { print; next } }' <<<"$list")
 		if [ -z "$line" ] || [[ $line == *$'\n'* ]]; then
 			bad+="not one line naming $n; "
@@ -489,13 +491,15 @@ for label in "${labels[@]}"; do
 	check "$label" select-journal "$(recs "$label" JOURNAL select | LC_ALL=C sort | tr '\n' ' ')" \
 		"$(sorted "${select_journal[@]}" | tr '\n' ' ')"
 	check_xml "$label" select select_hostdevs
-	check_select_list "$label" select "$OWNER" "$VMID"
+	check_list "$label" select "$OWNER" "$VMID"
+	check_select_list "$label" select
 	check "$label" select-destroy-exit-0 "$(recs "$label" RC select-destroy)" 0
 	check "$label" select-destroy-stderr-empty "$(recs "$label" STDERR select-destroy)" ""
 	held_nodes=' '
 	check_nodes "$label" select-destroy 0:0
 	check "$label" select-destroy-journal-empty "$(recs "$label" JOURNAL select-destroy)" ""
-	check_select_list "$label" select-destroy 0:0 -
+	check_list "$label" select-destroy 0:0 -
+	check_select_list "$label" select-destroy
 
 	# a port holding another id: refused, one line naming the entry, nothing changed
 	check "$label" wrongport-exit-2 "$(recs "$label" RC wrongport)" 2
