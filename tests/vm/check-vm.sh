@@ -434,6 +434,25 @@ check_xml() {
 }
 
 orig_sum="$(md5sum <"$here/domain.xml")"
+
+# check_refused LABEL STEP WANTED NEEDLE...: exit 2, one line "hostusb: ..." with
+# every NEEDLE in it (WANTED says what was wanted), and the nodes, the journal
+# and the domain XML as they were before the step
+check_refused() {
+	local label=$1 step=$2 wanted=$3 err needle ok=1 what
+	shift 3
+	check "$label" "$step-exit-2" "$(recs "$label" RC "$step")" 2
+	err=$(recs "$label" STDERR "$step")
+	[[ $err == "hostusb: "* && $err != *$'\n'* ]] || ok=0
+	for needle; do [[ $err == *"$needle"* ]] || ok=0; done
+	if [ "$ok" = 1 ]; then pass "$label" "$step-message"
+	else fail "$label" "$step-message" "want one line '$wanted', got [$err]"; fi
+	for what in LS JOURNAL XMLSUM; do
+		check "$label" "$step-unchanged-${what,,}" "$(recs "$label" "$what" "$step-after")" \
+			"$(recs "$label" "$what" "$step-before")"
+	done
+	check "$label" "$step-xml-untouched" "$(recs "$label" XMLSUM "$step-after")" "$orig_sum"
+}
 for label in "${labels[@]}"; do
 	if ! grep -qx "@$label END -" "$work/records"; then
 		fail "$label" run "the guest did not finish this binary's run"
@@ -463,16 +482,7 @@ for label in "${labels[@]}"; do
 	check "$label" migrate-unset-exit-0 "$(recs "$label" RC migrate-unset)" 0
 
 	# a missing device: exit 2, one line, nothing changed
-	check "$label" missing-exit-2 "$(recs "$label" RC missing)" 2
-	err=$(recs "$label" STDERR missing)
-	if [[ $err == "hostusb: "* && $err != *$'\n'* && $err == *dead* && $err == *beef* ]]; then
-		pass "$label" missing-message
-	else fail "$label" missing-message "want one line 'hostusb: ...' naming dead:beef, got [$err]"; fi
-	for what in LS JOURNAL XMLSUM; do
-		check "$label" "missing-unchanged-${what,,}" "$(recs "$label" "$what" missing-after)" \
-			"$(recs "$label" "$what" missing-before)"
-	done
-	check "$label" missing-xml-untouched "$(recs "$label" XMLSUM missing-after)" "$orig_sum"
+	check_refused "$label" missing "hostusb: ...' naming dead:beef" dead beef
 
 	# an empty property is no request at all
 	check "$label" empty-exit-0 "$(recs "$label" RC empty)" 0
@@ -502,15 +512,6 @@ for label in "${labels[@]}"; do
 	check_select_list "$label" select-destroy
 
 	# a port holding another id: refused, one line naming the entry, nothing changed
-	check "$label" wrongport-exit-2 "$(recs "$label" RC wrongport)" 2
-	err=$(recs "$label" STDERR wrongport)
-	if [[ $err == "hostusb: "* && $err != *$'\n'* && $err == *"entry 2"* && $err == *"$WRONGPORT_MESSAGE"* ]]; then
-		pass "$label" wrongport-message
-	else fail "$label" wrongport-message "want one line 'hostusb: entry 2 ...: $WRONGPORT_MESSAGE', got [$err]"; fi
-	for what in LS JOURNAL XMLSUM; do
-		check "$label" "wrongport-unchanged-${what,,}" "$(recs "$label" "$what" wrongport-after)" \
-			"$(recs "$label" "$what" wrongport-before)"
-	done
-	check "$label" wrongport-xml-untouched "$(recs "$label" XMLSUM wrongport-after)" "$orig_sum"
+	check_refused "$label" wrongport "hostusb: entry 2 ...: $WRONGPORT_MESSAGE" "entry 2" "$WRONGPORT_MESSAGE"
 done
 summary
