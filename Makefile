@@ -42,8 +42,8 @@ else
 HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
-SOURCES  = hostusb.c journal.c request.c sysfs.c text.c xmlpatch.c format.c
-HEADERS  = format.h journal.h request.h sysfs.h text.h xmlpatch.h
+SOURCES  = hostusb.c journal.c plan.c request.c sysfs.c text.c xmlpatch.c format.c
+HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h
 
 all: hostusb
 
@@ -52,8 +52,9 @@ hostusb: $(SOURCES) $(HEADERS)
 		$(SIZE_LDFLAGS) $(LDFLAGS) -o $@ $(SOURCES)
 
 # Unit tests, each built twice: plain, and under AddressSanitizer + UBSan.
-UNIT_NAMES  = unit_hostusb unit_sysfs unit_xmlpatch unit_format
+UNIT_NAMES  = unit_hostusb unit_request unit_sysfs unit_xmlpatch unit_format
 unit_hostusb_SOURCES  = tests/unit_hostusb.c journal.c request.c sysfs.c text.c format.c
+unit_request_SOURCES  = tests/unit_request.c request.c sysfs.c text.c format.c
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c text.c format.c
 unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c

@@ -29,6 +29,7 @@
 
 #include "format.h"
 #include "journal.h"
+#include "plan.h"
 #include "request.h"
 #include "sysfs.h"
 #include "text.h"
@@ -55,7 +56,7 @@
 /* One requested device, from the plan to the change of its owner. */
 struct claim {
 	struct usb_device device;
-	bool ambiguous;             /* its id matches more than one host device */
+	bool address;               /* its hostdev names bus and device: the id alone names another too */
 	int node_fd;                /* O_PATH descriptor of the verified node */
 	bool node_unchecked;        /* a dry run in a root without device nodes */
 	unsigned old_uid, old_gid;  /* owner before this run */
@@ -321,13 +322,13 @@ static size_t count_matching(const struct usb_device_list *list, struct usb_id i
 	return n;
 }
 
-/* How many entries of req ask for the id of entry i. */
+/*
+ * How many entries that must have a device ask for the id of entry i; 0 for
+ * an entry without an id (a port alone).
+ */
 static size_t count_requested(const struct request *req, size_t i)
 {
-	size_t n = 0;
-	for (size_t k = 0; k < req->count; k++)
-		n += usb_id_equal(req->entries[k].id, req->entries[i].id);
-	return n;
+	return req->entries[i].has_id ? plan_required(req, req->entries[i].id) : 0;
 }
 
 /* Every requested id has as many devices as it is asked for; before anything else is done. */
@@ -344,72 +345,31 @@ static int check_present(const struct request *req, const struct usb_device_list
 	return 0;
 }
 
-/*
- * Chooses count devices with the given id: ones this VM already holds first,
- * then free ones, each in ascending address order; never one another VM
- * holds.  chosen[] receives indexes into list, ascending.
- */
-static int choose_devices(const struct usb_device_list *list, const struct journal *j, const char *vmid,
-			  struct usb_id id, size_t count, size_t *chosen, struct error *err)
+/* One claim per entry the plan gives a device, in the order of the entries: *n of them. */
+static int plan_claims(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
+		       const struct journal *j, struct plan *plan, struct claim *claims, size_t *n, struct error *err)
 {
-	const struct journal_entry *other = NULL;
-	size_t found = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < list->count && found < count; i++) {
-			if (!usb_id_equal(list->devices[i].id, id))
-				continue;
-			const struct journal_entry *e = journal_find(j, list->devices[i].addr);
-			if (pass == 0 ? held_by_vm(e, vmid) : e == NULL)
-				chosen[found++] = i;
-			else if (e && !held_by_vm(e, vmid) && !other)
-				other = e;
-		}
-	if (found < count) {
-		char holder[96], inside[NODE_PATH_SIZE] = "";
-		if (other && other->vmid[0])
-			format(holder, sizeof holder, "VM %s", other->vmid);
-		else
-			format(holder, sizeof holder, "an unknown VM (a line without vmId)");
-		if (other)
-			sysfs_node_path(other->addr, inside, sizeof inside);
-		error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu free; %s is held by %s", id.vendor,
-			  id.product, count, found, inside, holder);
+	*n = 0;
+	if (plan_make(req, list, j, ctx->vmid, plan, err) < 0)
 		return -1;
-	}
-	/* ascending order, whichever pass found them */
-	for (size_t a = 1; a < found; a++)
-		for (size_t b = a; b > 0 && chosen[b - 1] > chosen[b]; b--) {
-			size_t t = chosen[b];
-			chosen[b] = chosen[b - 1];
-			chosen[b - 1] = t;
-		}
+	for (size_t i = 0; i < plan->count; i++)
+		if (plan->entries[i].fate == PLAN_CLAIMED)
+			claims[(*n)++] = (struct claim){ .device = list->devices[plan->entries[i].device], .node_fd = -1,
+							 .address = plan->entries[i].address };
 	return 0;
 }
 
-/*
- * One claim per requested entry.  The k entries of one id get the k chosen
- * devices in ascending order.
- */
-static int plan_claims(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
-		       const struct journal *j, struct claim *claims, struct error *err)
+/* One line for each optional entry the plan skips. */
+static void say_skipped(const struct request *req, const struct plan *plan, bool dry_run)
 {
-	bool done[MAX_ENTRIES] = { false };
-	for (size_t i = 0; i < req->count; i++) {
-		if (done[i])
+	for (size_t i = 0; i < plan->count; i++) {
+		char why[256];
+		if (plan->entries[i].fate == PLAN_CLAIMED)
 			continue;
-		size_t count = count_requested(req, i), chosen[MAX_ENTRIES];
-		if (choose_devices(list, j, ctx->vmid, req->entries[i].id, count, chosen, err) < 0)
-			return -1;
-		bool ambiguous = count_matching(list, req->entries[i].id) > 1;
-		for (size_t k = i, used = 0; k < req->count; k++) {
-			if (!usb_id_equal(req->entries[k].id, req->entries[i].id))
-				continue;
-			claims[k] = (struct claim){ .device = list->devices[chosen[used++]], .node_fd = -1,
-						    .ambiguous = ambiguous };
-			done[k] = true;
-		}
+		plan_skip_text(req, plan, i, why, sizeof why);
+		say("%soptional %s: %s without it", dry_run ? "dry run: " : "", why,
+		    dry_run ? "would start" : "starting");
 	}
-	return 0;
 }
 
 static void close_claims(struct claim *claims, size_t n)
@@ -429,12 +389,13 @@ static void close_claims(struct claim *claims, size_t n)
  */
 /* The plan from the journal as it is, read without the lock. */
 static int plan_unlocked(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
-			 struct claim *claims, struct error *err)
+			 struct plan *plan, struct claim *claims, size_t *n, struct error *err)
 {
 	struct journal j;
+	*n = 0;
 	if (journal_read(ctx->opt->root, &j, err) < 0)
 		return -1;
-	int rc = plan_claims(ctx, req, list, &j, claims, err);
+	int rc = plan_claims(ctx, req, list, &j, plan, claims, n, err);
 	journal_free(&j);
 	return rc;
 }
@@ -443,11 +404,13 @@ static int check_before_lock(const struct context *ctx, const struct request *re
 			     const struct usb_device_list *list, int *fds, struct error *err)
 {
 	struct claim claims[MAX_ENTRIES];
+	struct plan plan;
 	struct stat st;
+	size_t n;
 	for (size_t i = 0; i < list->count; i++)
 		fds[i] = -1;
-	int rc = plan_unlocked(ctx, req, list, claims, err);
-	for (size_t i = 0; rc == 0 && i < req->count; i++) {
+	int rc = plan_unlocked(ctx, req, list, &plan, claims, &n, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
 		fds[at] = open_node(ctx, &list->devices[at], &st, false, err);
 		rc = fds[at] < 0 ? -1 : 0;
@@ -498,7 +461,7 @@ static int patch_domain(const struct context *ctx, int in_fd, int out_fd, const 
 	char text[MAX_ENTRIES][HOSTDEV_SIZE];
 	const char *fragments[MAX_ENTRIES];
 	for (size_t i = 0; i < n; i++) {
-		hostdev_text(claims[i].device.id, claims[i].ambiguous ? &claims[i].device.addr : NULL, text[i],
+		hostdev_text(claims[i].device.id, claims[i].address ? &claims[i].device.addr : NULL, text[i],
 			     sizeof text[i]);
 		fragments[i] = text[i];
 	}
@@ -717,25 +680,27 @@ static int start(const struct context *ctx, const struct request *req, const str
 {
 	struct journal j = { 0 };
 	struct claim claims[MAX_ENTRIES];
+	struct plan plan;
+	size_t n = 0;
 	struct error err, undone = { "" };
 	int *fds = malloc((list->count ? list->count : 1) * sizeof *fds), lock_fd = -1, rc = -1;
-	for (size_t i = 0; i < req->count; i++)
-		claims[i] = (struct claim){ .node_fd = -1 };
 	if (!fds)
 		error_set(&err, "%s", strerror(ENOMEM));
 	if (fds && check_before_lock(ctx, req, list, fds, &err) == 0 &&
 	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) >= 0 &&
-	    journal_read(ctx->opt->root, &j, &err) == 0 && plan_claims(ctx, req, list, &j, claims, &err) == 0 &&
-	    take_claimed_nodes(ctx, list, fds, claims, req->count, &err) == 0)
-		rc = commit_start(ctx, claims, req->count, &j, &err, &undone);
+	    journal_read(ctx->opt->root, &j, &err) == 0 && plan_claims(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&
+	    take_claimed_nodes(ctx, list, fds, claims, n, &err) == 0)
+		rc = n ? commit_start(ctx, claims, n, &j, &err, &undone) : 0;   /* every entry skipped: nothing to do */
 	if (rc < 0)
 		say_error(&err);
+	else
+		say_skipped(req, &plan, false);
 	if (undone.message[0])
 		say_error(&undone);
 	if (fds)
 		close_nodes(fds, list->count);
 	free(fds);
-	close_claims(claims, req->count);
+	close_claims(claims, n);
 	journal_free(&j);
 	if (lock_fd >= 0)
 		close(lock_fd);
@@ -799,32 +764,54 @@ static void say_plan(const struct context *ctx, const struct claim *claims, size
 static int dry_run_start(const struct context *ctx, const struct request *req, const struct usb_device_list *list)
 {
 	struct claim claims[MAX_ENTRIES];
+	struct plan plan;
+	size_t n;
 	struct error err;
 	struct stat st;
-	for (size_t i = 0; i < req->count; i++)
-		claims[i] = (struct claim){ .node_fd = -1 };
 	int rc = -1, in_fd = -1;
-	if (plan_unlocked(ctx, req, list, claims, &err) < 0) {
+	if (plan_unlocked(ctx, req, list, &plan, claims, &n, &err) < 0) {
 		say_error(&err);
 	} else {
 		bool unchecked = without_nodes(ctx), refused = false;
-		for (size_t i = 0; i < req->count; i++)
+		for (size_t i = 0; i < n; i++)
 			if (look_at_node(ctx, &claims[i], unchecked, &err) < 0) {
 				say_error(&err);
 				refused = true;
 			}
 		in_fd = open_domain(ctx, &st, &err);
-		if (in_fd < 0 || patch_domain(ctx, in_fd, STDOUT_FILENO, claims, req->count, &err) < 0) {
+		if (in_fd < 0 || patch_domain(ctx, in_fd, STDOUT_FILENO, claims, n, &err) < 0) {
 			say_error(&err);
 		} else {
-			say_plan(ctx, claims, req->count);
+			say_plan(ctx, claims, n);
+			say_skipped(req, &plan, true);
 			rc = refused ? -1 : 0;
 		}
 	}
 	if (in_fd >= 0)
 		close(in_fd);
-	close_claims(claims, req->count);
+	close_claims(claims, n);
 	return rc;
+}
+
+/* The device on each port an entry names, whatever its id, into list; says why it fails. */
+static int add_port_devices(const struct context *ctx, const struct request *req, struct usb_device_list *list)
+{
+	for (size_t i = 0; i < req->count; i++) {
+		struct usb_device dev;
+		char err[PATH_SIZE + 64];
+		if (req->entries[i].kind != SELECT_PORT)
+			continue;
+		int found = sysfs_read_port(ctx->opt->root, &req->entries[i].port, &dev, err, sizeof err);
+		if (found < 0) {
+			say("%s", err);
+			return -1;
+		}
+		if (found == 0 && sysfs_add(list, &dev) < 0) {
+			say("%s", strerror(ENOMEM));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int before_vm_start(struct context *ctx)
@@ -851,6 +838,10 @@ static int before_vm_start(struct context *ctx)
 			ids[nids++] = req.entries[i].id;
 	if (sysfs_scan_ids(ctx->opt->root, ids, nids, &list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
+		return -1;
+	}
+	if (add_port_devices(ctx, &req, &list) < 0) {
+		sysfs_free(&list);
 		return -1;
 	}
 	/* a device that is not there stops the start before the lock is even made */

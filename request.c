@@ -17,17 +17,116 @@
 /* ---- the property and vmId ---- */
 
 /*
- * One entry of the property.  Returns NULL, or what an entry must look like
- * for the message that names the bad one.
+ * What a syntax error says was expected where it was found.  The position
+ * named is the first character at which the value stops being the beginning
+ * of a valid one (one past its end when it is cut short).
  */
-static const char *parse_entry(const char *s, size_t len, struct usb_id *id)
+static const char expected_entry[] = "expected 0xVVVV:0xPPPP, 0xVVVV:0xPPPP#SERIAL, 0xVVVV:0xPPPP@PORT or @PORT";
+static const char expected_id[] = "expected 0xVVVV:0xPPPP with a lowercase x and 4 hex digits each";
+static const char expected_after_id[] = "expected #SERIAL, @PORT, or & before the next entry";
+static const char expected_serial[] = "expected a serial number of 1 to 64 characters [A-Za-z0-9._:-]";
+static const char expected_port[] =
+	"expected a port BUS-PORT[.PORT]... (bus 1 to 999, 1 to 7 ports of 1 to 31, no leading zeros)";
+
+#define ENTRY_OK ((size_t)-1)
+#define ID_LENGTH 13
+
+static bool hex_digit(char c)
 {
-	static const char expected[] = "expected 0xVVVV:0xPPPP with a lowercase x and 4 hex digits each";
-	if (len != 13 || s[0] != '0' || s[1] != 'x' || s[6] != ':' || s[7] != '0' || s[8] != 'x')
-		return expected;
-	if (text_hex4(s + 2, &id->vendor) < 0 || text_hex4(s + 9, &id->product) < 0)
-		return expected;
-	return NULL;
+	return c && strchr("0123456789abcdefABCDEF", c);
+}
+
+static bool serial_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("._:-", c));
+}
+
+/* How many bytes of s[0, len) begin an id (ID_LENGTH: a whole one, then in *id). */
+static size_t scan_id(const char *s, size_t len, struct usb_id *id)
+{
+	static const char shape[] = "0x....:0x...."; /* '.': a hex digit */
+	for (size_t i = 0; i < ID_LENGTH; i++)
+		if (i == len || (shape[i] == '.' ? !hex_digit(s[i]) : s[i] != shape[i]))
+			return i;
+	text_hex4(s + 2, &id->vendor);
+	text_hex4(s + 9, &id->product);
+	return ID_LENGTH;
+}
+
+/* The serial number from s[start] to len: ENTRY_OK, or where it goes wrong. */
+static size_t parse_serial(const char *s, size_t len, size_t start, struct selector *sel, const char **expected)
+{
+	size_t n = 0;
+	while (start + n < len && n < SERIAL_MAX && serial_char(s[start + n]))
+		n++;
+	if (n == 0 || start + n < len) {
+		*expected = expected_serial;
+		return start + n;
+	}
+	memcpy(sel->serial, s + start, n);
+	sel->serial[n] = '\0';
+	sel->kind = SELECT_SERIAL;
+	return ENTRY_OK;
+}
+
+/* The port path from s[start] to len: ENTRY_OK, or where it goes wrong. */
+static size_t parse_port(const char *s, size_t len, size_t start, struct selector *sel, const char **expected)
+{
+	bool whole;
+	size_t n = usb_port_scan(s + start, len - start, &sel->port, &whole);
+	if (start + n < len || !whole) {
+		*expected = expected_port;
+		return start + n;
+	}
+	sel->kind = SELECT_PORT;
+	return ENTRY_OK;
+}
+
+/* One entry, s[0, len): ENTRY_OK with *sel filled, or the offset of a syntax error and what was expected there. */
+static size_t parse_entry(const char *s, size_t len, struct selector *sel, const char **expected)
+{
+	size_t i = 0;
+	*sel = (struct selector){ .kind = SELECT_ID };
+	if (len > 0 && s[0] == '?') {
+		sel->optional = true;
+		i++;
+	}
+	if (i < len && s[i] == '@')
+		return parse_port(s, len, i + 1, sel, expected);
+	size_t n = scan_id(s + i, len - i, &sel->id);
+	if (n < ID_LENGTH) {
+		*expected = n == 0 ? expected_entry : expected_id;
+		return i + n;
+	}
+	sel->has_id = true;
+	i += n;
+	if (i == len)
+		return ENTRY_OK;
+	if (s[i] == '#')
+		return parse_serial(s, len, i + 1, sel, expected);
+	if (s[i] == '@')
+		return parse_port(s, len, i + 1, sel, expected);
+	*expected = expected_after_id;
+	return i;
+}
+
+/* "hostusb property, entry 2 "...": expected ...; found "X" at character 16" */
+static void syntax_error(struct error *err, size_t number, const char *entry, size_t len, size_t at,
+			 size_t position, const char *expected)
+{
+	char shown[48], found[24];
+	const char *here = entry + at; /* entry[len] is '&' or the value's NUL */
+	unsigned char c = (unsigned char)*here;
+	quote_untrusted(entry, len, shown, sizeof shown);
+	if (c == '\0')
+		format(found, sizeof found, "the end of the value");
+	else if (c >= 0x20 && c < 0x7f)
+		format(found, sizeof found, "\"%.*s\"", 1, here);
+	else
+		format(found, sizeof found, "byte 0x%02x", c);
+	error_set(err, "hostusb property, entry %zu \"%s\": %s; found %s at character %zu", number, shown, expected,
+		  found, position);
 }
 
 int parse_property(const char *text, struct request *req, struct error *err)
@@ -41,21 +140,31 @@ int parse_property(const char *text, struct request *req, struct error *err)
 	}
 	const char *entry = text;
 	for (size_t i = 0; i < entries; i++) {
-		const char *amp = strchr(entry, '&');
+		const char *amp = strchr(entry, '&'), *expected = NULL;
 		size_t len = amp ? (size_t)(amp - entry) : strlen(entry);
-		req->entries[i] = (struct selector){ .kind = SELECT_ID, .has_id = true };
-		const char *expected = parse_entry(entry, len, &req->entries[i].id);
-		if (expected) {
-			char shown[48];
-			quote_untrusted(entry, len, shown, sizeof shown);
-			error_set(err, "hostusb property, entry %zu \"%s\": %s; entries are separated by &", i + 1,
-				  shown, expected);
+		size_t at = parse_entry(entry, len, &req->entries[i], &expected);
+		if (at != ENTRY_OK) {
+			syntax_error(err, i + 1, entry, len, at, (size_t)(entry - text) + at + 1, expected);
 			return -1;
 		}
 		entry += len + 1;
 	}
 	req->count = entries;
 	return 0;
+}
+
+void selector_text(const struct selector *s, char *buf, size_t size)
+{
+	char id[16] = "", where[SERIAL_MAX + 2] = "";
+	if (s->has_id)
+		format(id, sizeof id, "0x%04x:0x%04x", s->id.vendor, s->id.product);
+	if (s->kind == SELECT_SERIAL)
+		format(where, sizeof where, "#%s", s->serial);
+	else if (s->kind == SELECT_PORT) {
+		where[0] = '@';
+		usb_port_format(&s->port, where + 1, sizeof where - 1);
+	}
+	format(buf, size, "%s%s%s", s->optional ? "?" : "", id, where);
 }
 
 int check_vmid(const char *vmid, struct error *err)

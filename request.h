@@ -78,7 +78,14 @@ struct request {
 	struct selector entries[MAX_ENTRIES];
 	size_t count;
 };
+/*
+ * The property into *req: 0, or -1 with err naming the entry, what was
+ * expected and at which character of the value (1-based).
+ */
 int parse_property(const char *text, struct request *req, struct error *err);
+/* An entry as the property writes it, ids in lowercase: "?0x0529:0x0001#A1B2", "@1-3.1". */
+#define SELECTOR_TEXT_SIZE 96
+void selector_text(const struct selector *s, char *buf, size_t size);
 /* vmId, which the journal records: 0, or -1 with err set. */
 int check_vmid(const char *vmid, struct error *err);
 

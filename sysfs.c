@@ -77,6 +77,99 @@ int sysfs_parse_devt(const char *text, size_t len, unsigned *major, unsigned *mi
 	return 0;
 }
 
+/* 1..max, as the kernel prints it */
+static int parse_positive(const char *text, size_t len, unsigned max, unsigned *value)
+{
+	return text_decimal(text, len, max, value) == 0 && *value > 0 ? 0 : -1;
+}
+
+int sysfs_parse_port_name(const char *name, size_t len, struct usb_port *port)
+{
+	struct usb_port p = { 0, 0, { 0 } };
+	unsigned value;
+
+	if (len > 3 && memcmp(name, "usb", 3) == 0) {
+		if (parse_positive(name + 3, len - 3, MAX_BUS_OR_DEVNUM, &p.bus) < 0)
+			return -1;
+		*port = p;
+		return 0;
+	}
+	const char *dash = memchr(name, '-', len);
+	if (!dash || parse_positive(name, (size_t)(dash - name), MAX_BUS_OR_DEVNUM, &p.bus) < 0)
+		return -1;
+	for (const char *part = dash + 1, *end = name + len; part <= end; p.depth++) {
+		const char *dot = memchr(part, '.', (size_t)(end - part));
+		const char *stop = dot ? dot : end;
+		if (p.depth == USB_PORT_DEPTH_MAX || parse_positive(part, (size_t)(stop - part), 31, &value) < 0)
+			return -1;
+		p.ports[p.depth] = (unsigned char)value;
+		part = stop + 1;
+	}
+	*port = p;
+	return 0;
+}
+
+static bool serial_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == ':' || c == '-';
+}
+
+enum usb_serial sysfs_parse_serial(const char *text, size_t len, char *kept, bool *cut)
+{
+	bool usable = true;
+	size_t i;
+
+	len = without_newline(text, len);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		usable &= serial_char(text[i]);
+		if (i < USB_SERIAL_MAX)
+			kept[i] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
+	}
+	kept[i < USB_SERIAL_MAX ? i : USB_SERIAL_MAX] = '\0';
+	*cut = len > USB_SERIAL_MAX;
+	if (len == 0)
+		return USB_SERIAL_NONE;
+	return usable && len <= USB_SERIAL_MAX ? USB_SERIAL_USABLE : USB_SERIAL_UNUSABLE;
+}
+
+int sysfs_parse_speed(const char *text, size_t len, char *speed)
+{
+	size_t dots = 0;
+
+	len = without_newline(text, len);
+	if (len == 0 || len > 7 || text[0] == '.' || text[len - 1] == '.')
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '.')
+			dots++;
+		else if (text[i] < '0' || text[i] > '9')
+			return -1;
+	}
+	if (dots > 1)
+		return -1;
+	memcpy(speed, text, len);
+	speed[len] = '\0';
+	return 0;
+}
+
+int sysfs_port_name(const struct usb_port *port, char *buf, size_t len)
+{
+	if (port->depth == 0)
+		return format(buf, len, "usb%u", port->bus);
+	int n = format(buf, len, "%u-%u", port->bus, port->ports[0]);
+	for (unsigned i = 1; n >= 0 && i < port->depth && i < USB_PORT_DEPTH_MAX; i++)
+		n += format(buf + ((size_t)n < len ? (size_t)n : len), (size_t)n < len ? len - (size_t)n : 0, ".%u",
+			    port->ports[i]);
+	return n;
+}
+
+bool usb_port_equal(const struct usb_port *a, const struct usb_port *b)
+{
+	return a->bus == b->bus && a->depth == b->depth && memcmp(a->ports, b->ports, a->depth) == 0;
+}
+
 int sysfs_node_path(struct usb_addr addr, char *buf, size_t len)
 {
 	return format(buf, len, "/dev/bus/usb/%03u/%03u", addr.bus, addr.device);
@@ -181,6 +274,32 @@ static int read_devt(int dir_fd, const char *path, unsigned *major, unsigned *mi
 	return sysfs_parse_devt(text, len, major, minor);
 }
 
+/* What a device is besides its ids and address; none of it makes a device unreadable. */
+static void read_details(int fd, const char *name, struct usb_device *device)
+{
+	char text[512];
+	size_t len;
+	struct stat st;
+
+	device->serial[0] = '\0';
+	device->serial_cut = false;
+	if (read_attribute(fd, "serial", text, sizeof text, &len) == 0) {
+		device->serial_kind = sysfs_parse_serial(text, len, device->serial, &device->serial_cut);
+	} else {
+		/* there, but unreadable or far too long: shown as such, never selected by serial */
+		device->serial_kind = fstatat(fd, "serial", &st, AT_SYMLINK_NOFOLLOW) == 0 ? USB_SERIAL_UNUSABLE
+											   : USB_SERIAL_NONE;
+		device->serial_cut = device->serial_kind == USB_SERIAL_UNUSABLE;
+	}
+	if (read_attribute(fd, "speed", text, sizeof text, &len) < 0 || sysfs_parse_speed(text, len, device->speed) < 0)
+		device->speed[0] = '\0';
+	if (sysfs_parse_port_name(name, strlen(name), &device->port) < 0)
+		device->port = (struct usb_port){ 0, 0, { 0 } };
+	device->hub = (device->port.bus && device->port.depth == 0) ||
+		      (read_attribute(fd, "bDeviceClass", text, sizeof text, &len) == 0 &&
+		       without_newline(text, len) == 2 && text[0] == '0' && text[1] == '9');
+}
+
 /* "<entry>/<attribute>", read relative to the bus list without opening the entry */
 static int read_entry_id(int devices_fd, const char *name, const char *attribute, unsigned *id)
 {
@@ -254,6 +373,8 @@ static int read_device(int devices_fd, const char *name, const struct filter *f,
 		 read_number(fd, "busnum", &device->addr.bus) == 0 &&
 		 read_number(fd, "devnum", &device->addr.device) == 0 &&
 		 read_devt(fd, "dev", &device->dev_major, &device->dev_minor) == 0;
+	if (ok)
+		read_details(fd, name, device);
 	if (close(fd) != 0 || !ok)
 		return -1;
 	memcpy(device->name, name, name_len + 1);
@@ -376,6 +497,56 @@ int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, st
 	return 0;
 }
 
+int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_device *device, char *err,
+		    size_t errlen)
+{
+	char path[PATH_MAX], name[sizeof device->name];
+	const struct filter every = { NULL, 0 };
+	struct stat st;
+
+	int n = sysfs_port_name(port, name, sizeof name);
+	if (n < 0 || (size_t)n >= sizeof name || root_path(root, DEVICES_DIR, path, sizeof path) < 0) {
+		set_error(err, errlen, "root directory path too long");
+		return -1;
+	}
+	int dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0) {
+		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int status = 0;
+	if (fstatat(dir_fd, name, &st, 0) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		status = 1;
+	else if (read_device(dir_fd, name, &every, device) < 0)
+		status = -1;
+	if (close(dir_fd) != 0 && status == 0)
+		status = -1;
+	if (status < 0)
+		set_error(err, errlen, "%s/%s: not a readable USB device", path, name);
+	return status;
+}
+
+int sysfs_add(struct usb_device_list *list, const struct usb_device *device)
+{
+	size_t at = 0;
+
+	while (at < list->count && usb_addr_compare(list->devices[at].addr, device->addr) < 0)
+		at++;
+	if (at < list->count && usb_addr_compare(list->devices[at].addr, device->addr) == 0)
+		return 0;
+	if (list->count >= SIZE_MAX / sizeof *list->devices - 1)
+		return -1;
+	struct usb_device *grown = grow(list->devices, list->count * sizeof *list->devices,
+					(list->count + 1) * sizeof *list->devices);
+	if (!grown)
+		return -1;
+	memmove(grown + at + 1, grown + at, (list->count - at) * sizeof *grown);
+	grown[at] = *device;
+	list->devices = grown;
+	list->count++;
+	return 0;
+}
+
 void sysfs_free(struct usb_device_list *list)
 {
 	if (!list)
@@ -383,4 +554,72 @@ void sysfs_free(struct usb_device_list *list)
 	free(list->devices);
 	list->devices = NULL;
 	list->count = 0;
+}
+
+/* ---- port paths ---- */
+
+#define USB_PORT_NUMBER_MAX 31
+
+/*
+ * The longest run of digits at text[0, len) that begins a number of 1 to max
+ * without a leading zero: its length (0 when text does not begin one), its
+ * value in *value.
+ */
+static size_t scan_number(const char *text, size_t len, unsigned max, unsigned *value)
+{
+	size_t i = 0;
+	*value = 0;
+	while (i < len && text[i] >= '0' && text[i] <= '9') {
+		unsigned digit = (unsigned)(text[i] - '0');
+		if ((i == 0 && digit == 0) || *value > (max - digit) / 10)
+			break;
+		*value = *value * 10 + digit;
+		i++;
+	}
+	return i;
+}
+
+size_t usb_port_scan(const char *text, size_t len, struct usb_port *port, bool *whole)
+{
+	struct usb_port p = { 0 };
+	unsigned number;
+	*whole = false;
+	size_t i = scan_number(text, len, MAX_BUS_OR_DEVNUM, &p.bus);
+	if (i == 0 || i == len || text[i] != '-')
+		return i;
+	for (i++;; i++) {
+		size_t n = scan_number(text + i, len - i, USB_PORT_NUMBER_MAX, &number);
+		if (n == 0)
+			return i;
+		p.ports[p.depth++] = (unsigned char)number;
+		i += n;
+		if (i == len) {
+			*port = p;
+			*whole = true;
+			return i;
+		}
+		if (text[i] != '.' || p.depth == USB_PORT_DEPTH_MAX)
+			return i;
+	}
+}
+
+int usb_port_parse(const char *text, size_t len, struct usb_port *port)
+{
+	struct usb_port p;
+	bool whole;
+	if (usb_port_scan(text, len, &p, &whole) != len || !whole)
+		return -1;
+	*port = p;
+	return 0;
+}
+
+int usb_port_format(const struct usb_port *port, char *buf, size_t size)
+{
+	if (port->depth == 0)
+		return format(buf, size, "usb%u", port->bus);
+	char text[64]; /* any values: "4294967295-255.255.255.255.255.255.255" */
+	int n = format(text, sizeof text, "%u-%u", port->bus, port->ports[0]);
+	for (unsigned i = 1; i < port->depth && i < USB_PORT_DEPTH_MAX; i++)
+		n += format(text + n, sizeof text - (size_t)n, ".%u", port->ports[i]);
+	return format(buf, size, "%s", text);
 }

@@ -125,7 +125,7 @@ property() {
 }
 property "0x0781:0x5567&0X0627:0x0001"
 check_eq "property: an uppercase X, named by position" "$RC:$ERR" \
-	'2:hostusb: hostusb property, entry 2 "0X0627:0x0001": expected 0xVVVV:0xPPPP with a lowercase x and 4 hex digits each; entries are separated by &'
+	'2:hostusb: hostusb property, entry 2 "0X0627:0x0001": expected 0xVVVV:0xPPPP with a lowercase x and 4 hex digits each; found "X" at character 16'
 property "0x0781:0x5567,0x0627:0x0001"
 check_contains "property: a comma instead of &" "$RC:$ERR" '2:hostusb: hostusb property, entry 1 "0x0781:0x5567,0x0627:0x0001": expected'
 property "0x0781:0x5567&"

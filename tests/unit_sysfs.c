@@ -887,6 +887,78 @@ static void make_tmpdir(void)
 		fixture_fail("mkdtemp %s: %s", tmpdir, strerror(errno));
 }
 
+/* ---- port paths ---- */
+
+static bool port_parses(const char *text, unsigned bus, unsigned depth, const unsigned char *ports)
+{
+	struct usb_port port;
+	if (usb_port_parse(text, strlen(text), &port) < 0 || port.bus != bus || port.depth != depth)
+		return false;
+	return memcmp(port.ports, ports, depth) == 0;
+}
+
+static void test_port_parse(void)
+{
+	static const unsigned char p3_1[] = { 3, 1 }, p31[] = { 31 }, p7[] = { 1, 2, 3, 4, 5, 6, 7 };
+	CHECK("port: 1-3.1", port_parses("1-3.1", 1, 2, p3_1));
+	CHECK("port: bus 999, port 31", port_parses("999-31", 999, 1, p31));
+	CHECK("port: 7 levels", port_parses("2-1.2.3.4.5.6.7", 2, 7, p7));
+	static const char *const bad[] = {
+		"", "1", "1-", "1-3.", "-1", "0-1", "01-1", "1000-1", "1-0", "1-01", "1-32", "1-40", "1-3..1",
+		"1-1.2.3.4.5.6.7.8", "usb1", "1-3:1.0", "1-3.1\n", " 1-3", "1-3 ", "1_3", "1-3.1a", "4294967297-1",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char name[96];
+		struct usb_port port = { .bus = 77 };
+		snprintf(name, sizeof name, "port: \"%.*s%s\" refused, port untouched", (int)strcspn(bad[i], "\n"), bad[i],
+			 strchr(bad[i], '\n') ? "\\n" : "");
+		CHECK(name, usb_port_parse(bad[i], strlen(bad[i]), &port) < 0 && port.bus == 77);
+	}
+	struct usb_port port;
+	CHECK("port: only len bytes are read", usb_port_parse("1-3.1x", 5, &port) == 0 && port.depth == 2);
+}
+
+static void test_port_scan(void)
+{
+	static const struct {
+		const char *text;
+		size_t begins;
+		bool whole;
+	} cases[] = {
+		{ "1-3.1", 5, true }, { "1-3.", 4, false }, { "1-32", 3, false }, { "1000-1", 3, false },
+		{ "0-1", 0, false }, { "1-1.1.1.1.1.1.1.1", 15, false }, { "12", 2, false }, { "1-3#", 3, false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char name[96];
+		struct usb_port port;
+		bool whole = !cases[i].whole;
+		size_t n = usb_port_scan(cases[i].text, strlen(cases[i].text), &port, &whole);
+		snprintf(name, sizeof name, "port scan: \"%s\" begins with %zu bytes of one%s", cases[i].text,
+			 cases[i].begins, cases[i].whole ? ", whole" : "");
+		CHECK(name, n == cases[i].begins && whole == cases[i].whole);
+	}
+}
+
+static void test_port_format(void)
+{
+	char buf[USB_PORT_TEXT_SIZE];
+	struct usb_port port = { .bus = 1, .depth = 2, .ports = { 3, 1 } };
+	CHECK("port format: 1-3.1", usb_port_format(&port, buf, sizeof buf) == 5 && strcmp(buf, "1-3.1") == 0);
+	port = (struct usb_port){ .bus = 1 };
+	CHECK("port format: a root hub is usb1", usb_port_format(&port, buf, sizeof buf) == 4 && strcmp(buf, "usb1") == 0);
+	port = (struct usb_port){ .bus = 999, .depth = 7, .ports = { 31, 31, 31, 31, 31, 31, 31 } };
+	CHECK_STR("port format: the longest", (usb_port_format(&port, buf, sizeof buf), buf), "999-31.31.31.31.31.31.31");
+	CHECK("port format: the longest fits USB_PORT_TEXT_SIZE", strlen(buf) < USB_PORT_TEXT_SIZE);
+	char small[4];
+	CHECK("port format: cut short, returns the whole length",
+	      usb_port_format(&port, small, sizeof small) == 24 && strcmp(small, "999") == 0);
+	port = (struct usb_port){ .bus = 2, .depth = 3, .ports = { 1, 10, 4 } };
+	struct usb_port back;
+	usb_port_format(&port, buf, sizeof buf);
+	CHECK("port format: parses back", usb_port_parse(buf, strlen(buf), &back) == 0 && back.bus == 2 &&
+	      back.depth == 3 && memcmp(back.ports, port.ports, 3) == 0);
+}
+
 int main(void)
 {
 	make_tmpdir();
@@ -910,5 +982,8 @@ int main(void)
 	test_parsers_total();
 	test_node_path();
 	test_find();
+	test_port_parse();
+	test_port_scan();
+	test_port_format();
 	return check_status();
 }

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Which device each entry gets; see plan.h. */
+#include "plan.h"
+
+#include <string.h>
+
+#include "format.h"
+
+#define NONE ((size_t)-1)
+#define PORT_TEXT_SIZE 32
+
+void plan_entry_text(const struct selector *s, char *buf, size_t size)
+{
+	char id[16] = "", port[PORT_TEXT_SIZE];
+	if (s->has_id)
+		format(id, sizeof id, "0x%04x:0x%04x", s->id.vendor, s->id.product);
+	sysfs_port_name(&s->port, port, sizeof port);
+	const char *mark = s->kind == SELECT_SERIAL ? "#" : s->kind == SELECT_PORT ? "@" : "";
+	const char *what = s->kind == SELECT_SERIAL ? s->serial : s->kind == SELECT_PORT ? port : "";
+	format(buf, size, "%s%s%s%s", s->optional ? "?" : "", id, mark, what);
+}
+
+/* "entry 2 0x0529:0x0001@1-3.1: ", which every message about an entry begins with */
+static void entry_prefix(const struct request *req, size_t i, char *buf, size_t size)
+{
+	char text[128];
+	plan_entry_text(&req->entries[i], text, sizeof text);
+	format(buf, size, "entry %zu %s", i + 1, text);
+}
+
+static bool held_by_other(const struct journal_entry *e, const char *vmid)
+{
+	return e && !(vmid[0] && strcmp(e->vmid, vmid) == 0);
+}
+
+static void holder_text(const struct journal_entry *e, char *buf, size_t size)
+{
+	if (e->vmid[0])
+		format(buf, size, "VM %s", e->vmid);
+	else
+		format(buf, size, "an unknown VM (a line without vmId)");
+}
+
+size_t plan_required(const struct request *req, struct usb_id id)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < req->count; k++)
+		n += req->entries[k].has_id && !req->entries[k].optional && usb_id_equal(req->entries[k].id, id);
+	return n;
+}
+
+static size_t count_of_id(const struct usb_device_list *list, struct usb_id id)
+{
+	size_t n = 0;
+	for (size_t d = 0; d < list->count; d++)
+		n += usb_id_equal(list->devices[d].id, id);
+	return n;
+}
+
+/* ---- entries naming one device ---- */
+
+/* The device of the entry's id with its serial: *found, NONE when there is none; -1 when two have it. */
+static int find_by_serial(const struct request *req, size_t i, const struct usb_device_list *list, size_t *found,
+			  struct error *err)
+{
+	const struct selector *s = &req->entries[i];
+	size_t n = 0, at[2] = { NONE, NONE };
+	for (size_t d = 0; d < list->count; d++) {
+		const struct usb_device *dev = &list->devices[d];
+		if (!usb_id_equal(dev->id, s->id) || dev->serial_kind != USB_SERIAL_USABLE ||
+		    strcmp(dev->serial, s->serial) != 0)
+			continue;
+		if (n < 2)
+			at[n] = d;
+		n++;
+	}
+	*found = at[0];
+	if (n < 2)
+		return 0;
+	char prefix[160], first[PORT_TEXT_SIZE], second[PORT_TEXT_SIZE];
+	entry_prefix(req, i, prefix, sizeof prefix);
+	sysfs_port_name(&list->devices[at[0]].port, first, sizeof first);
+	sysfs_port_name(&list->devices[at[1]].port, second, sizeof second);
+	error_set(err, "%s: %zu devices %04x:%04x have serial %s (ports %s and %s%s): name one by its port, "
+		  "e.g. 0x%04x:0x%04x@%s", prefix, n, s->id.vendor, s->id.product, s->serial, first, second,
+		  n > 2 ? ", ..." : "", s->id.vendor, s->id.product, first);
+	return -1;
+}
+
+/* The device on the entry's port: *found, NONE when nothing is there; -1 when it may not be given. */
+static int find_on_port(const struct request *req, size_t i, const struct usb_device_list *list, size_t *found,
+			struct error *err)
+{
+	const struct selector *s = &req->entries[i];
+	*found = NONE;
+	for (size_t d = 0; d < list->count && *found == NONE; d++)
+		if (usb_port_equal(&list->devices[d].port, &s->port))
+			*found = d;
+	if (*found == NONE)
+		return 0;
+	const struct usb_device *dev = &list->devices[*found];
+	char prefix[160], port[PORT_TEXT_SIZE];
+	entry_prefix(req, i, prefix, sizeof prefix);
+	sysfs_port_name(&s->port, port, sizeof port);
+	if (dev->hub) {
+		error_set(err, "%s: port %s has a hub (%04x:%04x), which is not given to a VM: name a port behind it",
+			  prefix, port, dev->id.vendor, dev->id.product);
+		return -1;
+	}
+	if (s->has_id && !usb_id_equal(dev->id, s->id)) {
+		error_set(err, "%s: port %s has %04x:%04x, not %04x:%04x", prefix, port, dev->id.vendor, dev->id.product,
+			  s->id.vendor, s->id.product);
+		return -1;
+	}
+	return 0;
+}
+
+/* Entry i could not have its device: skipped when optional, else why. */
+static int cannot_have(const struct request *req, size_t i, const struct journal_entry *holder, struct plan *plan,
+		       struct error *err)
+{
+	const struct selector *s = &req->entries[i];
+	struct plan_entry *p = &plan->entries[i];
+	if (s->optional) {
+		p->fate = holder ? PLAN_HELD : PLAN_ABSENT;
+		if (holder)
+			format(p->holder, sizeof p->holder, "%s", holder->vmid);
+		return 0;
+	}
+	char prefix[160], port[PORT_TEXT_SIZE], inside[32], who[96];
+	entry_prefix(req, i, prefix, sizeof prefix);
+	sysfs_port_name(&s->port, port, sizeof port);
+	if (holder) {
+		sysfs_node_path(holder->addr, inside, sizeof inside);
+		holder_text(holder, who, sizeof who);
+		error_set(err, "%s: %s is held by %s", prefix, inside, who);
+	} else if (s->kind == SELECT_SERIAL) {
+		error_set(err, "%s: no device %04x:%04x with serial %s is present (hostusb list shows the serials)", prefix,
+			  s->id.vendor, s->id.product, s->serial);
+	} else {
+		error_set(err, "%s: no device on port %s", prefix, port);
+	}
+	return -1;
+}
+
+/* Entry i names device d: refused when an earlier entry names it too. */
+static int check_not_named_twice(const struct request *req, size_t i, const struct usb_device_list *list, size_t d,
+				 const struct plan *plan, struct error *err)
+{
+	for (size_t k = 0; k < i; k++) {
+		if (plan->entries[k].fate != PLAN_CLAIMED || plan->entries[k].device != d)
+			continue;
+		char first[160], second[160], port[PORT_TEXT_SIZE];
+		entry_prefix(req, k, first, sizeof first);
+		entry_prefix(req, i, second, sizeof second);
+		sysfs_port_name(&list->devices[d].port, port, sizeof port);
+		error_set(err, "%s and %s name the same device (port %s, bus %u device %u)", first, second, port,
+			  list->devices[d].addr.bus, list->devices[d].addr.device);
+		return -1;
+	}
+	return 0;
+}
+
+static int resolve_named(const struct request *req, size_t i, const struct usb_device_list *list,
+			 const struct journal *j, const char *vmid, struct plan *plan, struct error *err)
+{
+	size_t d;
+	int rc = req->entries[i].kind == SELECT_SERIAL ? find_by_serial(req, i, list, &d, err)
+						      : find_on_port(req, i, list, &d, err);
+	if (rc < 0)
+		return -1;
+	if (d == NONE)
+		return cannot_have(req, i, NULL, plan, err);
+	const struct journal_entry *e = journal_find(j, list->devices[d].addr);
+	if (held_by_other(e, vmid))
+		return cannot_have(req, i, e, plan, err);
+	if (check_not_named_twice(req, i, list, d, plan, err) < 0)
+		return -1;
+	plan->entries[i].device = d;
+	return 0;
+}
+
+/* ---- plain ids ---- */
+
+static bool taken(const struct plan *plan, size_t d)
+{
+	for (size_t k = 0; k < plan->count; k++)
+		if (plan->entries[k].fate == PLAN_CLAIMED && plan->entries[k].device == d)
+			return true;
+	return false;
+}
+
+/*
+ * Up to want devices of id for the plain entries: those this VM holds first,
+ * then free ones, never one named by another entry or held by another VM
+ * (*other: the first such, or NULL).  chosen[] ascending; returns how many.
+ */
+static size_t choose(const struct usb_device_list *list, const struct journal *j, const char *vmid,
+		     const struct plan *plan, struct usb_id id, size_t want, size_t *chosen,
+		     const struct journal_entry **other)
+{
+	size_t found = 0;
+	*other = NULL;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t d = 0; d < list->count && found < want; d++) {
+			if (!usb_id_equal(list->devices[d].id, id) || taken(plan, d))
+				continue;
+			const struct journal_entry *e = journal_find(j, list->devices[d].addr);
+			if (pass == 0 ? e && !held_by_other(e, vmid) : e == NULL)
+				chosen[found++] = d;
+			else if (held_by_other(e, vmid) && !*other)
+				*other = e;
+		}
+	for (size_t a = 1; a < found; a++)
+		for (size_t b = a; b > 0 && chosen[b - 1] > chosen[b]; b--) {
+			size_t t = chosen[b];
+			chosen[b] = chosen[b - 1];
+			chosen[b - 1] = t;
+		}
+	return found;
+}
+
+static int too_few_free(struct usb_id id, size_t required, size_t found, const struct journal_entry *other,
+			struct error *err)
+{
+	char inside[32], who[96];
+	if (!other) {
+		error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu free; the others are named by other entries",
+			  id.vendor, id.product, required, found);
+		return -1;
+	}
+	sysfs_node_path(other->addr, inside, sizeof inside);
+	holder_text(other, who, sizeof who);
+	error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu free; %s is held by %s", id.vendor, id.product,
+		  required, found, inside, who);
+	return -1;
+}
+
+/*
+ * The plain entries of the id of entry first: the k-th of them that is not
+ * skipped gets the k-th device chosen; when there are too few, the last
+ * optional ones are skipped.
+ */
+static int resolve_id(const struct request *req, size_t first, const struct usb_device_list *list,
+		      const struct journal *j, const char *vmid, struct plan *plan, struct error *err)
+{
+	struct usb_id id = req->entries[first].id;
+	size_t members[MAX_ENTRIES], n = 0, required = 0, chosen[MAX_ENTRIES];
+	for (size_t k = first; k < req->count; k++)
+		if (req->entries[k].kind == SELECT_ID && usb_id_equal(req->entries[k].id, id)) {
+			members[n++] = k;
+			required += !req->entries[k].optional;
+		}
+	const struct journal_entry *other;
+	size_t found = choose(list, j, vmid, plan, id, n, chosen, &other);
+	if (found < required)
+		return too_few_free(id, required, found, other, err);
+	for (size_t m = n, skip = n - found; m-- > 0 && skip > 0;)
+		if (req->entries[members[m]].optional) {
+			cannot_have(req, members[m], other, plan, err);
+			skip--;
+		}
+	for (size_t m = 0, used = 0; m < n; m++)
+		if (plan->entries[members[m]].fate == PLAN_CLAIMED)
+			plan->entries[members[m]].device = chosen[used++];
+	return 0;
+}
+
+/* ---- the whole plan ---- */
+
+int plan_make(const struct request *req, const struct usb_device_list *list, const struct journal *j,
+	      const char *vmid, struct plan *plan, struct error *err)
+{
+	plan->count = req->count;
+	for (size_t i = 0; i < req->count; i++)
+		plan->entries[i] = (struct plan_entry){ .fate = PLAN_CLAIMED, .device = NONE };
+	for (size_t i = 0; i < req->count; i++)
+		if (req->entries[i].kind != SELECT_ID && resolve_named(req, i, list, j, vmid, plan, err) < 0)
+			return -1;
+	for (size_t i = 0; i < req->count; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= req->entries[k].kind == SELECT_ID && usb_id_equal(req->entries[k].id, req->entries[i].id);
+		if (req->entries[i].kind == SELECT_ID && !seen && resolve_id(req, i, list, j, vmid, plan, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < req->count; i++) {
+		struct plan_entry *p = &plan->entries[i];
+		if (p->fate == PLAN_CLAIMED)
+			p->address = !req->entries[i].has_id || count_of_id(list, list->devices[p->device].id) > 1;
+	}
+	return 0;
+}
+
+void plan_skip_text(const struct request *req, const struct plan *plan, size_t i, char *buf, size_t size)
+{
+	char text[128];
+	struct selector s = req->entries[i];
+	s.optional = false;
+	plan_entry_text(&s, text, sizeof text);
+	if (plan->entries[i].fate == PLAN_HELD && plan->entries[i].holder[0])
+		format(buf, size, "%s held by VM %s", text, plan->entries[i].holder);
+	else if (plan->entries[i].fate == PLAN_HELD)
+		format(buf, size, "%s held by an unknown VM (a line without vmId)", text);
+	else
+		format(buf, size, "%s not present", text);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef HOSTUSB_PLAN_H
+#define HOSTUSB_PLAN_H
+/*
+ * The plan: which host device each entry of the hostusb property gets, from
+ * the devices found, the journal and the VM's id.  No I/O: it knows only what
+ * it is given.
+ *
+ * Entries naming one device (a serial number, a port) are resolved first,
+ * then each plain id takes the lowest free devices left, those this VM
+ * already holds first (a re-start gets the same devices).  A device another
+ * VM holds (or a line without vmId) is never taken.  An optional entry whose
+ * device is absent or held is skipped; anything else wrong with an entry is
+ * an error naming it.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "journal.h"
+#include "request.h"
+#include "sysfs.h"
+#include "text.h"
+
+enum plan_fate {
+	PLAN_CLAIMED,   /* device is its device */
+	PLAN_ABSENT,    /* optional, skipped: no such device, or not enough free of its id */
+	PLAN_HELD,      /* optional, skipped: held by holder */
+};
+
+struct plan_entry {
+	enum plan_fate fate;
+	size_t device;              /* PLAN_CLAIMED: index in the device list */
+	bool address;               /* its hostdev names bus and device: the id alone is not enough */
+	char holder[VMID_MAX + 1];  /* PLAN_HELD: the holder's vmId, "" for a line without one */
+};
+
+struct plan {
+	struct plan_entry entries[MAX_ENTRIES];  /* one per entry of the request, in its order */
+	size_t count;
+};
+
+/*
+ * list: every device of the ids the request names, and the device on each
+ * port it names (sysfs_read_port, sysfs_add).  0 with *plan filled, or -1 with
+ * err naming the entry.
+ */
+int plan_make(const struct request *req, const struct usb_device_list *list, const struct journal *j,
+	      const char *vmid, struct plan *plan, struct error *err);
+/* How many entries that are not optional need a device of id. */
+size_t plan_required(const struct request *req, struct usb_id id);
+/* "0x0529:0x0001 not present" or "... held by VM <vmId>": why entry i was skipped. */
+void plan_skip_text(const struct request *req, const struct plan *plan, size_t i, char *buf, size_t size);
+/* The entry as the property spells it: "?0x0529:0x0001#A1B2", "@1-3.1". */
+void plan_entry_text(const struct selector *s, char *buf, size_t size);
+
+#endif
