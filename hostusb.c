@@ -1005,20 +1005,137 @@ static int after_vm_destroy(const struct context *ctx)
 
 /* ---- list -------------------------------------------------------------- */
 
-static void list_line(const struct context *ctx, const struct usb_device *dev, const struct journal *j,
-		      char *buf, size_t size)
+/* The widths of list's columns that vary with the host: port and serial. */
+struct list_widths {
+	size_t port, serial;
+};
+
+#define SERIAL_CELL_SIZE (USB_SERIAL_MAX + 24)
+
+/* The serial as list shows it: "-" for none; one that cannot be selected is quoted and says so. */
+static void serial_cell(const struct usb_device *dev, char *buf, size_t size)
+{
+	if (dev->serial_kind == USB_SERIAL_NONE)
+		format(buf, size, "-");
+	else if (dev->serial_kind == USB_SERIAL_USABLE)
+		format(buf, size, "%s", dev->serial);
+	else
+		format(buf, size, "\"%s%s\" (by port only)", dev->serial, dev->serial_cut ? "..." : "");
+}
+
+/* Whether dev is the only device of its id with its serial. */
+static bool serial_unique(const struct usb_device_list *list, const struct usb_device *dev)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct usb_device *other = &list->devices[i];
+		if (other != dev && usb_id_equal(other->id, dev->id) && other->serial_kind == USB_SERIAL_USABLE &&
+		    strcmp(other->serial, dev->serial) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The shortest property value that names exactly this device and survives a
+ * replug: the id when no other device has it, else with the serial when that
+ * is usable and unique among the id, else with the port.  "-" for a hub.
+ */
+static void property_value(const struct usb_device_list *list, const struct usb_device *dev, char *buf, size_t size)
+{
+	char port[USB_PORT_TEXT_SIZE];
+	if (dev->hub || dev->port.bus == 0) {
+		format(buf, size, "-");
+		return;
+	}
+	int n = format(buf, size, "0x%04x:0x%04x", dev->id.vendor, dev->id.product);
+	if (count_matching(list, dev->id) == 1 || n < 0 || (size_t)n >= size)
+		return;
+	usb_port_format(&dev->port, port, sizeof port);
+	if (dev->serial_kind == USB_SERIAL_USABLE && serial_unique(list, dev))
+		format(buf + n, size - (size_t)n, "#%s", dev->serial);
+	else
+		format(buf + n, size - (size_t)n, "@%s", port);
+}
+
+/* Appends text to line at *at, padded with spaces to width and one more. */
+static void put_cell(char *line, size_t size, size_t *at, const char *text, size_t width)
+{
+	int n = format(line + *at, size - *at, "%s", text);
+	size_t end = *at + (n > 0 ? (size_t)n : 0);
+	while (end < *at + width + 1 && end + 1 < size)
+		line[end++] = ' ';
+	line[end < size ? end : size - 1] = '\0';
+	*at = strlen(line);
+}
+
+static void list_line(const struct context *ctx, const struct usb_device_list *list, const struct usb_device *dev,
+		      const struct journal *j, const struct list_widths *w, char *buf, size_t size)
 {
 	char inside[NODE_PATH_SIZE], node[PATH_SIZE], owner[32] = "-", holder[VMID_MAX + 1] = "-";
+	char port[USB_PORT_TEXT_SIZE], id[16], serial[SERIAL_CELL_SIZE], value[128], head[16];
 	struct stat st;
+	size_t at = 0;
 	node_paths(ctx, dev->addr, inside, node, sizeof node);
 	if (lstat(node, &st) == 0)
 		format(owner, sizeof owner, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
 	const struct journal_entry *e = journal_find(j, dev->addr);
 	if (e)
 		format(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
-	format(buf, size, "%03u %03u %04x:%04x %-20s %-11s %-36s hostusb=0x%04x:0x%04x\n", dev->addr.bus,
-	       dev->addr.device, dev->id.vendor, dev->id.product, inside, owner, holder, dev->id.vendor,
-	       dev->id.product);
+	if (dev->port.bus == 0)
+		format(port, sizeof port, "?");
+	else
+		usb_port_format(&dev->port, port, sizeof port);
+	format(head, sizeof head, "%03u %03u", dev->addr.bus, dev->addr.device);
+	format(id, sizeof id, "%04x:%04x", dev->id.vendor, dev->id.product);
+	serial_cell(dev, serial, sizeof serial);
+	property_value(list, dev, value, sizeof value);
+	const char *cells[] = { head, port, id, serial, dev->speed[0] ? dev->speed : "-", owner, holder };
+	const size_t widths[] = { 7, w->port, 9, w->serial, 5, 11, 36 };
+	for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++)
+		put_cell(buf, size, &at, cells[c], widths[c]);
+	format(buf + at, size - at, "%s\n", value);
+}
+
+static struct list_widths list_widths(const struct usb_device_list *list)
+{
+	struct list_widths w = { strlen("PORT"), strlen("SERIAL") };
+	for (size_t i = 0; i < list->count; i++) {
+		char port[USB_PORT_TEXT_SIZE], serial[SERIAL_CELL_SIZE];
+		usb_port_format(&list->devices[i].port, port, sizeof port);
+		serial_cell(&list->devices[i], serial, sizeof serial);
+		w.port = strlen(port) > w.port ? strlen(port) : w.port;
+		w.serial = strlen(serial) > w.serial ? strlen(serial) : w.serial;
+	}
+	return w;
+}
+
+/* The header, or with --property nothing; then a line per device (--property: per device that is not a hub). */
+static int write_list(const struct context *ctx, const struct usb_device_list *list, const struct journal *j)
+{
+	char line[1024];
+	struct list_widths w = list_widths(list);
+	size_t at = 0;
+	const char *titles[] = { "BUS DEV", "PORT", "ID", "SERIAL", "SPEED", "OWNER", "HELD-BY" };
+	const size_t widths[] = { 7, w.port, 9, w.serial, 5, 11, 36 };
+	for (size_t c = 0; c < sizeof titles / sizeof titles[0]; c++)
+		put_cell(line, sizeof line, &at, titles[c], widths[c]);
+	format(line + at, sizeof line - at, "PROPERTY\n");
+	if (!ctx->opt->list_property && write_all(STDOUT_FILENO, line, strlen(line)) < 0)
+		return -1;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct usb_device *dev = &list->devices[i];
+		if (!ctx->opt->list_property) {
+			list_line(ctx, list, dev, j, &w, line, sizeof line);
+		} else {
+			property_value(list, dev, line, sizeof line - 1);
+			if (strcmp(line, "-") == 0)
+				continue;
+			strcat(line, "\n");
+		}
+		if (write_all(STDOUT_FILENO, line, strlen(line)) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int list_devices(const struct context *ctx)
@@ -1026,7 +1143,7 @@ static int list_devices(const struct context *ctx)
 	struct usb_device_list list = { 0 };
 	struct journal j = { 0 };
 	struct error err;
-	char scan_err[256], line[512];
+	char scan_err[256];
 	if (sysfs_scan(ctx->opt->root, &list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
 		return -1;
@@ -1034,17 +1151,11 @@ static int list_devices(const struct context *ctx)
 	int rc = journal_read(ctx->opt->root, &j, &err);
 	if (rc < 0)
 		say_error(&err);
-	static const char header[] = "BUS DEV ID        NODE                 OWNER       HELD-BY"
-				     "                              SELECT\n";
 	errno = 0;
-	if (rc == 0 && write_all(STDOUT_FILENO, header, sizeof header - 1) < 0)
-		rc = -2;
-	for (size_t i = 0; rc == 0 && i < list.count; i++) {
-		list_line(ctx, &list.devices[i], &j, line, sizeof line);
-		rc = write_all(STDOUT_FILENO, line, strlen(line)) < 0 ? -2 : 0;
-	}
-	if (rc == -2)
+	if (rc == 0 && write_list(ctx, &list, &j) < 0) {
 		say("stdout: %s", strerror(errno));
+		rc = -1;
+	}
 	journal_free(&j);
 	sysfs_free(&list);
 	return rc < 0 ? -1 : 0;
@@ -1054,14 +1165,16 @@ static int list_devices(const struct context *ctx)
 
 static const char usage_text[] =
 	"usage: hostusb [--root DIR] [--owner USER:GROUP] [--dry-run] [--lock-wait SEC] [HOOK]\n"
-	"       hostusb [--root DIR] [list]\n"
+	"       hostusb [--root DIR] [list [--property]]\n"
 	"       hostusb --help | --version\n"
 	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source.  Without HOOK\n"
 	"or list, the program runs the hook point its directory is named after, as VDSM runs\n"
 	"hooks/HOOK/50_hostusb (./50_hostusb there works too).  Anywhere else it does what\n"
-	"list does: a line per host USB device with its owner, the VM holding it and the\n"
-	"hostusb= value that selects it; in another directory of a hooks/ directory it fails.\n"
-	"Environment: hostusb=0xVVVV:0xPPPP[&0xVVVV:0xPPPP]..., _hook_domxml, vmId.\n";
+	"list does: a line per host USB device with its port, serial, speed, owner, the VM\n"
+	"holding it and the hostusb property value that selects it (--property: only those\n"
+	"values); in another directory of a hooks/ directory it fails.\n"
+	"Environment: hostusb=ENTRY[&ENTRY]... where ENTRY is [?]0xVVVV:0xPPPP[#SERIAL|@PORT] or\n"
+	"[?]@PORT (PORT as 1-3.1), _hook_domxml, vmId.\n";
 
 static int run(const struct options *opt)
 {

@@ -7,24 +7,12 @@
 #include "format.h"
 
 #define NONE ((size_t)-1)
-#define PORT_TEXT_SIZE 32
-
-void plan_entry_text(const struct selector *s, char *buf, size_t size)
-{
-	char id[16] = "", port[PORT_TEXT_SIZE];
-	if (s->has_id)
-		format(id, sizeof id, "0x%04x:0x%04x", s->id.vendor, s->id.product);
-	sysfs_port_name(&s->port, port, sizeof port);
-	const char *mark = s->kind == SELECT_SERIAL ? "#" : s->kind == SELECT_PORT ? "@" : "";
-	const char *what = s->kind == SELECT_SERIAL ? s->serial : s->kind == SELECT_PORT ? port : "";
-	format(buf, size, "%s%s%s%s", s->optional ? "?" : "", id, mark, what);
-}
 
 /* "entry 2 0x0529:0x0001@1-3.1: ", which every message about an entry begins with */
 static void entry_prefix(const struct request *req, size_t i, char *buf, size_t size)
 {
-	char text[128];
-	plan_entry_text(&req->entries[i], text, sizeof text);
+	char text[SELECTOR_TEXT_SIZE];
+	selector_text(&req->entries[i], text, sizeof text);
 	format(buf, size, "entry %zu %s", i + 1, text);
 }
 
@@ -77,11 +65,11 @@ static int find_by_serial(const struct request *req, size_t i, const struct usb_
 	*found = at[0];
 	if (n < 2)
 		return 0;
-	char prefix[160], first[PORT_TEXT_SIZE], second[PORT_TEXT_SIZE];
+	char prefix[160], first[USB_PORT_TEXT_SIZE], second[USB_PORT_TEXT_SIZE];
 	entry_prefix(req, i, prefix, sizeof prefix);
-	sysfs_port_name(&list->devices[at[0]].port, first, sizeof first);
-	sysfs_port_name(&list->devices[at[1]].port, second, sizeof second);
-	error_set(err, "%s: %zu devices %04x:%04x have serial %s (ports %s and %s%s): name one by its port, "
+	usb_port_format(&list->devices[at[0]].port, first, sizeof first);
+	usb_port_format(&list->devices[at[1]].port, second, sizeof second);
+	error_set(err, "%s: %zu devices of %04x:%04x have serial %s (ports %s and %s%s): name one by its port, "
 		  "e.g. 0x%04x:0x%04x@%s", prefix, n, s->id.vendor, s->id.product, s->serial, first, second,
 		  n > 2 ? ", ..." : "", s->id.vendor, s->id.product, first);
 	return -1;
@@ -99,9 +87,9 @@ static int find_on_port(const struct request *req, size_t i, const struct usb_de
 	if (*found == NONE)
 		return 0;
 	const struct usb_device *dev = &list->devices[*found];
-	char prefix[160], port[PORT_TEXT_SIZE];
+	char prefix[160], port[USB_PORT_TEXT_SIZE];
 	entry_prefix(req, i, prefix, sizeof prefix);
-	sysfs_port_name(&s->port, port, sizeof port);
+	usb_port_format(&s->port, port, sizeof port);
 	if (dev->hub) {
 		error_set(err, "%s: port %s has a hub (%04x:%04x), which is not given to a VM: name a port behind it",
 			  prefix, port, dev->id.vendor, dev->id.product);
@@ -127,9 +115,9 @@ static int cannot_have(const struct request *req, size_t i, const struct journal
 			format(p->holder, sizeof p->holder, "%s", holder->vmid);
 		return 0;
 	}
-	char prefix[160], port[PORT_TEXT_SIZE], inside[32], who[96];
+	char prefix[160], port[USB_PORT_TEXT_SIZE], inside[32], who[96];
 	entry_prefix(req, i, prefix, sizeof prefix);
-	sysfs_port_name(&s->port, port, sizeof port);
+	usb_port_format(&s->port, port, sizeof port);
 	if (holder) {
 		sysfs_node_path(holder->addr, inside, sizeof inside);
 		holder_text(holder, who, sizeof who);
@@ -150,10 +138,10 @@ static int check_not_named_twice(const struct request *req, size_t i, const stru
 	for (size_t k = 0; k < i; k++) {
 		if (plan->entries[k].fate != PLAN_CLAIMED || plan->entries[k].device != d)
 			continue;
-		char first[160], second[160], port[PORT_TEXT_SIZE];
+		char first[160], second[160], port[USB_PORT_TEXT_SIZE];
 		entry_prefix(req, k, first, sizeof first);
 		entry_prefix(req, i, second, sizeof second);
-		sysfs_port_name(&list->devices[d].port, port, sizeof port);
+		usb_port_format(&list->devices[d].port, port, sizeof port);
 		error_set(err, "%s and %s name the same device (port %s, bus %u device %u)", first, second, port,
 			  list->devices[d].addr.bus, list->devices[d].addr.device);
 		return -1;
@@ -294,10 +282,10 @@ int plan_make(const struct request *req, const struct usb_device_list *list, con
 
 void plan_skip_text(const struct request *req, const struct plan *plan, size_t i, char *buf, size_t size)
 {
-	char text[128];
+	char text[SELECTOR_TEXT_SIZE];
 	struct selector s = req->entries[i];
 	s.optional = false;
-	plan_entry_text(&s, text, sizeof text);
+	selector_text(&s, text, sizeof text);
 	if (plan->entries[i].fate == PLAN_HELD && plan->entries[i].holder[0])
 		format(buf, size, "%s held by VM %s", text, plan->entries[i].holder);
 	else if (plan->entries[i].fate == PLAN_HELD)

@@ -315,6 +315,7 @@ static enum command command_named(const char *word)
 struct parse_state {
 	const char *lock_wait;      /* --lock-wait's text, checked at the end */
 	const char *hook_option;    /* an option only a hook point uses, if given */
+	const char *list_option;    /* an option only list uses, if given */
 };
 
 /* The options that take a value, and what each needs. */
@@ -389,6 +390,11 @@ static int parse_argument(int argc, char **argv, int *i, struct options *opt, st
 		ps->hook_option = arg;
 		return 0;
 	}
+	if (strcmp(arg, "--property") == 0) {
+		opt->list_property = true;
+		ps->list_option = arg;
+		return 0;
+	}
 	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
 		return set_command(opt, CMD_HELP, arg, err);
 	if (strcmp(arg, "--version") == 0)
@@ -399,9 +405,18 @@ static int parse_argument(int argc, char **argv, int *i, struct options *opt, st
 	return -1;
 }
 
-/* --owner, --dry-run and --lock-wait mean nothing to list: a mistake to point out. */
+/*
+ * --owner, --dry-run and --lock-wait mean nothing to list, nor --property to
+ * a hook point: a mistake to point out.
+ */
 static int check_hook_option(const struct options *opt, const struct parse_state *ps, struct error *err)
 {
+	bool hook = opt->command == CMD_BEFORE_VM_START || opt->command == CMD_AFTER_VM_DESTROY ||
+		    opt->command == CMD_BEFORE_VM_MIGRATE_SOURCE;
+	if (hook && ps->list_option) {
+		error_set(err, "%s is for list, not for a hook point; see hostusb --help", ps->list_option);
+		return -1;
+	}
 	if (opt->command != CMD_LIST || !ps->hook_option)
 		return 0;
 	error_set(err, "%s is for a hook point (" HOOK_POINT_NAMES "), not for list: name the hook point, or run "
@@ -412,7 +427,7 @@ static int check_hook_option(const struct options *opt, const struct parse_state
 int parse_options(int argc, char **argv, struct options *opt, struct error *err)
 {
 	*opt = (struct options){ .root = "", .owner = DEFAULT_OWNER, .lock_wait = DEFAULT_LOCK_WAIT };
-	struct parse_state ps = { NULL, NULL };
+	struct parse_state ps = { NULL, NULL, NULL };
 	for (int i = 1; i < argc; i++)
 		if (parse_argument(argc, argv, &i, opt, &ps, err) < 0)
 			return -1;

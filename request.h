@@ -33,6 +33,7 @@ struct options {
 	const char *root;        /* prefix of every host path, "" for the host */
 	const char *owner;       /* USER:GROUP the devices are given to */
 	bool dry_run;
+	bool list_property;      /* list --property: only the values that select each device */
 	unsigned lock_wait;      /* seconds to wait for the journal lock */
 	enum command command;
 };

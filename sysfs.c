@@ -86,7 +86,6 @@ static int parse_positive(const char *text, size_t len, unsigned max, unsigned *
 int sysfs_parse_port_name(const char *name, size_t len, struct usb_port *port)
 {
 	struct usb_port p = { 0, 0, { 0 } };
-	unsigned value;
 
 	if (len > 3 && memcmp(name, "usb", 3) == 0) {
 		if (parse_positive(name + 3, len - 3, MAX_BUS_OR_DEVNUM, &p.bus) < 0)
@@ -94,19 +93,7 @@ int sysfs_parse_port_name(const char *name, size_t len, struct usb_port *port)
 		*port = p;
 		return 0;
 	}
-	const char *dash = memchr(name, '-', len);
-	if (!dash || parse_positive(name, (size_t)(dash - name), MAX_BUS_OR_DEVNUM, &p.bus) < 0)
-		return -1;
-	for (const char *part = dash + 1, *end = name + len; part <= end; p.depth++) {
-		const char *dot = memchr(part, '.', (size_t)(end - part));
-		const char *stop = dot ? dot : end;
-		if (p.depth == USB_PORT_DEPTH_MAX || parse_positive(part, (size_t)(stop - part), 31, &value) < 0)
-			return -1;
-		p.ports[p.depth] = (unsigned char)value;
-		part = stop + 1;
-	}
-	*port = p;
-	return 0;
+	return usb_port_parse(name, len, port);
 }
 
 static bool serial_char(char c)
@@ -152,17 +139,6 @@ int sysfs_parse_speed(const char *text, size_t len, char *speed)
 	memcpy(speed, text, len);
 	speed[len] = '\0';
 	return 0;
-}
-
-int sysfs_port_name(const struct usb_port *port, char *buf, size_t len)
-{
-	if (port->depth == 0)
-		return format(buf, len, "usb%u", port->bus);
-	int n = format(buf, len, "%u-%u", port->bus, port->ports[0]);
-	for (unsigned i = 1; n >= 0 && i < port->depth && i < USB_PORT_DEPTH_MAX; i++)
-		n += format(buf + ((size_t)n < len ? (size_t)n : len), (size_t)n < len ? len - (size_t)n : 0, ".%u",
-			    port->ports[i]);
-	return n;
 }
 
 bool usb_port_equal(const struct usb_port *a, const struct usb_port *b)
@@ -504,7 +480,7 @@ int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_de
 	const struct filter every = { NULL, 0 };
 	struct stat st;
 
-	int n = sysfs_port_name(port, name, sizeof name);
+	int n = usb_port_format(port, name, sizeof name);
 	if (n < 0 || (size_t)n >= sizeof name || root_path(root, DEVICES_DIR, path, sizeof path) < 0) {
 		set_error(err, errlen, "root directory path too long");
 		return -1;

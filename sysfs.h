@@ -89,8 +89,6 @@ int sysfs_node_path(struct usb_addr addr, char *buf, size_t len);
 int usb_addr_compare(struct usb_addr a, struct usb_addr b); /* <0, 0, >0: by bus, then device */
 bool usb_id_equal(struct usb_id a, struct usb_id b);
 bool usb_port_equal(const struct usb_port *a, const struct usb_port *b);
-/* The port path, "1-3.1"; a root hub "usb1"; returns what snprintf would. */
-int sysfs_port_name(const struct usb_port *port, char *buf, size_t len);
 /* The device at addr in a sorted list, or NULL. */
 const struct usb_device *sysfs_find(const struct usb_device_list *list, struct usb_addr addr);
 
@@ -103,7 +101,7 @@ const struct usb_device *sysfs_find(const struct usb_device_list *list, struct u
 int sysfs_parse_id(const char *text, size_t len, unsigned *id);          /* "0627\n": exactly 4 hex digits */
 int sysfs_parse_number(const char *text, size_t len, unsigned *number);  /* "5\n": busnum/devnum, 1..999 */
 int sysfs_parse_devt(const char *text, size_t len, unsigned *major, unsigned *minor); /* "189:4\n": each part 0..UINT_MAX */
-/* An entry's name: "usb1" (depth 0) or a port path "1-3.1" (bus 1..999, ports 1..31, at most 7). */
+/* An entry's name: "usb1" (a root hub, depth 0) or a port path (usb_port_parse). */
 int sysfs_parse_port_name(const char *name, size_t len, struct usb_port *port);
 /* serial: the kind, and the bytes kept for display (cut: longer than USB_SERIAL_MAX). Total. */
 enum usb_serial sysfs_parse_serial(const char *text, size_t len, char *kept, bool *cut);

@@ -37,7 +37,7 @@ run_in() {
 	ERR=$(cat "$TESTTMP/stderr")
 }
 # the first line of `list` for the root
-HEADER="BUS DEV ID        NODE                 OWNER       HELD-BY"
+HEADER="BUS DEV PORT ID        SERIAL       SPEED OWNER       HELD-BY                              PROPERTY"
 
 # --- the hook point from the directory, however the program was started
 run_in "$HOOKS/before_vm_start" ./50_hostusb --dry-run
@@ -81,7 +81,7 @@ check_eq "hooks/before_vm_stop with list named: list" "$RC" 0
 "$HOSTUSB" --root "$R" list >"$TESTTMP/list.want" 2>&1
 run_in "$TESTTMP/sbin" ./hostusb --root "$R"
 check_eq "a copy named hostusb, no command: does what list does" "$RC:$OUT" "0:$(cat "$TESTTMP/list.want")"
-check_contains "a copy named hostusb: lists the device" "$OUT" "001 002 0781:5567"
+check_contains "a copy named hostusb: lists the device" "$OUT" "001 002 1-1  0781:5567 -            480 "
 run_in / hostusb=$PROP _hook_domxml="$DOM" "$TESTTMP/sbin/hostusb" --root "$R"
 check_eq "a copy named hostusb, property set: still list, nothing else" "$RC:$OUT:$ERR" \
 	"0:$(cat "$TESTTMP/list.want"):"
@@ -95,6 +95,10 @@ OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" hostusb=$PROP _
 	50_hostusb --root "$R" --dry-run before_vm_start 2>&1 >/dev/null)
 check_contains "50_hostusb --dry-run before_vm_start through PATH: a dry run" "$OUT" "hostusb: dry run: "
 check "list: nothing written under the root" test ! -e "$R/var/run/vdsm"
+run_in / "$HOSTUSB" --root "$R" list --property
+check_eq "list --property: the values alone, no header, no hub" "$RC:$OUT:$ERR" "0:0x0781:0x5567:"
+run_in / "$HOSTUSB" --property --root "$R"
+check_eq "--property without a command: list" "$RC:$OUT" "0:0x0781:0x5567"
 
 # --- usage errors say what to do
 usage() {
@@ -114,6 +118,8 @@ usage "a mistyped hook point lists the valid ones" \
 usage "two commands" 'unexpected argument "after_vm_destroy": give one command; see hostusb --help' \
 	list after_vm_destroy
 usage "an unknown option" 'unknown option "--dryrun"; see hostusb --help' --dryrun before_vm_start
+usage "--property with a hook point" "--property is for list, not for a hook point; see hostusb --help" \
+	--property before_vm_start
 usage "--owner with list" \
 	"--owner is for a hook point (before_vm_start, after_vm_destroy, before_vm_migrate_source), not for list: name the hook point, or run the program from its hooks/ directory; see hostusb --help" \
 	--owner 1:1 list

@@ -25,7 +25,7 @@ demo() {
 common() {
 	check_eq "$1: exit status 0" "$RC" 0
 	check_eq "$1: says so last" "$(printf '%s\n' "$OUT" | tail -1)" "== exit status 0: nothing was changed"
-	check_contains "$1: the device list" "$OUT" "001 003 0627:0001 /dev/bus/usb/001/003"
+	check_contains "$1: the device list" "$OUT" "001 003 1-2   0627:0001 68284-0000:00:01.0-2 12 "
 	check_contains "$1: the patched XML" "$OUT" "<address bus='1' device='2'/>"
 	check_eq "$1: no refusal" "$(printf '%s\n' "$OUT" | grep -c -e REFUSED -e 'not a character device' -e 'exit status 2')" 0
 	check_eq "$1: temporary directory removed" "$(find "$DIR/tmp" -mindepth 1 | wc -l)" 0

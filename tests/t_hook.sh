@@ -50,6 +50,8 @@ only_added() {
 	diff "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM" | grep -v '^> ' | grep -qv '^[0-9]*a[0-9,]*$' && return 1
 	return 0
 }
+# list_fields BUS DEV: the fields of that device's line in the list in $TESTTMP/stdout, one space apart
+list_fields() { awk -v b="$1" -v d="$2" '$1 == b && $2 == d { $1 = $2 = ""; print substr($0, 3) }' "$TESTTMP/stdout"; }
 hostdevs() { grep -c "<hostdev mode='subsystem' type='usb'>" "$DOM"; }
 
 if ! is_root; then
@@ -229,8 +231,9 @@ hook before_vm_start 0x0627:0x0001 "$VM1"
 check_eq "VM1 restarted without destroy: gets its own device again" "$RC:$(grep -c 001/002 "$JOURNAL")" 0:1
 check_contains "VM1 restarted: the original owner is kept" "$(cat "$JOURNAL")" "/dev/bus/usb/001/002:0:0:$VM1:0600"
 "$HOSTUSB" --root "$R" list >"$TESTTMP/stdout"
-check_contains "list: shows the holder" "$(cat "$TESTTMP/stdout")" "001 002 0627:0001 /dev/bus/usb/001/002 107:107     $VM1"
-check_contains "list: the hostusb= value" "$(cat "$TESTTMP/stdout")" "hostusb=0x0781:0x5567"
+check_eq "list: shows the holder, and the port where the id is shared" "$(list_fields 001 002)" \
+	"1-1 0627:0001 - 480 107:107 $VM1 0x0627:0x0001@1-1"
+check_eq "list: the id alone where it is unique" "$(list_fields 002 003)" "2-2 0781:5567 - 480 0:0 - 0x0781:0x5567"
 check_eq "list: a line per device and a header" "$(wc -l <"$TESTTMP/stdout")" 9
 hook after_vm_destroy "" "$VM2"
 check_eq "VM2 destroyed: its two back, VM1's kept" "$RC:$(owner 1 2):$(owner 1 3):$(owner 2 2)" 0:107:107:0:0:0:0
@@ -271,8 +274,8 @@ check_eq "node missing: its line kept, the other device's dropped" "$(cat "$JOUR
 	"/dev/bus/usb/002/003:0:0:$VM1:0600"
 check_eq "node missing: the other device given back" "$(owner 1 5)" 0:0
 "$HOSTUSB" --root "$R" list >"$TESTTMP/stdout"
-check_contains "node missing: list shows it held, with no owner" "$(cat "$TESTTMP/stdout")" \
-	"002 003 0781:5567 /dev/bus/usb/002/003 -           $VM1"
+check_eq "node missing: list shows it held, with no owner" "$(list_fields 002 003)" \
+	"2-2 0781:5567 - 480 - $VM1 0x0781:0x5567"
 fixture_node "$R" 2 3
 chown 107:107 "$R/dev/bus/usb/002/003"
 hook after_vm_destroy "" "$VM1"

@@ -125,7 +125,8 @@ static void write_attributes(const char *dir, const char *vid, const char *pid, 
 	format_path(text, sizeof text, "189:%u\n", (bus - 1) * 128 + (devnum - 1));
 	write_text(dir, "dev", text);
 	write_text(dir, "version", " 2.00\n");
-	write_text(dir, "bDeviceClass", "09\n");
+	write_text(dir, "bDeviceClass", "00\n");
+	write_text(dir, "speed", "480\n");
 }
 
 /* The bus list entry: a symlink relative to sys/bus/usb/devices, as the kernel makes it. */
@@ -162,6 +163,7 @@ static void add_bus(const char *root, unsigned bus)
 
 	bus_dir(dir, sizeof dir, root, bus);
 	write_attributes(dir, "1d6b", "0002", bus, 1);
+	write_text(dir, "bDeviceClass", "09\n");
 	format_path(name, sizeof name, "usb%u", bus);
 	list_on_bus(root, dir, name);
 	format_path(interface_owner, sizeof interface_owner, "%u-0", bus);
@@ -959,6 +961,152 @@ static void test_port_format(void)
 	      back.depth == 3 && memcmp(back.ports, port.ports, 3) == 0);
 }
 
+
+/* ---- ports, serials, speeds, hubs ---- */
+
+static char port_text[USB_PORT_TEXT_SIZE];
+
+static const char *port_of(const struct usb_device *d)
+{
+	if (!d || usb_port_format(&d->port, port_text, sizeof port_text) < 0)
+		return "(none)";
+	return port_text;
+}
+
+static void test_details(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX], long_serial[USB_SERIAL_MAX + 2];
+	struct usb_device_list list;
+
+	new_root(root, sizeof root, "details");
+	add_bus(root, 1);
+	add_bus(root, 2);
+	bus_dir(dir, sizeof dir, root, 2);
+	write_text(dir, "idProduct", "0003\n");
+	write_text(dir, "speed", "5000\n");
+	add_device(root, "1-3", "05e3", "0608", 2, dir, sizeof dir);
+	write_text(dir, "bDeviceClass", "09\n");
+	add_device(root, "1-3.1", "0529", "0001", 3, dir, sizeof dir);
+	write_text(dir, "serial", "A1B2\n");
+	write_text(dir, "speed", "12\n");
+	add_device(root, "1-3.2", "0529", "0001", 4, dir, sizeof dir);
+	write_text(dir, "serial", "A1 B2\n");
+	write_text(dir, "speed", "1.5\n");
+	add_device(root, "1-4", "0529", "0001", 5, dir, sizeof dir);
+	memset(long_serial, 'x', sizeof long_serial - 1);
+	long_serial[sizeof long_serial - 1] = '\0';
+	write_text(dir, "serial", long_serial);
+	add_device(root, "2-1", "0781", "5567", 2, dir, sizeof dir);
+	write_text(dir, "speed", "5000\n");
+	write_text(dir, "serial", "4C530001\n");
+
+	CHECK("details: scan succeeds", scan_ok(root, &list));
+	const struct usb_device *root_hub = find_device(&list, "usb2"), *hub = find_device(&list, "1-3");
+	const struct usb_device *key = find_device(&list, "1-3.1"), *spaced = find_device(&list, "1-3.2");
+	const struct usb_device *longer = find_device(&list, "1-4"), *stick = find_device(&list, "2-1");
+	CHECK_STR("details: a root hub's port is usbN", port_of(root_hub), "usb2");
+	CHECK("details: a root hub is a hub, at depth 0", root_hub && root_hub->hub && root_hub->port.depth == 0);
+	CHECK_STR("details: a USB 3 root hub's speed", root_hub ? root_hub->speed : "", "5000");
+	CHECK("details: bDeviceClass 09 is a hub", hub && hub->hub);
+	CHECK("details: bDeviceClass 00 is not", key && !key->hub);
+	CHECK_STR("details: the port behind a hub", port_of(key), "1-3.1");
+	CHECK("details: its port, parsed", key && key->port.bus == 1 && key->port.depth == 2 && key->port.ports[1] == 1);
+	CHECK("details: a usable serial",
+	      key && key->serial_kind == USB_SERIAL_USABLE && strcmp(key->serial, "A1B2") == 0 && !key->serial_cut);
+	CHECK_STR("details: full speed", key ? key->speed : "", "12");
+	CHECK("details: no serial attribute", hub && hub->serial_kind == USB_SERIAL_NONE && hub->serial[0] == '\0');
+	CHECK("details: a serial with a space is kept but not usable",
+	      spaced && spaced->serial_kind == USB_SERIAL_UNUSABLE && strcmp(spaced->serial, "A1 B2") == 0);
+	CHECK_STR("details: low speed", spaced ? spaced->speed : "", "1.5");
+	CHECK("details: a serial of 65 characters is cut and not usable",
+	      longer && longer->serial_kind == USB_SERIAL_UNUSABLE && longer->serial_cut &&
+	      strlen(longer->serial) == USB_SERIAL_MAX);
+	CHECK("details: a device on a USB 3 bus",
+	      stick && strcmp(stick->speed, "5000") == 0 && stick->port.bus == 2 && stick->serial_kind == USB_SERIAL_USABLE);
+	sysfs_free(&list);
+
+	/* the details of a wanted device come with sysfs_scan_ids too */
+	const struct usb_id want[] = { { 0x0529, 0x0001 } };
+	CHECK("details: ids scan succeeds", scan_ids_ok(root, want, 1, &list));
+	key = find_device(&list, "1-3.1");
+	CHECK("details: a wanted device has its serial and port",
+	      key && key->serial_kind == USB_SERIAL_USABLE && key->port.depth == 2 && strcmp(key->speed, "12") == 0);
+	sysfs_free(&list);
+}
+
+static void test_read_port(void)
+{
+	char root[PATH_MAX], dir[PATH_MAX], err[PATH_MAX + 64] = "";
+	struct usb_device device;
+	struct usb_port port;
+
+	new_root(root, sizeof root, "byport");
+	add_bus(root, 1);
+	add_device(root, "1-3", "05e3", "0608", 2, dir, sizeof dir);
+	write_text(dir, "bDeviceClass", "09\n");
+	add_device(root, "1-3.1", "0627", "0001", 3, dir, sizeof dir);
+	add_device(root, "1-4", "0627", "0001", 4, dir, sizeof dir);
+	write_text(dir, "busnum", "x\n");
+
+	usb_port_parse("1-3.1", 5, &port);
+	CHECK("read port: the device there",
+	      sysfs_read_port(root, &port, &device, err, sizeof err) == 0 && strcmp(device.name, "1-3.1") == 0 &&
+	      device.addr.device == 3 && device.id.vendor == 0x0627 && !device.hub);
+	usb_port_parse("1-3", 3, &port);
+	CHECK("read port: a hub is read, and is a hub",
+	      sysfs_read_port(root, &port, &device, err, sizeof err) == 0 && device.hub);
+	usb_port_parse("1-5", 3, &port);
+	CHECK("read port: nothing there", sysfs_read_port(root, &port, &device, err, sizeof err) == 1);
+	usb_port_parse("1-3.1.2", 7, &port);
+	CHECK("read port: nothing there, deeper", sysfs_read_port(root, &port, &device, err, sizeof err) == 1);
+	usb_port_parse("1-4", 3, &port);
+	CHECK("read port: a malformed device is an error",
+	      sysfs_read_port(root, &port, &device, err, sizeof err) == -1 && strstr(err, "/1-4: not a readable USB device"));
+
+	struct usb_device_list list;
+	const struct usb_id none[] = { { 0xffff, 0xffff } };
+	CHECK("read port: scan succeeds", scan_ids_ok(root, none, 1, &list) && list.count == 0);
+	usb_port_parse("1-3.1", 5, &port);
+	sysfs_read_port(root, &port, &device, err, sizeof err);
+	CHECK("add: into an empty list", sysfs_add(&list, &device) == 0 && list.count == 1);
+	CHECK("add: a device already there is not added twice", sysfs_add(&list, &device) == 0 && list.count == 1);
+	usb_port_parse("1-3", 3, &port);
+	sysfs_read_port(root, &port, &device, err, sizeof err);
+	CHECK("add: kept sorted by address", sysfs_add(&list, &device) == 0 && list.count == 2 &&
+					      list.devices[0].addr.device == 2 && list.devices[1].addr.device == 3);
+	sysfs_free(&list);
+}
+
+static void test_detail_parsers(void)
+{
+	char kept[USB_SERIAL_MAX + 1], speed[8] = "old";
+	bool cut;
+	CHECK("serial: usable", sysfs_parse_serial("A1.b_2:-\n", 9, kept, &cut) == USB_SERIAL_USABLE && !cut &&
+				      strcmp(kept, "A1.b_2:-") == 0);
+	CHECK("serial: empty is none", sysfs_parse_serial("\n", 1, kept, &cut) == USB_SERIAL_NONE);
+	CHECK("serial: a control byte is shown as ?",
+	      sysfs_parse_serial("A\001B\n", 4, kept, &cut) == USB_SERIAL_UNUSABLE && strcmp(kept, "A?B") == 0);
+	CHECK("serial: a NUL byte", sysfs_parse_serial("A\0B", 3, kept, &cut) == USB_SERIAL_UNUSABLE);
+	CHECK("serial: 64 characters are usable",
+	      sysfs_parse_serial("0123456789012345678901234567890123456789012345678901234567890123\n", 65, kept, &cut) ==
+	      USB_SERIAL_USABLE && !cut);
+	CHECK("speed: 5000", sysfs_parse_speed("5000\n", 5, speed) == 0 && strcmp(speed, "5000") == 0);
+	CHECK("speed: 1.5", sysfs_parse_speed("1.5\n", 4, speed) == 0 && strcmp(speed, "1.5") == 0);
+	static const char *const bad_speeds[] = { "", "\n", "fast\n", "1..5\n", ".5\n", "5.\n", "12345678\n", "1.5.1\n" };
+	for (size_t i = 0; i < sizeof bad_speeds / sizeof bad_speeds[0]; i++) {
+		char name[64];
+		strcpy(speed, "old");
+		snprintf(name, sizeof name, "speed: rejects bad speed %zu, output untouched", i);
+		CHECK(name, sysfs_parse_speed(bad_speeds[i], strlen(bad_speeds[i]), speed) < 0 && strcmp(speed, "old") == 0);
+	}
+	struct usb_port port;
+	CHECK("port name: usb12", sysfs_parse_port_name("usb12", 5, &port) == 0 && port.bus == 12 && port.depth == 0);
+	CHECK("port name: usb0 is not one", sysfs_parse_port_name("usb0", 4, &port) < 0);
+	CHECK("port name: usb is not one", sysfs_parse_port_name("usb", 3, &port) < 0);
+	CHECK("port name: x12 is not one", sysfs_parse_port_name("x12", 3, &port) < 0);
+	CHECK("port name: 2-1.4", sysfs_parse_port_name("2-1.4", 5, &port) == 0 && port.bus == 2 && port.depth == 2);
+}
+
 int main(void)
 {
 	make_tmpdir();
@@ -985,5 +1133,8 @@ int main(void)
 	test_port_parse();
 	test_port_scan();
 	test_port_format();
+	test_details();
+	test_read_port();
+	test_detail_parsers();
 	return check_status();
 }

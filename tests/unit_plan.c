@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the plan (plan.h): which device each entry of the property
+ * gets, from a device list and a journal made here, as a scan and a journal
+ * read would make them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "journal.h"
+#include "plan.h"
+#include "request.h"
+#include "check.h"
+
+#define VM1 "6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de"
+#define VM2 "0f0e0d0c-0b0a-4909-8807-060504030201"
+
+static struct usb_device devices[16];
+static struct usb_device_list list = { devices, 0 };
+static struct journal journal;
+static struct plan plan;
+static struct error err;
+
+/* A device as the scan reads it; serial NULL: none.  Add them in address order. */
+static void add(const char *port, unsigned vendor, unsigned product, unsigned bus, unsigned devnum,
+		const char *serial, bool hub)
+{
+	struct usb_device *d = &devices[list.count++];
+	bool cut;
+	*d = (struct usb_device){ .id = { vendor, product }, .addr = { bus, devnum }, .hub = hub };
+	snprintf(d->name, sizeof d->name, "%s", port);
+	if (sysfs_parse_port_name(port, strlen(port), &d->port) < 0)
+		printf("FAIL fixture: port %s\n", port);
+	d->serial_kind = serial ? sysfs_parse_serial(serial, strlen(serial), d->serial, &cut) : USB_SERIAL_NONE;
+}
+
+/*
+ * The host: a hub on 1-1 with two dongles 0529:0001 behind it (A1B2, C3D4),
+ * a third with C3D4 too on 1-2, two tablets 0627:0001 without serial, a
+ * stick 0781:5567 on the USB 3 bus.
+ */
+static void host(void)
+{
+	list.count = 0;
+	add("usb1", 0x1d6b, 0x0002, 1, 1, "0000:00:01.0", true);
+	add("1-1", 0x05e3, 0x0608, 1, 2, NULL, true);
+	add("1-1.1", 0x0529, 0x0001, 1, 3, "A1B2", false);
+	add("1-1.2", 0x0529, 0x0001, 1, 4, "C3D4", false);
+	add("1-2", 0x0529, 0x0001, 1, 5, "C3D4", false);
+	add("1-3", 0x0627, 0x0001, 1, 6, NULL, false);
+	add("1-4", 0x0627, 0x0001, 1, 7, NULL, false);
+	add("usb2", 0x1d6b, 0x0003, 2, 1, "0000:00:01.0", true);
+	add("2-1", 0x0781, 0x5567, 2, 2, "4C530001", false);
+}
+
+/* The plan for property with the journal text; 0 or -1, as plan_make. */
+static int make(const char *property, const char *journal_text, const char *vmid)
+{
+	struct request req;
+	err.message[0] = '\0';
+	if (parse_property(property, &req, &err) < 0) {
+		printf("  property %s: %s\n", property, err.message);
+		return -2;
+	}
+	if (journal_parse(journal_text, strlen(journal_text), &journal, &err) < 0) {
+		printf("  journal: %s\n", err.message);
+		return -2;
+	}
+	int rc = plan_make(&req, &list, &journal, vmid, &plan, &err);
+	journal_free(&journal);
+	return rc;
+}
+
+/* What each entry got: "1/3 1/6+ -absent -held(VM)" (+: with its address). */
+static const char *fates(char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < plan.count && used < size; i++) {
+		const struct plan_entry *p = &plan.entries[i];
+		const char *sep = i ? " " : "";
+		int n;
+		if (p->fate == PLAN_CLAIMED)
+			n = snprintf(buf + used, size - used, "%s%u/%u%s", sep, devices[p->device].addr.bus,
+				     devices[p->device].addr.device, p->address ? "+" : "");
+		else if (p->fate == PLAN_ABSENT)
+			n = snprintf(buf + used, size - used, "%s-absent", sep);
+		else
+			n = snprintf(buf + used, size - used, "%s-held(%s)", sep, p->holder[0] ? p->holder : "?");
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+/* CHECK_PLAN: the plan succeeds and gives what want says */
+static void check_plan(const char *name, const char *property, const char *journal_text, const char *want)
+{
+	char got[256];
+	if (make(property, journal_text, VM1) == 0)
+		CHECK_STR(name, fates(got, sizeof got), want);
+	else
+		CHECK_STR(name, err.message, want);
+}
+
+static void check_refused(const char *name, const char *property, const char *journal_text, const char *want)
+{
+	char got[256];
+	if (make(property, journal_text, VM1) == -1)
+		CHECK_STR(name, err.message, want);
+	else
+		CHECK_STR(name, fates(got, sizeof got), want);
+}
+
+static void test_plain_ids(void)
+{
+	host();
+	check_plan("plain: a unique id, no address", "0x0781:0x5567", "", "2/2");
+	check_plan("plain: a shared id, lowest first, with the address", "0x0627:0x0001&0x0627:0x0001", "", "1/6+ 1/7+");
+	check_plan("plain: a held device is skipped", "0x0627:0x0001", "/dev/bus/usb/001/006:0:0:" VM2 ":0600\n",
+		   "1/7+");
+	check_plan("plain: this VM's own first", "0x0627:0x0001", "/dev/bus/usb/001/007:0:0:" VM1 ":0600\n", "1/7+");
+	check_refused("plain: too few free names the holder", "0x0627:0x0001&0x0627:0x0001",
+		      "/dev/bus/usb/001/006:0:0:" VM2 ":0600\n",
+		      "device 0x0627:0x0001: 2 requested, 1 free; /dev/bus/usb/001/006 is held by VM " VM2);
+	check_refused("plain: a line without vmId holds too", "0x0627:0x0001&0x0627:0x0001",
+		      "/dev/bus/usb/001/007:0:0\n",
+		      "device 0x0627:0x0001: 2 requested, 1 free; /dev/bus/usb/001/007 is held by an unknown VM (a line "
+		      "without vmId)");
+}
+
+static void test_serials(void)
+{
+	host();
+	check_plan("serial: its device, with the address (the id is shared)", "0x0529:0x0001#A1B2", "", "1/3+");
+	check_plan("serial: named entries first, plain ids take what is left",
+		   "0x0529:0x0001&0x0529:0x0001#A1B2", "", "1/4+ 1/3+");
+	check_refused("serial: unknown", "0x0529:0x0001#ZZ", "",
+		      "entry 1 0x0529:0x0001#ZZ: no device 0529:0001 with serial ZZ is present (hostusb list shows the "
+		      "serials)");
+	check_refused("serial: of another id is unknown", "0x0627:0x0001#A1B2", "",
+		      "entry 1 0x0627:0x0001#A1B2: no device 0627:0001 with serial A1B2 is present (hostusb list shows "
+		      "the serials)");
+	check_refused("serial: shared by two devices, the port form suggested", "0x0781:0x5567&0x0529:0x0001#C3D4", "",
+		      "entry 2 0x0529:0x0001#C3D4: 2 devices of 0529:0001 have serial C3D4 (ports 1-1.2 and 1-2): name "
+		      "one by its port, e.g. 0x0529:0x0001@1-1.2");
+	check_refused("serial: ambiguous even when optional", "?0x0529:0x0001#C3D4", "",
+		      "entry 1 ?0x0529:0x0001#C3D4: 2 devices of 0529:0001 have serial C3D4 (ports 1-1.2 and 1-2): name "
+		      "one by its port, e.g. 0x0529:0x0001@1-1.2");
+	check_refused("serial: held by another VM, named", "0x0529:0x0001#A1B2",
+		      "/dev/bus/usb/001/003:0:0:" VM2 ":0600\n",
+		      "entry 1 0x0529:0x0001#A1B2: /dev/bus/usb/001/003 is held by VM " VM2);
+	check_plan("serial: held by this VM, taken again", "0x0529:0x0001#A1B2",
+		   "/dev/bus/usb/001/003:0:0:" VM1 ":0600\n", "1/3+");
+	check_refused("serial: a plain id cannot take what a serial named",
+		      "0x0529:0x0001&0x0529:0x0001&0x0529:0x0001&0x0529:0x0001#A1B2", "",
+		      "device 0x0529:0x0001: 3 requested, 2 free; the others are named by other entries");
+}
+
+static void test_ports(void)
+{
+	host();
+	check_plan("port: the device there, with the address", "0x0529:0x0001@1-2", "", "1/5+");
+	check_plan("port: a unique id on its port, no address", "0x0781:0x5567@2-1", "", "2/2");
+	check_plan("port alone: always the address", "@2-1", "", "2/2+");
+	check_refused("port: another id there", "0x0781:0x5567&0x0529:0x0001@1-3", "",
+		      "entry 2 0x0529:0x0001@1-3: port 1-3 has 0627:0001, not 0529:0001");
+	check_refused("port: another id, optional too", "?0x0529:0x0001@1-3", "",
+		      "entry 1 ?0x0529:0x0001@1-3: port 1-3 has 0627:0001, not 0529:0001");
+	check_refused("port: a hub", "@1-1", "",
+		      "entry 1 @1-1: port 1-1 has a hub (05e3:0608), which is not given to a VM: name a port behind it");
+	check_refused("port: nothing there", "@1-9", "", "entry 1 @1-9: no device on port 1-9");
+	check_refused("port and serial naming one device", "0x0529:0x0001@1-1.1&0x0781:0x5567&0x0529:0x0001#A1B2", "",
+		      "entry 1 0x0529:0x0001@1-1.1 and entry 3 0x0529:0x0001#A1B2 name the same device (port 1-1.1, bus 1 "
+		      "device 3)");
+	check_refused("the same port twice", "@1-3&@1-3", "",
+		      "entry 1 @1-3 and entry 2 @1-3 name the same device (port 1-3, bus 1 device 6)");
+	check_plan("port: a plain id takes another device", "0x0627:0x0001&@1-3", "", "1/7+ 1/6+");
+}
+
+static void test_optional(void)
+{
+	host();
+	check_plan("optional: an unknown serial is skipped", "?0x0529:0x0001#ZZ&0x0781:0x5567", "", "-absent 2/2");
+	check_plan("optional: nothing on the port", "?@1-9", "", "-absent");
+	check_plan("optional: held by another VM", "?0x0529:0x0001#A1B2", "/dev/bus/usb/001/003:0:0:" VM2 ":0600\n",
+		   "-held(" VM2 ")");
+	check_plan("optional: too few of an id, the last optional ones skipped",
+		   "?0x0627:0x0001&0x0627:0x0001&?0x0627:0x0001", "/dev/bus/usb/001/006:0:0:" VM2 ":0600\n",
+		   "-held(" VM2 ") 1/7+ -held(" VM2 ")");
+	check_plan("optional: none of an id present", "?0x1234:0xbeef", "", "-absent");
+	check_plan("optional: present and free, taken", "?0x0529:0x0001#A1B2", "", "1/3+");
+	char text[128];
+	struct request req;
+	make("?0x0529:0x0001#A1B2", "/dev/bus/usb/001/003:0:0\n", VM1);
+	parse_property("?0x0529:0x0001#A1B2", &req, &err);
+	plan_skip_text(&req, &plan, 0, text, sizeof text);
+	CHECK_STR("optional: why skipped, held by a line without vmId", text,
+		  "0x0529:0x0001#A1B2 held by an unknown VM (a line without vmId)");
+	make("?@1-9", "", VM1);
+	parse_property("?@1-9", &req, &err);
+	plan_skip_text(&req, &plan, 0, text, sizeof text);
+	CHECK_STR("optional: why skipped, not present", text, "@1-9 not present");
+}
+
+static void test_required_count(void)
+{
+	struct request req;
+	parse_property("0x0529:0x0001&?0x0529:0x0001&0x0529:0x0001#A1B2&@1-2&0x0529:0x0001@1-3", &req, &err);
+	CHECK("required: plain, serial and port entries of the id, not the optional one nor a port alone",
+	      plan_required(&req, (struct usb_id){ 0x0529, 0x0001 }) == 3);
+}
+
+int main(void)
+{
+	test_plain_ids();
+	test_serials();
+	test_ports();
+	test_optional();
+	test_required_count();
+	return check_status();
+}
