@@ -1173,8 +1173,14 @@ static const char usage_text[] =
 	"list does: a line per host USB device with its port, serial, speed, owner, the VM\n"
 	"holding it and the hostusb property value that selects it (--property: only those\n"
 	"values); in another directory of a hooks/ directory it fails.\n"
-	"Environment: hostusb=ENTRY[&ENTRY]... where ENTRY is [?]0xVVVV:0xPPPP[#SERIAL|@PORT] or\n"
-	"[?]@PORT (PORT as 1-3.1), _hook_domxml, vmId.\n";
+	"Environment: hostusb=ENTRY[&ENTRY]... (at most 32), _hook_domxml, vmId.  ENTRY is\n"
+	"  0xVVVV:0xPPPP          any free device with this vendor:product id\n"
+	"  0xVVVV:0xPPPP#SERIAL   the one with this serial number (1-64 of A-Z a-z 0-9 . _ : -)\n"
+	"  0xVVVV:0xPPPP@PORT     the one on this port, which must have this id\n"
+	"  @PORT                  whatever device is on this port (not a hub)\n"
+	"  ?ENTRY                 optional: when it cannot be had, start without it\n"
+	"PORT is the kernel's port path, as in /sys/bus/usb/devices/1-3.1: bus 1-999, then\n"
+	"up to 7 port numbers 1-31 from the root hub down; list shows each device's.\n";
 
 static int run(const struct options *opt)
 {

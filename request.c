@@ -42,6 +42,14 @@ static bool serial_char(char c)
 	       (c && strchr("._:-", c));
 }
 
+bool serial_valid(const char *text, size_t len)
+{
+	size_t n = 0;
+	while (n < len && serial_char(text[n]))
+		n++;
+	return n == len && len >= 1 && len <= SERIAL_MAX;
+}
+
 /* How many bytes of s[0, len) begin an id (ID_LENGTH: a whole one, then in *id). */
 static size_t scan_id(const char *s, size_t len, struct usb_id *id)
 {

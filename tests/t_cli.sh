@@ -136,6 +136,9 @@ property "0x0781:0x5567,0x0627:0x0001"
 check_contains "property: a comma instead of &" "$RC:$ERR" '2:hostusb: hostusb property, entry 1 "0x0781:0x5567,0x0627:0x0001": expected'
 property "0x0781:0x5567&"
 check_contains "property: an empty entry" "$ERR" 'entry 2 "": expected 0xVVVV:0xPPPP'
+property "0x0781:0x5567&?0x0529:0x0001@1-32"
+check_eq "property: a port number over 31, named by character" "$RC:$ERR" \
+	'2:hostusb: hostusb property, entry 2 "?0x0529:0x0001@1-32": expected a port BUS-PORT[.PORT]... (bus 1 to 999, 1 to 7 ports of 1 to 31, no leading zeros); found "2" at character 33'
 check_eq "property errors: one line each, nothing written" "$(printf '%s\n' "$ERR" | wc -l):$(test -e "$R/var/run/vdsm" && echo written)" "1:"
 
 # _hook_domxml: said where the path came from

@@ -2,8 +2,8 @@
 /*
  * The regular expression README gives for the engine's UserDefinedVMProperties
  * must let through exactly what parse_property accepts.  It is read from the
- * engine-config command line in README, so the two cannot drift apart, and
- * checked on generated values: valid ones of every form and near misses
+ * engine-config command line in README, so the two cannot drift apart (the
+ * man page's must be the same), and checked on generated values: valid ones of every form and near misses
  * (every character deleted, doubled or changed, numbers at their limits, one
  * entry too many...).  POSIX regexec (REG_EXTENDED) always; Python's
  * re.fullmatch, whose syntax is closer to the engine's Java and ECMAScript,
@@ -19,27 +19,46 @@
 #include "request.h"
 #include "check.h"
 
-#define README_PATH "README"
-#define COMMAND     "engine-config -s 'UserDefinedVMProperties=hostusb="
-#define MAX_VALUE   4096
+#define MAX_VALUE 4096
 
-/* ---- the regex, from README ---- */
+/* ---- the regex, from README and the man page ---- */
 
-/* What follows COMMAND up to the closing quote, on README's line that has it. */
-static char *regex_from_readme(void)
+/* What follows command up to quote, on the first line of path that has both. */
+static char *quoted_after(const char *path, const char *command, const char *quote)
 {
-	FILE *f = fopen(README_PATH, "r");
+	FILE *f = fopen(path, "r");
 	if (!f)
 		return NULL;
 	char line[2048], *found = NULL;
 	while (!found && fgets(line, sizeof line, f)) {
-		char *start = strstr(line, COMMAND);
-		char *end = start ? strchr(start + strlen(COMMAND), '\'') : NULL;
+		char *start = strstr(line, command);
+		char *end = start ? strstr(start + strlen(command), quote) : NULL;
 		if (end)
-			found = strndup(start + strlen(COMMAND), (size_t)(end - start - strlen(COMMAND)));
+			found = strndup(start + strlen(command), (size_t)(end - start - strlen(command)));
 	}
 	fclose(f);
 	return found;
+}
+
+/* The roff escapes the man page's command line uses, undone in place. */
+static void unescape_roff(char *text)
+{
+	static const struct {
+		const char *escape, *plain;
+	} escapes[] = { { "\\-", "-" }, { "\\e", "\\" }, { "\\(ha", "^" }, { "\\(aq", "'" } };
+	char *out = text;
+	for (const char *in = text; *in;) {
+		size_t k = 0;
+		while (k < sizeof escapes / sizeof escapes[0] && strncmp(in, escapes[k].escape, strlen(escapes[k].escape)))
+			k++;
+		if (k < sizeof escapes / sizeof escapes[0]) {
+			*out++ = escapes[k].plain[0];
+			in += strlen(escapes[k].escape);
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
 }
 
 /* ---- generated values ---- */
@@ -164,10 +183,11 @@ static void add_mutations(struct values *v, const char *value)
 	}
 }
 
-/* entry where the value's first, an optional and a later entry go: into v */
+/* entry as a value's first, optional, second and middle entry: into v */
 static void add_in_places(struct values *v, const char *entry)
 {
-	static const char *const before[] = { "", "?", "@1-1&", "0x0529:0x0001#S&?" }, *const after[] = { "", "", "", "&@2-3" };
+	static const char *const before[] = { "", "?", "@1-1&", "0x0529:0x0001#S&?" };
+	static const char *const after[] = { "", "", "", "&@2-3" };
 	char buf[MAX_VALUE];
 	for (size_t i = 0; i < sizeof before / sizeof before[0]; i++) {
 		snprintf(buf, sizeof buf, "%s%s%s", before[i], entry, after[i]);
@@ -326,9 +346,14 @@ static void check_python(const char *regex, const struct values *v, const bool *
 
 int main(void)
 {
-	char *regex = regex_from_readme();
+	char *regex = quoted_after("README", "engine-config -s 'UserDefinedVMProperties=hostusb=", "'");
 	if (!CHECK("engine regex: on README's engine-config command line", regex && regex[0] == '^'))
 		return check_status();
+	char *man = quoted_after("hostusb.8", "engine\\-config \\-s \\(aqUserDefinedVMProperties=hostusb=", "\\(aq");
+	if (man)
+		unescape_roff(man);
+	CHECK_STR("engine regex: the man page's is README's", man, regex);
+	free(man);
 	struct values v = { NULL, 0, 0 };
 	generate(&v);
 	bool *accepted = calloc(v.count, sizeof *accepted);

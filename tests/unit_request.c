@@ -126,27 +126,53 @@ static void test_refused(void)
 	}
 }
 
-/* The message for text, whole. */
-static void check_message(const char *name, const char *text, const char *want)
-{
-	err.message[0] = '\0';
-	parse_property(text, &req, &err);
-	CHECK_STR(name, err.message, want);
-}
-
+#define ID_FORM "expected 0xVVVV:0xPPPP with a lowercase x and 4 hex digits each"
 #define ENTRY_FORMS "expected 0xVVVV:0xPPPP, 0xVVVV:0xPPPP#SERIAL, 0xVVVV:0xPPPP@PORT or @PORT"
 #define SERIAL_CHARS "expected a serial number of 1 to 64 characters [A-Za-z0-9._:-]"
 #define PORT_FORM "expected a port BUS-PORT[.PORT]... (bus 1 to 999, 1 to 7 ports of 1 to 31, no leading zeros)"
 
 static void test_positions(void)
 {
-	check_message("position: an empty serial, at the end", "0x0781:0x5567&0x0529:0x0001#",
-		      "hostusb property, entry 2 \"0x0529:0x0001#\": " SERIAL_CHARS "; found the end of the value "
-		      "at character 29");
-	check_message("position: an empty serial, before the next entry", "0x0529:0x0001#&@1-1",
-		      "hostusb property, entry 1 \"0x0529:0x0001#\": " SERIAL_CHARS "; found \"&\" at character 15");
-	check_message("position: a serial with a bad character", "?0x0529:0x0001#AB/C",
-		      "hostusb property, entry 1 \"?0x0529:0x0001#AB/C\": " SERIAL_CHARS "; found \"/\" at character 18");
+	static const struct {
+		const char *name, *value, *message;
+	} cases[] = {
+		{ "position: an empty serial, at the end", "0x0781:0x5567&0x0529:0x0001#",
+		  "entry 2 \"0x0529:0x0001#\": " SERIAL_CHARS "; found the end of the value at character 29" },
+		{ "position: an empty serial, before the next entry", "0x0529:0x0001#&@1-1",
+		  "entry 1 \"0x0529:0x0001#\": " SERIAL_CHARS "; found \"&\" at character 15" },
+		{ "position: a serial with a bad character", "?0x0529:0x0001#AB/C",
+		  "entry 1 \"?0x0529:0x0001#AB/C\": " SERIAL_CHARS "; found \"/\" at character 18" },
+		{ "position: an uppercase X", "0x0781:0x5567&0X0627:0x0001",
+		  "entry 2 \"0X0627:0x0001\": " ID_FORM "; found \"X\" at character 16" },
+		{ "position: a short id", "0x0781:0x556&0x0627:0x0001",
+		  "entry 1 \"0x0781:0x556\": " ID_FORM "; found \"&\" at character 13" },
+		{ "position: a comma between entries", "0x0781:0x5567,0x0627:0x0001",
+		  "entry 1 \"0x0781:0x5567,0x0627:0x0001\": expected #SERIAL, @PORT, or & before the next entry; "
+		  "found \",\" at character 14" },
+		{ "position: an empty entry", "@1-1&&@1-2", "entry 2 \"\": " ENTRY_FORMS "; found \"&\" at character 6" },
+		{ "position: ??", "??0x0529:0x0001",
+		  "entry 1 \"??0x0529:0x0001\": " ENTRY_FORMS "; found \"?\" at character 2" },
+		{ "position: ?&", "@1-1&?&@1-2", "entry 2 \"?\": " ENTRY_FORMS "; found \"&\" at character 7" },
+		{ "position: port 32", "@1-3&0x0529:0x0001@1-32",
+		  "entry 2 \"0x0529:0x0001@1-32\": " PORT_FORM "; found \"2\" at character 23" },
+		{ "position: bus 1000", "@1000-1", "entry 1 \"@1000-1\": " PORT_FORM "; found \"0\" at character 5" },
+		{ "position: bus 0", "@0-1", "entry 1 \"@0-1\": " PORT_FORM "; found \"0\" at character 2" },
+		{ "position: an 8th level", "@1-1.2.3.4.5.6.7.8",
+		  "entry 1 \"@1-1.2.3.4.5.6.7.8\": " PORT_FORM "; found \".\" at character 17" },
+		{ "position: a port cut short", "?@1-3.",
+		  "entry 1 \"?@1-3.\": " PORT_FORM "; found the end of the value at character 7" },
+		{ "position: a control byte, never echoed", "0x0529:0x0001#A\033[2J",
+		  "entry 1 \"0x0529:0x0001#A?[2J\": " SERIAL_CHARS "; found byte 0x1b at character 16" },
+		{ "position: a byte above 0x7f", "\xc3\xa9",
+		  "entry 1 \"??\": " ENTRY_FORMS "; found byte 0xc3 at character 1" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err.message[0] = '\0';
+		parse_property(cases[i].value, &req, &err);
+		char want[512];
+		snprintf(want, sizeof want, "hostusb property, %s", cases[i].message);
+		CHECK_STR(cases[i].name, err.message, want);
+	}
 	char long_serial[128];
 	memset(long_serial, 'Z', sizeof long_serial);
 	memcpy(long_serial, "@1-1&0x0529:0x0001#", 19);
@@ -155,36 +181,19 @@ static void test_positions(void)
 	parse_property(long_serial, &req, &err);
 	CHECK("position: the 65th character of a serial", strstr(err.message, "found \"Z\" at character 84") &&
 	      strstr(err.message, "entry 2 \"0x0529:0x0001#ZZZZ"));
-	check_message("position: an uppercase X", "0x0781:0x5567&0X0627:0x0001",
-		      "hostusb property, entry 2 \"0X0627:0x0001\": expected 0xVVVV:0xPPPP with a lowercase x and 4 hex "
-		      "digits each; found \"X\" at character 16");
-	check_message("position: a short id", "0x0781:0x556&0x0627:0x0001",
-		      "hostusb property, entry 1 \"0x0781:0x556\": expected 0xVVVV:0xPPPP with a lowercase x and 4 hex "
-		      "digits each; found \"&\" at character 13");
-	check_message("position: a comma between entries", "0x0781:0x5567,0x0627:0x0001",
-		      "hostusb property, entry 1 \"0x0781:0x5567,0x0627:0x0001\": expected #SERIAL, @PORT, or & before "
-		      "the next entry; found \",\" at character 14");
-	check_message("position: an empty entry", "@1-1&&@1-2",
-		      "hostusb property, entry 2 \"\": " ENTRY_FORMS "; found \"&\" at character 6");
-	check_message("position: ??", "??0x0529:0x0001", "hostusb property, entry 1 \"??0x0529:0x0001\": " ENTRY_FORMS
-		      "; found \"?\" at character 2");
-	check_message("position: ?&", "@1-1&?&@1-2", "hostusb property, entry 2 \"?\": " ENTRY_FORMS
-		      "; found \"&\" at character 7");
-	check_message("position: port 32", "@1-3&0x0529:0x0001@1-32",
-		      "hostusb property, entry 2 \"0x0529:0x0001@1-32\": " PORT_FORM "; found \"2\" at character 23");
-	check_message("position: bus 1000", "@1000-1", "hostusb property, entry 1 \"@1000-1\": " PORT_FORM
-		      "; found \"0\" at character 5");
-	check_message("position: bus 0", "@0-1", "hostusb property, entry 1 \"@0-1\": " PORT_FORM
-		      "; found \"0\" at character 2");
-	check_message("position: an 8th level", "@1-1.2.3.4.5.6.7.8", "hostusb property, entry 1 "
-		      "\"@1-1.2.3.4.5.6.7.8\": " PORT_FORM "; found \".\" at character 17");
-	check_message("position: a port cut short", "?@1-3.", "hostusb property, entry 1 \"?@1-3.\": " PORT_FORM
-		      "; found the end of the value at character 7");
-	check_message("position: a control byte, never echoed", "0x0529:0x0001#A\033[2J",
-		      "hostusb property, entry 1 \"0x0529:0x0001#A?[2J\": " SERIAL_CHARS
-		      "; found byte 0x1b at character 16");
-	check_message("position: a byte above 0x7f", "\xc3\xa9", "hostusb property, entry 1 \"??\": " ENTRY_FORMS
-		      "; found byte 0xc3 at character 1");
+}
+
+static void test_serial_valid(void)
+{
+	char longest[SERIAL_MAX + 2];
+	memset(longest, '7', sizeof longest);
+	CHECK("serial valid: every allowed character", serial_valid("azAZ09._:-", 10));
+	CHECK("serial valid: 64 characters", serial_valid(longest, SERIAL_MAX));
+	CHECK("serial valid: not 65", !serial_valid(longest, SERIAL_MAX + 1));
+	CHECK("serial valid: not empty", !serial_valid("", 0));
+	CHECK("serial valid: not a space, slash, NUL, &, # or @", !serial_valid("A B", 3) && !serial_valid("A/B", 3) &&
+	      !serial_valid("A\0B", 3) && !serial_valid("A&B", 3) && !serial_valid("A#B", 3) && !serial_valid("A@", 2));
+	CHECK("serial valid: only len bytes are read", serial_valid("AB/", 2));
 }
 
 static void round_trip(const char *name, const char *text, const char *want)
@@ -216,5 +225,6 @@ int main(void)
 	test_refused();
 	test_positions();
 	test_selector_text();
+	test_serial_valid();
 	return check_status();
 }
