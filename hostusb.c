@@ -1127,10 +1127,11 @@ static int write_list(const struct context *ctx, const struct usb_device_list *l
 		if (!ctx->opt->list_property) {
 			list_line(ctx, list, dev, j, &w, line, sizeof line);
 		} else {
-			property_value(list, dev, line, sizeof line - 1);
-			if (strcmp(line, "-") == 0)
+			char value[128];
+			property_value(list, dev, value, sizeof value);
+			if (strcmp(value, "-") == 0)
 				continue;
-			strcat(line, "\n");
+			format(line, sizeof line, "%s\n", value);
 		}
 		if (write_all(STDOUT_FILENO, line, strlen(line)) < 0)
 			return -1;

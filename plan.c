@@ -248,7 +248,7 @@ static int resolve_id(const struct request *req, size_t first, const struct usb_
 			cannot_have(req, members[m], other, plan, err);
 			skip--;
 		}
-	for (size_t m = 0, used = 0; m < n; m++)
+	for (size_t m = 0, used = 0; m < n && used < found; m++)   /* as many claimed as found */
 		if (plan->entries[members[m]].fate == PLAN_CLAIMED)
 			plan->entries[members[m]].device = chosen[used++];
 	return 0;

@@ -51,33 +51,23 @@ fi
 if [ "${1:-}" != --plain ] && ! grep -qxF "$README_BEGIN" "$README"; then
 	die "$README: no line [$README_BEGIN]"
 fi
-# in_page: the lines between the markers; with a file argument, the page with
-# that file's lines there instead
-in_page() {
+# in_block FILE BEGIN END [WITH]: the lines of FILE between the line BEGIN and
+# the line END (README's block ends at an empty line: END ""); with WITH, FILE
+# with that file's lines there instead
+in_block() {
 	# through the environment: awk -v would take the markers' backslashes as escapes
-	BEGIN_LINE=$BEGIN END_LINE=$END WITH=${1:-} awk '
-		$0 == ENVIRON["END_LINE"] { inside = 0 }
+	BEGIN_LINE=$2 END_LINE=$3 WITH=${4:-} awk '
+		inside && $0 == ENVIRON["END_LINE"] { inside = 0 }
 		inside { if (ENVIRON["WITH"] == "") print; next }
 		ENVIRON["WITH"] != "" { print }
 		$0 == ENVIRON["BEGIN_LINE"] {
 			inside = 1
 			if (ENVIRON["WITH"] != "") while ((getline line < ENVIRON["WITH"]) > 0) print line
 		}
-	' "$MAN_PAGE"
+	' "$1"
 }
-# in_readme: README's block (the lines after README_BEGIN up to an empty
-# line); with a file argument, README with that file's lines there instead
-in_readme() {
-	BEGIN_LINE=$README_BEGIN WITH=${1:-} awk '
-		inside && $0 == "" { inside = 0 }
-		inside { if (ENVIRON["WITH"] == "") print; next }
-		ENVIRON["WITH"] != "" { print }
-		$0 == ENVIRON["BEGIN_LINE"] {
-			inside = 1
-			if (ENVIRON["WITH"] != "") while ((getline line < ENVIRON["WITH"]) > 0) print line
-		}
-	' "$README"
-}
+in_page() { in_block "$MAN_PAGE" "$BEGIN" "$END" "$@"; }
+in_readme() { in_block "$README" "$README_BEGIN" "" "$@"; }
 case ${1:-} in
 "") cat "$tmp/block" ;;
 --plain) cat "$tmp/list" ;;
