@@ -32,6 +32,9 @@ SELECT='0x0627:0x0001&0x0627:0x0001#KB-A&0x0627:0x0001@1-3.3&@1-3.1&?0x0627:0x00
 # A valid entry, then a port holding another id (refused even when optional).
 WRONGPORT='0x0627:0x0001#KB-A&?0x0627:0x0001@1-3.1'
 WRONGPORT_MESSAGE='port 1-3.1 has 0403:6001, not 0627:0001'
+# A serial two devices of the id share, and a hub's port: refused too.
+AMBIGUOUS='?0x0627:0x0001#SAME'
+HUBPORT='@1-3'
 VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
 EXPECT_DEVICES=7        # besides the root hubs
 QEMU_TIMEOUT=${CHECK_VM_TIMEOUT:-100}
@@ -162,6 +165,8 @@ PROPERTY='$PROPERTY'
 MISSING='$MISSING'
 SELECT='$SELECT'
 WRONGPORT='$WRONGPORT'
+AMBIGUOUS='$AMBIGUOUS'
+HUBPORT='$HUBPORT'
 VMID='$VMID'
 EXPECT_DEVICES=$EXPECT_DEVICES
 EOF
@@ -513,5 +518,9 @@ for label in "${labels[@]}"; do
 
 	# a port holding another id: refused, one line naming the entry, nothing changed
 	check_refused "$label" wrongport "hostusb: entry 2 ...: $WRONGPORT_MESSAGE" "entry 2" "$WRONGPORT_MESSAGE"
+	# a shared serial, even optional: the message names both ports
+	check_refused "$label" ambiguous "hostusb: entry 1 ... SAME ... 1-2 ... 1-3.2 ..." "entry 1" SAME " 1-2 " " 1-3.2"
+	# a hub on the port
+	check_refused "$label" hubport "hostusb: entry 1 ... 1-3 ... hub ..." "entry 1" " 1-3 " hub
 done
 summary
