@@ -331,11 +331,24 @@ static size_t count_requested(const struct request *req, size_t i)
 	return req->entries[i].has_id ? plan_required(req, req->entries[i].id) : 0;
 }
 
-/* Every requested id has as many devices as it is asked for; before anything else is done. */
+/* How many plain id entries that are not optional ask for the id of entry i. */
+static size_t count_plain_required(const struct request *req, size_t i)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < req->count; k++)
+		n += req->entries[k].kind == SELECT_ID && !req->entries[k].optional &&
+		     usb_id_equal(req->entries[k].id, req->entries[i].id);
+	return req->entries[i].kind == SELECT_ID ? n : 0;
+}
+
+/*
+ * Every plain id has as many devices as it is asked for; before anything
+ * else is done.  The plan says what is wrong with the other entries.
+ */
 static int check_present(const struct request *req, const struct usb_device_list *list, struct error *err)
 {
 	for (size_t i = 0; i < req->count; i++) {
-		size_t wanted = count_requested(req, i), present = count_matching(list, req->entries[i].id);
+		size_t wanted = count_plain_required(req, i), present = count_matching(list, req->entries[i].id);
 		if (present < wanted) {
 			error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu present", req->entries[i].id.vendor,
 				  req->entries[i].id.product, wanted, present);
@@ -1005,12 +1018,21 @@ static int after_vm_destroy(const struct context *ctx)
 
 /* ---- list -------------------------------------------------------------- */
 
+/* The port as list shows it: "?" for an entry whose name is not a port path. */
+static void port_cell(const struct usb_device *dev, char *buf, size_t size)
+{
+	if (dev->port.bus == 0)
+		format(buf, size, "?");
+	else
+		usb_port_format(&dev->port, buf, size);
+}
+
 /* The widths of list's columns that vary with the host: port and serial. */
 struct list_widths {
 	size_t port, serial;
 };
 
-#define SERIAL_CELL_SIZE (USB_SERIAL_MAX + 24)
+#define SERIAL_CELL_SIZE (SERIAL_MAX + 24)
 
 /* The serial as list shows it: "-" for none; one that cannot be selected is quoted and says so. */
 static void serial_cell(const struct usb_device *dev, char *buf, size_t size)
@@ -1081,10 +1103,7 @@ static void list_line(const struct context *ctx, const struct usb_device_list *l
 	const struct journal_entry *e = journal_find(j, dev->addr);
 	if (e)
 		format(holder, sizeof holder, "%s", e->vmid[0] ? e->vmid : "unknown");
-	if (dev->port.bus == 0)
-		format(port, sizeof port, "?");
-	else
-		usb_port_format(&dev->port, port, sizeof port);
+	port_cell(dev, port, sizeof port);
 	format(head, sizeof head, "%03u %03u", dev->addr.bus, dev->addr.device);
 	format(id, sizeof id, "%04x:%04x", dev->id.vendor, dev->id.product);
 	serial_cell(dev, serial, sizeof serial);
@@ -1101,7 +1120,7 @@ static struct list_widths list_widths(const struct usb_device_list *list)
 	struct list_widths w = { strlen("PORT"), strlen("SERIAL") };
 	for (size_t i = 0; i < list->count; i++) {
 		char port[USB_PORT_TEXT_SIZE], serial[SERIAL_CELL_SIZE];
-		usb_port_format(&list->devices[i].port, port, sizeof port);
+		port_cell(&list->devices[i], port, sizeof port);
 		serial_cell(&list->devices[i], serial, sizeof serial);
 		w.port = strlen(port) > w.port ? strlen(port) : w.port;
 		w.serial = strlen(serial) > w.serial ? strlen(serial) : w.serial;

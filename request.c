@@ -36,20 +36,6 @@ static bool hex_digit(char c)
 	return c && strchr("0123456789abcdefABCDEF", c);
 }
 
-static bool serial_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("._:-", c));
-}
-
-bool serial_valid(const char *text, size_t len)
-{
-	size_t n = 0;
-	while (n < len && serial_char(text[n]))
-		n++;
-	return n == len && len >= 1 && len <= SERIAL_MAX;
-}
-
 /* How many bytes of s[0, len) begin an id (ID_LENGTH: a whole one, then in *id). */
 static size_t scan_id(const char *s, size_t len, struct usb_id *id)
 {

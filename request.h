@@ -58,7 +58,6 @@ int command_of_program(const char *argv0, enum command *command, struct error *e
  *
  * and any of them behind '?': optional, started without when it cannot be had.
  */
-#define SERIAL_MAX 64
 
 enum selector_kind {
 	SELECT_ID,      /* any free device of id */
@@ -84,8 +83,6 @@ struct request {
  * expected and at which character of the value (1-based).
  */
 int parse_property(const char *text, struct request *req, struct error *err);
-/* A serial number an entry can name: 1 to SERIAL_MAX characters of [A-Za-z0-9._:-]. */
-bool serial_valid(const char *text, size_t len);
 /* An entry as the property writes it, ids in lowercase: "?0x0529:0x0001#A1B2", "@1-3.1". */
 #define SELECTOR_TEXT_SIZE 96
 void selector_text(const struct selector *s, char *buf, size_t size);

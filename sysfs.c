@@ -96,29 +96,20 @@ int sysfs_parse_port_name(const char *name, size_t len, struct usb_port *port)
 	return usb_port_parse(name, len, port);
 }
 
-static bool serial_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-	       c == ':' || c == '-';
-}
-
 enum usb_serial sysfs_parse_serial(const char *text, size_t len, char *kept, bool *cut)
 {
-	bool usable = true;
 	size_t i;
 
 	len = without_newline(text, len);
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len && i < SERIAL_MAX; i++) {
 		unsigned char c = (unsigned char)text[i];
-		usable &= serial_char(text[i]);
-		if (i < USB_SERIAL_MAX)
-			kept[i] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
+		kept[i] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
 	}
-	kept[i < USB_SERIAL_MAX ? i : USB_SERIAL_MAX] = '\0';
-	*cut = len > USB_SERIAL_MAX;
+	kept[i] = '\0';
+	*cut = len > SERIAL_MAX;
 	if (len == 0)
 		return USB_SERIAL_NONE;
-	return usable && len <= USB_SERIAL_MAX ? USB_SERIAL_USABLE : USB_SERIAL_UNUSABLE;
+	return serial_valid(text, len) ? USB_SERIAL_USABLE : USB_SERIAL_UNUSABLE;
 }
 
 int sysfs_parse_speed(const char *text, size_t len, char *speed)

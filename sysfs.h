@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "text.h"
+
 /* What a device is: idVendor, idProduct. */
 struct usb_id {
 	unsigned vendor, product;
@@ -31,10 +33,9 @@ struct usb_port {
 };
 
 /*
- * A serial number a property may name: 1..USB_SERIAL_MAX characters of
- * [A-Za-z0-9._:-].  Any other is kept for display only (select by port).
+ * A serial number is usable when the property can name it (serial_valid in
+ * text.h); any other is kept for display only (select that device by port).
  */
-#define USB_SERIAL_MAX 64
 enum usb_serial { USB_SERIAL_NONE, USB_SERIAL_USABLE, USB_SERIAL_UNUSABLE };
 
 struct usb_device {
@@ -45,7 +46,7 @@ struct usb_device {
 	struct usb_port port;          /* from the name; bus 0 when the name is not a port path */
 	bool hub;                      /* bDeviceClass 09, or a root hub */
 	enum usb_serial serial_kind;
-	char serial[USB_SERIAL_MAX + 1]; /* its first bytes, NUL-terminated; "" when NONE */
+	char serial[SERIAL_MAX + 1]; /* its first bytes, NUL-terminated; "" when NONE */
 	bool serial_cut;               /* longer than what serial holds */
 	char speed[8];                 /* "480": Mb/s as the kernel prints it; "" when unknown */
 };
@@ -103,7 +104,7 @@ int sysfs_parse_number(const char *text, size_t len, unsigned *number);  /* "5\n
 int sysfs_parse_devt(const char *text, size_t len, unsigned *major, unsigned *minor); /* "189:4\n": each part 0..UINT_MAX */
 /* An entry's name: "usb1" (a root hub, depth 0) or a port path (usb_port_parse). */
 int sysfs_parse_port_name(const char *name, size_t len, struct usb_port *port);
-/* serial: the kind, and the bytes kept for display (cut: longer than USB_SERIAL_MAX). Total. */
+/* serial: the kind, and the bytes kept for display (cut: longer than SERIAL_MAX). Total. */
 enum usb_serial sysfs_parse_serial(const char *text, size_t len, char *kept, bool *cut);
 /* speed: "1.5\n", "480\n", "5000\n": digits and at most one '.', at most 7 characters. */
 int sysfs_parse_speed(const char *text, size_t len, char *speed);

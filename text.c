@@ -68,6 +68,20 @@ bool vmid_valid(const char *text, size_t len)
 	return true;
 }
 
+bool serial_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == ':' || c == '-';
+}
+
+bool serial_valid(const char *text, size_t len)
+{
+	size_t n = 0;
+	while (n < len && serial_char(text[n]))
+		n++;
+	return n == len && len >= 1 && len <= SERIAL_MAX;
+}
+
 size_t root_length(const char *root)
 {
 	size_t len = strlen(root);

@@ -26,6 +26,14 @@ bool vmid_char(char c);
 bool vmid_valid(const char *text, size_t len);
 
 /*
+ * A serial number the property can name (and a device's that it can be
+ * selected by): 1 to SERIAL_MAX characters of [A-Za-z0-9._:-].
+ */
+#define SERIAL_MAX 64
+bool serial_char(char c);
+bool serial_valid(const char *text, size_t len);
+
+/*
  * The length of the --root prefix: without trailing '/', so that "" and "/"
  * both mean the host itself.
  */

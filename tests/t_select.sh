@@ -111,6 +111,11 @@ hook before_vm_start "0x0781:0x5567@2-1"
 check_eq "id on a port of the USB 3 bus: a unique id needs no address" "$RC:$ERR:$(hostdevs)" "0::0781:5567"
 hook after_vm_destroy "0x0781:0x5567@2-1"
 cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+hook before_vm_start "0x0781:0x5567#4C530001"
+check_eq "serial on the USB 3 bus: a unique id needs no address" "$RC:$ERR:$(hostdevs):$(given)" "0::0781:5567:2/2=107:107 "
+hook after_vm_destroy "0x0781:0x5567#4C530001"
+check_eq "serial on the USB 3 bus: given back" "$RC:$ERR:$(given):$(journal)" "0:::"
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
 hook before_vm_start "0x0529:0x0001@1-2&0x0627:0x0001@1-4"
 check_eq "id on a port: that device, with the address" "$RC:$(hostdevs)" "0:0529:0001@1/5 0627:0001@1/7"
 hook after_vm_destroy "0x0529:0x0001@1-2&0x0627:0x0001@1-4"
@@ -131,6 +136,8 @@ refused "a hub on the port" "@1-1" \
 	"entry 1 @1-1: port 1-1 has a hub (05e3:0608), which is not given to a VM: name a port behind it"
 refused "an unknown serial" "0x0529:0x0001#ZZZ" \
 	"entry 1 0x0529:0x0001#ZZZ: no device 0529:0001 with serial ZZZ is present (hostusb list shows the serials)"
+refused "an unknown serial of an id no device has: the entry named" "0x0781:0x5567&0x1234:0xbeef#S1" \
+	"entry 2 0x1234:0xbeef#S1: no device 1234:beef with serial S1 is present (hostusb list shows the serials)"
 refused "a serial that cannot be named is unknown" "0x0627:0x0001#A1B2" \
 	"entry 1 0x0627:0x0001#A1B2: no device 0627:0001 with serial A1B2 is present (hostusb list shows the serials)"
 refused "an ambiguous serial: both ports and the port form" "0x0529:0x0001#C3D4" \
@@ -167,6 +174,10 @@ check_eq "optional absent: only the others in the journal" "$(journal)" "/dev/bu
 hook after_vm_destroy "?0x0529:0x0001#ZZZ&0x0781:0x5567"
 check_eq "optional absent: destroy gives back what was claimed, no warning" "$RC:$ERR:$(given):$(journal)" "0:::"
 cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+hook before_vm_start "?0x1234:0xbeef#S1&?0x1234:0xbeef"
+check_eq "optional entries of an id no device has: a line each" "$RC:$ERR" \
+	"0:hostusb: optional 0x1234:0xbeef#S1 not present: starting without it
+hostusb: optional 0x1234:0xbeef not present: starting without it"
 hook before_vm_start "?@1-9"
 check_eq "optional port with nothing there" "$RC:$ERR" "0:hostusb: optional @1-9 not present: starting without it"
 check "optional, every entry skipped: the domain file untouched" cmp -s "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
@@ -197,6 +208,10 @@ hostusb: dry run: optional 0x0529:0x0001#ZZZ not present: would start without it
 hostusb: dry run: optional @1-9 not present: would start without it"
 check_eq "dry run: the XML" "$(hostdevs "$TESTTMP/stdout")" "0529:0001@1/3"
 check_eq "dry run: nothing changed" "$(given):$(journal)" ":none"
+hook before_vm_start "?@1-9" "$VM1" --dry-run
+check_eq "dry run, every entry skipped: says so, exit 0" "$RC:$ERR" \
+	"0:hostusb: dry run: optional @1-9 not present: would start without it"
+check "dry run, every entry skipped: the XML as it was" cmp -s "$SRCDIR/tests/data/ovirt-domain.xml" "$TESTTMP/stdout"
 
 # --- list: port, serial, speed and the value that names each device
 new_root list

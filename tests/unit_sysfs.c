@@ -975,7 +975,7 @@ static const char *port_of(const struct usb_device *d)
 
 static void test_details(void)
 {
-	char root[PATH_MAX], dir[PATH_MAX], long_serial[USB_SERIAL_MAX + 2];
+	char root[PATH_MAX], dir[PATH_MAX], long_serial[SERIAL_MAX + 2];
 	struct usb_device_list list;
 
 	new_root(root, sizeof root, "details");
@@ -1020,7 +1020,7 @@ static void test_details(void)
 	CHECK_STR("details: low speed", spaced ? spaced->speed : "", "1.5");
 	CHECK("details: a serial of 65 characters is cut and not usable",
 	      longer && longer->serial_kind == USB_SERIAL_UNUSABLE && longer->serial_cut &&
-	      strlen(longer->serial) == USB_SERIAL_MAX);
+	      strlen(longer->serial) == SERIAL_MAX);
 	CHECK("details: a device on a USB 3 bus",
 	      stick && strcmp(stick->speed, "5000") == 0 && stick->port.bus == 2 && stick->serial_kind == USB_SERIAL_USABLE);
 	sysfs_free(&list);
@@ -1079,7 +1079,7 @@ static void test_read_port(void)
 
 static void test_detail_parsers(void)
 {
-	char kept[USB_SERIAL_MAX + 1], speed[8] = "old";
+	char kept[SERIAL_MAX + 1], speed[8] = "old";
 	bool cut;
 	CHECK("serial: usable", sysfs_parse_serial("A1.b_2:-\n", 9, kept, &cut) == USB_SERIAL_USABLE && !cut &&
 				      strcmp(kept, "A1.b_2:-") == 0);

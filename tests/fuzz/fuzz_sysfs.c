@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The sysfs attribute parsers against a reference written from sysfs.h's
- * contract: the same verdict, the same value, outputs untouched on failure.
+ * The sysfs attribute parsers (ids, numbers, dev, speed, serial) against a
+ * reference written from sysfs.h's contract: the same verdict, the same
+ * value, outputs untouched on failure.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -73,6 +74,42 @@ static bool ref_devt(const uint8_t *s, size_t n, unsigned *major, unsigned *mino
 	return true;
 }
 
+/* speed: digits with at most one '.', neither first nor last, 1 to 7 characters */
+static bool ref_speed(const uint8_t *s, size_t n, char *speed)
+{
+	n = body(s, n);
+	size_t dots = 0;
+	if (n == 0 || n > 7 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] < '0' || s[i] > '9')
+			return false;
+	}
+	if (dots > 1)
+		return false;
+	memcpy(speed, s, n);
+	speed[n] = '\0';
+	return true;
+}
+
+/* serial: none when empty; usable when 1 to 64 of [A-Za-z0-9._:-]; the first 64 kept, '?' for unprintables */
+static enum usb_serial ref_serial(const uint8_t *s, size_t n, char *kept, bool *cut)
+{
+	static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-";
+	n = body(s, n);
+	bool usable = n <= 64;
+	for (size_t i = 0; i < n; i++) {
+		usable = usable && s[i] != 0 && strchr(allowed, s[i]);
+		if (i < 64)
+			kept[i] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
+	}
+	kept[n < 64 ? n : 64] = '\0';
+	*cut = n > 64;
+	return n == 0 ? USB_SERIAL_NONE : usable ? USB_SERIAL_USABLE : USB_SERIAL_UNUSABLE;
+}
+
 FUZZ_INIT(sysfs)
 {
 }
@@ -99,5 +136,18 @@ FUZZ_ENTRY(sysfs)
 		    ref ? "valid" : "invalid");
 	FUZZ_ASSERT(major == want_major && minor == want_minor, "sysfs_parse_devt: %u:%u, the reference %u:%u",
 		    major, minor, want_major, want_minor);
+
+	char speed[8] = "old", want_speed[8] = "old";
+	ok = sysfs_parse_speed(text, size, speed) == 0, ref = ref_speed(data, size, want_speed);
+	FUZZ_ASSERT(ok == ref && strcmp(speed, want_speed) == 0, "sysfs_parse_speed: %s \"%s\", the reference %s \"%s\"",
+		    ok ? "valid" : "invalid", speed, ref ? "valid" : "invalid", want_speed);
+
+	char kept[SERIAL_MAX + 1], want_kept[SERIAL_MAX + 1];
+	bool cut, want_cut;
+	enum usb_serial kind = sysfs_parse_serial(text, size, kept, &cut);
+	enum usb_serial want_kind = ref_serial(data, size, want_kept, &want_cut);
+	FUZZ_ASSERT(kind == want_kind && cut == want_cut && strcmp(kept, want_kept) == 0,
+		    "sysfs_parse_serial: kind %d cut %d \"%s\", the reference %d %d \"%s\"", (int)kind, (int)cut, kept,
+		    (int)want_kind, (int)want_cut, want_kept);
 	return 0;
 }
