@@ -406,7 +406,7 @@ static int plan_unlocked(const struct context *ctx, const struct request *req, c
 {
 	struct journal j;
 	*n = 0;
-	if (journal_read(ctx->opt->root, &j, err) < 0)
+	if (journal_read(ctx->opt->root, list, NULL, &j, err) < 0)
 		return -1;
 	int rc = plan_claims(ctx, req, list, &j, plan, claims, n, err);
 	journal_free(&j);
@@ -701,7 +701,8 @@ static int start(const struct context *ctx, const struct request *req, const str
 		error_set(&err, "%s", strerror(ENOMEM));
 	if (fds && check_before_lock(ctx, req, list, fds, &err) == 0 &&
 	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) >= 0 &&
-	    journal_read(ctx->opt->root, &j, &err) == 0 && plan_claims(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&
+	    journal_read(ctx->opt->root, list, NULL, &j, &err) == 0 &&
+	    plan_claims(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&
 	    take_claimed_nodes(ctx, list, fds, claims, n, &err) == 0)
 		rc = n ? commit_start(ctx, claims, n, &j, &err, &undone) : 0;   /* every entry skipped: nothing to do */
 	if (rc < 0)
@@ -806,6 +807,16 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 	return rc;
 }
 
+/* The ids the entries of req name, into ids (MAX_ENTRIES); how many. */
+static size_t request_ids(const struct request *req, struct usb_id *ids)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < req->count; i++)
+		if (req->entries[i].has_id)
+			ids[n++] = req->entries[i].id;
+	return n;
+}
+
 /* The device on each port an entry names, whatever its id, into list; says why it fails. */
 static int add_port_devices(const struct context *ctx, const struct request *req, struct usb_device_list *list)
 {
@@ -845,11 +856,7 @@ static int before_vm_start(struct context *ctx)
 		return -1;
 	}
 	struct usb_id ids[MAX_ENTRIES];
-	size_t nids = 0;
-	for (size_t i = 0; i < req.count; i++)
-		if (req.entries[i].has_id)
-			ids[nids++] = req.entries[i].id;
-	if (sysfs_scan_ids(ctx->opt->root, ids, nids, &list, scan_err, sizeof scan_err) < 0) {
+	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(&req, ids), &list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
 		return -1;
 	}
@@ -939,24 +946,52 @@ static enum release_outcome release_entry(const struct context *ctx, const struc
 	return rc < 0 ? RELEASE_FAILED : mode_kept ? RELEASED_MODE_KEPT : RELEASED;
 }
 
-/* Gives back what this VM holds and writes the journal without those lines; says what it could not. */
-static int release_all(const struct context *ctx, const struct request *req, struct journal *j)
+/*
+ * What a destroy looks at: the devices of the property's ids and the journal
+ * lines of their nodes; this VM's lines and the devices at their nodes.  Of
+ * the other devices sysfs lists, no more than an id or an address is read.
+ * Says why it fails.
+ */
+static int read_for_release(const struct context *ctx, const struct request *req, struct usb_device_list *list,
+			    struct journal *j)
 {
-	struct usb_device_list list = { 0 };
 	struct error err;
 	char scan_err[256];
-	size_t missing[MAX_ENTRIES];
-	if (sysfs_scan(ctx->opt->root, &list, scan_err, sizeof scan_err) < 0) {
+	struct usb_id ids[MAX_ENTRIES];
+	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(req, ids), list, scan_err, sizeof scan_err) < 0) {
 		say("%s", scan_err);
 		return -1;
 	}
+	if (journal_read(ctx->opt->root, list, ctx->vmid, j, &err) < 0) {
+		say_error(&err);
+		return -1;
+	}
+	/* this VM's nodes the scan by id did not find, in address order */
+	struct usb_addr *elsewhere = malloc((j->count + 1) * sizeof *elsewhere);
+	size_t n = 0;
+	for (size_t k = 0; elsewhere && k < j->count; k++)
+		if (!sysfs_find(list, j->entries[j->by_addr[k]].addr))
+			elsewhere[n++] = j->entries[j->by_addr[k]].addr;
+	int rc = !elsewhere ? -1
+	       : n > 0 ? sysfs_scan_addrs(ctx->opt->root, elsewhere, n, list, scan_err, sizeof scan_err) : 0;
+	if (rc < 0)
+		say("%s", elsewhere ? scan_err : strerror(ENOMEM));
+	free(elsewhere);
+	return rc;
+}
+
+/* Gives back what this VM holds and writes the journal without those lines; says what it could not. */
+static int release_all(const struct context *ctx, const struct request *req, struct usb_device_list *list,
+		       struct journal *j)
+{
+	struct error err;
+	size_t missing[MAX_ENTRIES];
 	bool *release = calloc(j->count + 1, sizeof *release);
 	if (!release) {
-		sysfs_free(&list);
 		say("journal: %s", strerror(ENOMEM));
 		return -1;
 	}
-	select_releases(ctx, req, &list, j, release, missing);
+	select_releases(ctx, req, list, j, release, missing);
 	for (size_t r = 0; r < req->count; r++)
 		if (missing[r] > 0)
 			say("warning: device 0x%04x:0x%04x: %zu requested but not recorded as held by this VM",
@@ -966,7 +1001,7 @@ static int release_all(const struct context *ctx, const struct request *req, str
 	for (size_t i = 0; i < j->count; i++) {
 		if (!release[i])
 			continue;
-		enum release_outcome outcome = release_entry(ctx, &list, &j->entries[i], &err);
+		enum release_outcome outcome = release_entry(ctx, list, &j->entries[i], &err);
 		if (outcome != RELEASED)
 			say_error(&err);
 		release[i] = outcome == RELEASED || outcome == RELEASED_MODE_KEPT || outcome == DEVICE_GONE;
@@ -981,13 +1016,22 @@ static int release_all(const struct context *ctx, const struct request *req, str
 		rc = -1;
 	}
 	free(release);
-	sysfs_free(&list);
 	return rc;
+}
+
+/* Whether an entry of req is not optional: an optional one may never have been claimed. */
+static bool any_required(const struct request *req)
+{
+	for (size_t i = 0; i < req->count; i++)
+		if (!req->entries[i].optional)
+			return true;
+	return false;
 }
 
 static int after_vm_destroy(const struct context *ctx)
 {
 	struct request req = { .count = 0 };
+	struct usb_device_list list = { 0 };
 	struct journal j = { 0 };
 	struct error err;
 	char path[PATH_SIZE];
@@ -1001,16 +1045,17 @@ static int after_vm_destroy(const struct context *ctx)
 		return -1;
 	}
 	if (lstat(path, &st) < 0 && errno == ENOENT) {
-		if (req.count)
+		if (any_required(&req))
 			say("warning: %s does not exist: no device to give back", path);
 		return 0;
 	}
 	int lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err), rc = -1;
-	if (lock_fd >= 0 && journal_read(ctx->opt->root, &j, &err) == 0)
-		rc = release_all(ctx, &req, &j);
-	else
+	if (lock_fd < 0)
 		say_error(&err);
+	else if (read_for_release(ctx, &req, &list, &j) == 0)
+		rc = release_all(ctx, &req, &list, &j);
 	journal_free(&j);
+	sysfs_free(&list);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return rc;
@@ -1168,7 +1213,7 @@ static int list_devices(const struct context *ctx)
 		say("%s", scan_err);
 		return -1;
 	}
-	int rc = journal_read(ctx->opt->root, &j, &err);
+	int rc = journal_read(ctx->opt->root, &list, NULL, &j, &err);
 	if (rc < 0)
 		say_error(&err);
 	errno = 0;

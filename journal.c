@@ -19,8 +19,16 @@
 #define TEMP_SUFFIX       ".update"
 /* what is read and what is written alike: a journal written is always one that can be read */
 #define MAX_JOURNAL_BYTES (2u << 20)
-/* "/dev/bus/usb/BBB/DDD" 20, ":UID" and ":GID" 11 each, ":VMID" 65, ":MODE" 5, '\n' */
-#define LINE_MAX_BYTES    113u
+/*
+ * A record the parser accepts is at most "/dev/bus/usb/BBB/DDD" 20, ":UID"
+ * and ":GID" 11 each, ":VMID" 65, ":MODE" 5 bytes: with one more byte after
+ * it in the window, where it ends is always seen.
+ */
+#define RECORD_WINDOW     (112u + 1)
+/* a line written: as above, '\n', and room for an address of ten digits each */
+#define ENTRY_TEXT_MAX    128u
+#define READ_BUFFER_BYTES (64u << 10)
+#define WRITE_BUFFER_BYTES (64u << 10)
 #define MODE_DIGITS       4
 /* (uid_t)-1 means "unchanged" to chown: never an owner */
 #define MAX_OWNER 0xfffffffeu
@@ -123,6 +131,186 @@ static int parse_record(const char **p, const char *end, struct journal_entry *e
 	return 0;
 }
 
+/*
+ * ---- sets of node names: a bit for each /dev/bus/usb/BBB/DDD ----
+ * A block of bits per bus, made when a node of that bus is first added, so
+ * that a short journal costs a few hundred bytes, not a bitmap of every name.
+ */
+
+#define NAMES_PER_BUS 1000u
+#define BUS_BLOCK_BYTES ((NAMES_PER_BUS + 7) / 8)
+
+static bool in_set(unsigned char *const *set, struct usb_addr a)
+{
+	if (!set || a.bus >= NAMES_PER_BUS || a.device >= NAMES_PER_BUS || !set[a.bus])
+		return false;
+	return (set[a.bus][a.device / 8] >> (a.device % 8)) & 1;
+}
+
+/* 0, or -1 (out of memory); a name no node can have is never in a set */
+static int add_to_set(unsigned char ***set, struct usb_addr a)
+{
+	if (a.bus >= NAMES_PER_BUS || a.device >= NAMES_PER_BUS)
+		return 0;
+	if (!*set && !(*set = calloc(NAMES_PER_BUS, sizeof **set)))
+		return -1;
+	unsigned char **bus = &(*set)[a.bus];
+	if (!*bus && !(*bus = calloc(1, BUS_BLOCK_BYTES)))
+		return -1;
+	(*bus)[a.device / 8] = (unsigned char)((*bus)[a.device / 8] | 1u << (a.device % 8));
+	return 0;
+}
+
+static void free_set(unsigned char **set)
+{
+	for (size_t i = 0; set && i < NAMES_PER_BUS; i++)
+		free(set[i]);
+	free(set);
+}
+
+/* ---- records read one at a time through a fixed window ---- */
+
+struct reader {
+	int fd;                    /* -1: the whole text is in [p, end) */
+	char *buf;                 /* READ_BUFFER_BYTES */
+	const char *p, *end;       /* read, not yet parsed */
+	bool eof;
+	size_t line, total;
+};
+
+static struct reader reader_of_fd(int fd, char *buf)
+{
+	return (struct reader){ .fd = fd, .buf = buf, .p = buf, .end = buf, .line = 1 };
+}
+
+static struct reader reader_of_text(const char *text, size_t len)
+{
+	return (struct reader){ .fd = -1, .p = text, .end = text + len, .eof = true, .line = 1 };
+}
+
+/*
+ * Reads on while fewer than RECORD_WINDOW bytes are ahead, so that a record
+ * the parser accepts always ends inside the window.  -1 with errno set.
+ */
+static int fill(struct reader *r)
+{
+	while (!r->eof && (size_t)(r->end - r->p) < RECORD_WINDOW) {
+		size_t left = (size_t)(r->end - r->p);
+		memmove(r->buf, r->p, left);
+		r->p = r->buf;
+		r->end = r->buf + left;
+		ssize_t n = read(r->fd, r->buf + left, READ_BUFFER_BYTES - left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		r->eof = n == 0;
+		r->end += n;
+		r->total += (size_t)n;
+		if (r->total > MAX_JOURNAL_BYTES) {
+			errno = EFBIG;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The next record into *e: 1; 0 at the end; -1 with err set ("line N: malformed record"). */
+static int next_record(struct reader *r, struct journal_entry *e, struct error *err)
+{
+	for (;;) {
+		if (fill(r) < 0) {
+			error_set(err, "%s", strerror(errno));
+			return -1;
+		}
+		if (r->p == r->end)
+			return 0;
+		if (*r->p == '\n') {
+			r->p++, r->line++;
+			continue;
+		}
+		if (parse_record(&r->p, r->end, e) < 0) {
+			error_set(err, "line %zu: malformed record", r->line);
+			return -1;
+		}
+		r->line += r->p[-1] == '\n';
+		return 1;
+	}
+}
+
+/* ---- the text written ---- */
+
+/* v in decimal, at least width digits (width <= 3); how many were written */
+static size_t put_decimal(char *out, unsigned v, size_t width)
+{
+	char digits[12];
+	size_t n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n < width)
+		digits[n++] = '0';
+	for (size_t i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	return n;
+}
+
+/*
+ * The line of e at out (ENTRY_TEXT_MAX bytes): the form it was read in, a mode
+ * only when it has one.  Its length.
+ */
+static size_t format_entry(const struct journal_entry *e, char *out)
+{
+	static const char prefix[] = "/dev/bus/usb/";
+	size_t n = sizeof prefix - 1;
+	memcpy(out, prefix, n);
+	n += put_decimal(out + n, e->addr.bus, 3);
+	out[n++] = '/';
+	n += put_decimal(out + n, e->addr.device, 3);
+	out[n++] = ':';
+	n += put_decimal(out + n, e->uid, 1);
+	out[n++] = ':';
+	n += put_decimal(out + n, e->gid, 1);
+	if (e->vmid[0] || e->has_mode) {
+		size_t vmid_len = strnlen(e->vmid, VMID_MAX);
+		out[n++] = ':';
+		memcpy(out + n, e->vmid, vmid_len);
+		n += vmid_len;
+	}
+	if (e->has_mode) {
+		out[n++] = ':';
+		for (int shift = 9; shift >= 0; shift -= 3)
+			out[n++] = (char)('0' + ((e->mode >> shift) & 7));
+	}
+	out[n++] = '\n';
+	return n;
+}
+
+/* Lines gathered in a fixed buffer and written to fd when it is full. */
+struct writer {
+	int fd;
+	char *buf;                 /* WRITE_BUFFER_BYTES */
+	size_t used, total;
+};
+
+static int flush(struct writer *w)
+{
+	int rc = write_all(w->fd, w->buf, w->used);
+	w->used = 0;
+	return rc;
+}
+
+static int put_entry(struct writer *w, const struct journal_entry *e)
+{
+	if (w->used + ENTRY_TEXT_MAX > WRITE_BUFFER_BYTES && flush(w) < 0)
+		return -1;
+	size_t n = format_entry(e, w->buf + w->used);
+	w->used += n;
+	w->total += n;
+	return 0;
+}
+
 /* ---- the index by address ---- */
 
 static int compare_at(const struct journal *j, size_t a, size_t b)
@@ -216,7 +404,9 @@ void journal_free(struct journal *j)
 {
 	free(j->entries);
 	free(j->by_addr);
-	free(j->original);
+	free_set(j->kept);
+	if (j->existed)
+		close(j->fd);
 	*j = (struct journal){ 0 };
 }
 
@@ -227,78 +417,118 @@ const struct journal_entry *journal_find(const struct journal *j, struct usb_add
 	return found ? &j->entries[j->by_addr[k]] : NULL;
 }
 
-/* Indexes the parsed entries and drops every later line of a node. */
+/* Indexes the entries read, one per node. */
 static int index_entries(struct journal *j)
 {
 	size_t *scratch = malloc((j->count ? j->count : 1) * sizeof *scratch);
-	bool *later = malloc(j->count ? j->count : 1);
-	int rc = scratch && later ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < j->count; i++)
+	if (!scratch)
+		return -1;
+	for (size_t i = 0; i < j->count; i++)
 		j->by_addr[i] = i;
-	if (rc == 0)
-		sort_index(j, scratch);
-	for (size_t k = 0; rc == 0 && k < j->count; k++)
-		later[j->by_addr[k]] = k > 0 && compare_at(j, j->by_addr[k - 1], j->by_addr[k]) == 0;
+	sort_index(j, scratch);
 	free(scratch);
-	if (rc == 0)
-		rc = journal_drop(j, later);
-	free(later);
+	return 0;
+}
+
+/* Whether the line e is one the reader asked for: a node of devices (NULL: every node), or of vmid. */
+static bool wanted(const struct usb_device_list *devices, const char *vmid, const struct journal_entry *e)
+{
+	return !devices || sysfs_find(devices, e->addr) || (vmid && vmid[0] && strcmp(e->vmid, vmid) == 0);
+}
+
+/*
+ * Reads the records of r into j: the first line of each node (a later one is
+ * not its original owner) when wanted; j->kept marks the nodes kept.  0, or
+ * -1 with err set.
+ */
+static int read_records(struct reader *r, const struct usb_device_list *devices, const char *vmid,
+			struct journal *j, struct error *err)
+{
+	unsigned char **seen = NULL;
+	struct journal_entry e;
+	int rc;
+	while ((rc = next_record(r, &e, err)) > 0) {
+		if (in_set(seen, e.addr))
+			continue;
+		bool keep = wanted(devices, vmid, &e);
+		if (add_to_set(&seen, e.addr) < 0 || (keep && reserve(j, j->count + 1) < 0) ||
+		    (keep && add_to_set(&j->kept, e.addr) < 0)) {
+			error_set(err, "%s", strerror(ENOMEM));
+			rc = -1;
+			break;
+		}
+		if (keep)
+			j->entries[j->count++] = e;
+	}
+	free_set(seen);
+	if (rc == 0 && index_entries(j) < 0) {
+		error_set(err, "%s", strerror(ENOMEM));
+		rc = -1;
+	}
+	j->from_file = j->count;
 	return rc;
 }
 
 int journal_parse(const char *text, size_t len, struct journal *j, struct error *err)
 {
+	struct reader r = reader_of_text(text, len);
 	*j = (struct journal){ 0 };
-	size_t records = 0;
-	for (const char *at = text; (at = memchr(at, '/', len - (size_t)(at - text))); at++)
-		records += (size_t)(text + len - at) >= 5 && memcmp(at, "/dev/", 5) == 0;
-	if (reserve(j, records) < 0) {
-		error_set(err, "%s", strerror(ENOMEM));
+	if (read_records(&r, NULL, NULL, j, err) < 0) {
+		journal_free(j);
 		return -1;
 	}
-	const char *p = text, *end = text + len;
-	size_t line = 1;
-	while (p < end) {
-		if (*p == '\n') {
-			p++, line++;
-			continue;
-		}
-		if (j->count == records || parse_record(&p, end, &j->entries[j->count]) < 0) {
-			error_set(err, "line %zu: malformed record", line);
-			journal_free(j);
-			return -1;
-		}
-		j->count++;
-		line += p[-1] == '\n';
-	}
-	if (index_entries(j) < 0) {
-		error_set(err, "%s", strerror(ENOMEM));
-		journal_free(j);
+	/* no file to stream them from: journal_commit writes them as added ones */
+	free_set(j->kept);
+	j->kept = NULL;
+	j->from_file = 0;
+	return 0;
+}
+
+/* Opens the journal file as it must be: 0; 1 when there is none; -1 with err set. */
+static int open_journal(const char *path, int *fd, struct error *err)
+{
+	struct stat st;
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (*fd < 0 && errno == ENOENT)
+		return 1;
+	const char *wrong = *fd < 0 || fstat(*fd, &st) < 0 ? strerror(errno)
+			  : !S_ISREG(st.st_mode) ? "not a regular file"
+			  : (size_t)st.st_size > MAX_JOURNAL_BYTES ? "file too large" : NULL;
+	if (wrong) {
+		error_set(err, "%s: %s", path, wrong);
+		if (*fd >= 0)
+			close(*fd);
 		return -1;
 	}
 	return 0;
 }
 
-int journal_read(const char *root, struct journal *j, struct error *err)
+int journal_read(const char *root, const struct usb_device_list *devices, const char *vmid, struct journal *j,
+		 struct error *err)
 {
 	char path[PATH_SIZE];
-	char *text = NULL;
-	size_t len = 0;
 	*j = (struct journal){ 0 };
 	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
 		return -1;
-	int found = read_small_file(path, MAX_JOURNAL_BYTES, &text, &len, true, err);
-	if (found < 0)
-		return -1;
-	struct error parse_err;
-	if (journal_parse(text ? text : "", len, j, &parse_err) < 0) {
-		error_set(err, "%s: %s", path, parse_err.message);
-		free(text);
+	int fd, found = open_journal(path, &fd, err);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
+	j->fd = fd;
+	j->existed = true;
+	char *buf = malloc(READ_BUFFER_BYTES);
+	struct reader r = reader_of_fd(fd, buf);
+	struct error why;
+	int rc = -1;
+	if (!buf)
+		error_set(&why, "%s", strerror(ENOMEM));
+	else
+		rc = read_records(&r, devices, vmid, j, &why);
+	free(buf);
+	if (rc < 0) {
+		error_set(err, "%s: %s", path, why.message);
+		journal_free(j);
 		return -1;
 	}
-	j->original = text;
-	j->original_len = len;
-	j->existed = found == 0;
 	return 0;
 }
 
@@ -324,61 +554,146 @@ int journal_drop(struct journal *j, const bool *drop)
 	size_t *new_index = malloc((j->count ? j->count : 1) * sizeof *new_index);
 	if (!new_index)
 		return -1;
+	size_t from_file = 0;
+	for (size_t i = 0; i < j->from_file; i++)
+		from_file += !drop[i];
 	compact(j, drop, new_index);
+	j->from_file = from_file;
 	free(new_index);
 	return 0;
 }
 
 size_t journal_format(const struct journal *j, char *buf, size_t size)
 {
+	char line[ENTRY_TEXT_MAX];
 	size_t used = 0;
 	for (size_t i = 0; i < j->count; i++) {
-		const struct journal_entry *e = &j->entries[i];
-		char mode[8] = "";
-		if (e->has_mode)
-			format(mode, sizeof mode, ":%04o", e->mode);
-		int n = format(buf + used, size - used, "/dev/bus/usb/%03u/%03u:%u:%u%s%s%s\n", e->addr.bus,
-			       e->addr.device, e->uid, e->gid, e->vmid[0] || e->has_mode ? ":" : "", e->vmid, mode);
-		if (n < 0 || (size_t)n >= size - used)
+		size_t n = format_entry(&j->entries[i], line);
+		if (n >= size - used)
 			return (size_t)-1;
-		used += (size_t)n;
+		memcpy(buf + used, line, n);
+		used += n;
 	}
+	if (size > 0)
+		buf[used] = '\0';
 	return used;
 }
 
-/* Replaces the journal file with data durably; as journal_commit. */
-static int replace_journal(const char *root, const char *data, size_t len, struct error *err)
+/* Whether the file's line of the node at addr is still held (not dropped). */
+static bool still_held(const struct journal *j, struct usb_addr addr)
+{
+	const struct journal_entry *e = journal_find(j, addr);
+	return e && (size_t)(e - j->entries) < j->from_file;
+}
+
+/*
+ * The file as read, one line a record, less the lines of the nodes dropped
+ * (and later lines of a node, which were never its original owner), then the
+ * added entries, to w.  0, or -1 with err set (errno too for a write).
+ */
+static int write_entries(const struct journal *j, struct writer *w, unsigned char ***seen, char *in,
+			 struct error *err)
+{
+	int rc = 0;
+	if (j->existed) {
+		struct reader r = reader_of_fd(j->fd, in);
+		struct journal_entry e;
+		if (lseek(j->fd, 0, SEEK_SET) < 0) {
+			error_set(err, "%s", strerror(errno));
+			return -1;
+		}
+		while ((rc = next_record(&r, &e, err)) > 0) {
+			if (in_set(*seen, e.addr))
+				continue;
+			if (add_to_set(seen, e.addr) < 0) {
+				error_set(err, "%s", strerror(ENOMEM));
+				return -1;
+			}
+			if ((!in_set(j->kept, e.addr) || still_held(j, e.addr)) && put_entry(w, &e) < 0) {
+				error_set(err, "%s", strerror(errno));
+				return -1;
+			}
+		}
+	}
+	/* an added node the file has a line of (one read had no use for) keeps that line */
+	for (size_t i = j->from_file; rc == 0 && i < j->count; i++) {
+		struct usb_addr a = j->entries[i].addr;
+		if ((!in_set(*seen, a) || in_set(j->kept, a)) && put_entry(w, &j->entries[i]) < 0) {
+			error_set(err, "%s", strerror(errno));
+			return -1;
+		}
+	}
+	if (rc == 0 && flush(w) < 0) {
+		error_set(err, "%s", strerror(errno));
+		return -1;
+	}
+	return rc;
+}
+
+/*
+ * Fills the temporary file of r with the new journal: written through a
+ * fixed buffer, never larger than one that can be read.  0, or -1 with err set.
+ */
+static int fill_new_journal(const struct journal *j, struct replacement *r, struct error *err)
+{
+	unsigned char **seen = NULL;
+	char *in = malloc(READ_BUFFER_BYTES);
+	struct writer w = { .fd = r->fd, .buf = malloc(WRITE_BUFFER_BYTES) };
+	struct error why;
+	int rc = -1;
+	if (!in || !w.buf)
+		error_set(err, "journal: %s", strerror(ENOMEM));
+	else if (write_entries(j, &w, &seen, in, &why) < 0)
+		error_set(err, "%s: %s", r->temp, why.message);
+	else if (w.total > MAX_JOURNAL_BYTES)
+		error_set(err, "journal: %zu bytes, over the %u a journal may have", w.total, MAX_JOURNAL_BYTES);
+	else
+		rc = 0;
+	free_set(seen);
+	free(in);
+	free(w.buf);
+	return rc;
+}
+
+/* The temporary file of a new journal, mode 0644: 0, or -1 with err set. */
+static int begin_journal(const char *path, struct replacement *r, struct error *err)
+{
+	if (replacement_begin(r, path, TEMP_SUFFIX, err) < 0)
+		return -1;
+	if (fchmod(r->fd, 0644) == 0)
+		return 0;
+	error_set(err, "%s: %s", r->temp, strerror(errno));
+	replacement_abandon(r);
+	return -1;
+}
+
+int journal_commit(const char *root, const struct journal *j, struct error *err)
 {
 	char path[PATH_SIZE];
 	struct replacement r;
-	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
+	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0 || begin_journal(path, &r, err) < 0)
 		return -1;
-	if (replacement_begin(&r, path, TEMP_SUFFIX, err) < 0)
-		return -1;
-	if (fchmod(r.fd, 0644) < 0 || write_all(r.fd, data, len) < 0) {
-		error_set(err, "%s: %s", r.temp, strerror(errno));
+	if (fill_new_journal(j, &r, err) < 0) {
 		replacement_abandon(&r);
 		return -1;
 	}
 	return replacement_commit(&r, true, err);
 }
 
-int journal_commit(const char *root, const struct journal *j, struct error *err)
+/* Copies the file as read to fd.  0, or -1 with errno set. */
+static int copy_original(const struct journal *j, int fd)
 {
-	size_t size = j->count * LINE_MAX_BYTES + 1;
-	char *buf = malloc(size);
-	size_t len = buf ? journal_format(j, buf, size) : (size_t)-1;
-	if (len == (size_t)-1) {
-		error_set(err, "journal: %s", strerror(ENOMEM));
-		free(buf);
-		return -1;
+	char *buf = malloc(READ_BUFFER_BYTES);
+	int rc = buf && lseek(j->fd, 0, SEEK_SET) == 0 ? 0 : -1;
+	for (ssize_t n = 1; rc == 0 && n > 0;) {
+		n = read(j->fd, buf, READ_BUFFER_BYTES);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n < 0 || write_all(fd, buf, (size_t)n) < 0)
+			rc = -1;
 	}
-	if (len > MAX_JOURNAL_BYTES) {
-		error_set(err, "journal: %zu bytes, over the %u a journal may have", len, MAX_JOURNAL_BYTES);
-		free(buf);
-		return -1;
-	}
-	int rc = replace_journal(root, buf, len, err);
+	if (!buf)
+		errno = ENOMEM;
 	free(buf);
 	return rc;
 }
@@ -386,15 +701,24 @@ int journal_commit(const char *root, const struct journal *j, struct error *err)
 int journal_restore(const char *root, const struct journal *j, struct error *err)
 {
 	char path[PATH_SIZE];
-	if (j->existed)
-		return replace_journal(root, j->original, j->original_len, err);
+	struct replacement r;
 	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
 		return -1;
-	if (unlink(path) < 0 && errno != ENOENT) {
-		error_set(err, "%s: %s", path, strerror(errno));
+	if (!j->existed) {
+		if (unlink(path) < 0 && errno != ENOENT) {
+			error_set(err, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (begin_journal(path, &r, err) < 0)
+		return -1;
+	if (copy_original(j, r.fd) < 0) {
+		error_set(err, "%s: %s", r.temp, strerror(errno));
+		replacement_abandon(&r);
 		return -1;
 	}
-	return 0;
+	return replacement_commit(&r, true, err);
 }
 
 /* ---- the lock ---- */

@@ -16,6 +16,11 @@
  * <root>/var/run/vdsm/hooks/hostusb-permissions.  It is read,
  * changed and written back under its lock; entries change only through these
  * functions.  Lookups are by device address, in O(log n).
+ *
+ * Its cost is bounded whatever its size: it is read a record at a time
+ * through a fixed buffer, and only the lines a run asks for are kept in
+ * memory; the file stays open, and journal_commit and journal_restore stream
+ * from it again.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,11 +39,12 @@ struct journal_entry {
 };
 
 struct journal {
-	struct journal_entry *entries; /* one per node, in the order of the file */
+	struct journal_entry *entries; /* one per node, in the order of the file, then those added */
 	size_t count, capacity;
 	size_t *by_addr;               /* indexes of entries, sorted by address */
-	char *original;                /* the file's bytes as read, for journal_restore */
-	size_t original_len;
+	size_t from_file;              /* entries[0, from_file) are lines of the file */
+	unsigned char **kept;          /* per bus, a bit per node: its line was read into entries */
+	int fd;                        /* the file as read (when existed), for journal_commit and journal_restore */
 	bool existed;
 };
 
@@ -49,12 +55,19 @@ struct journal {
  */
 int journal_lock(const char *root, unsigned wait_seconds, struct error *err);
 
-/* Reads <root>JOURNAL_PATH (absent: empty).  0, or -1 with err set and *j empty. */
-int journal_read(const char *root, struct journal *j, struct error *err);
 /*
- * Parses text into *j (which it resets).  A later line for a node already
- * read is not its original owner: it is dropped.  0, or -1 with err set
- * ("line N: malformed record").
+ * Reads <root>JOURNAL_PATH (absent: empty), keeping in memory the lines of
+ * the nodes of devices (NULL: every line) and the lines of vmid (NULL or "":
+ * none by vmId); the others are left in the file, and journal_commit writes
+ * them back as they are.  A later line for a node already read is not its
+ * original owner: it is dropped.  0, or -1 with err set and *j empty.
+ */
+int journal_read(const char *root, const struct usb_device_list *devices, const char *vmid, struct journal *j,
+		 struct error *err);
+/*
+ * Parses text into *j (which it resets), every line; journal_commit of it
+ * writes its entries, there being no file to stream from.  As journal_read:
+ * 0, or -1 with err set ("line N: malformed record").
  */
 int journal_parse(const char *text, size_t len, struct journal *j, struct error *err);
 /* The entry of the node at addr, or NULL. */
@@ -70,12 +83,13 @@ int journal_drop(struct journal *j, const bool *drop);
 /* The text of the entries; its length, or (size_t)-1 when it does not fit in size. */
 size_t journal_format(const struct journal *j, char *buf, size_t size);
 /*
- * Writes the entries to the file durably (temp file, fsync, rename, fsync of
- * the directory).  0; 1 when written but the directory could not be synced;
+ * Writes the journal durably (temp file, fsync, rename, fsync of the
+ * directory): the lines of the file as read, one a line, less those dropped,
+ * then those added.  0; 1 when written but the directory could not be synced;
  * -1 with the file untouched.  err set unless 0.
  */
 int journal_commit(const char *root, const struct journal *j, struct error *err);
-/* Puts back the bytes journal_read found (or removes the file it did not find); as journal_commit. */
+/* Puts back the bytes journal_read found (or removes the file it did not find), even after a journal_commit; as journal_commit. */
 int journal_restore(const char *root, const struct journal *j, struct error *err);
 void journal_free(struct journal *j);
 

@@ -268,19 +268,22 @@ static void read_details(int fd, const char *name, struct usb_device *device)
 }
 
 /* "<entry>/<attribute>", read relative to the bus list without opening the entry */
-static int read_entry_id(int devices_fd, const char *name, const char *attribute, unsigned *id)
+static int read_entry_value(int devices_fd, const char *name, const char *attribute,
+			    int (*parse)(const char *, size_t, unsigned *), unsigned *value)
 {
 	char path[MAX_ENTRY_PATH];
 	int n = format(path, sizeof path, "%s/%s", name, attribute);
 
 	if (n < 0 || (size_t)n >= sizeof path)
 		return -1;
-	return read_id(devices_fd, path, id);
+	return read_value(devices_fd, path, parse, value);
 }
 
 struct filter {
-	const struct usb_id *want; /* NULL: every device */
+	const struct usb_id *want;     /* NULL: every id */
 	size_t nwant;
+	const struct usb_addr *addrs;  /* sorted; NULL: every address */
+	size_t naddrs;
 };
 
 static int product_wanted(const struct filter *f, unsigned product)
@@ -301,6 +304,39 @@ static int wanted(const struct filter *f, struct usb_id id)
 	return 0;
 }
 
+static int address_wanted(const struct filter *f, struct usb_addr addr)
+{
+	size_t low = 0, high = f->naddrs;
+	if (!f->addrs)
+		return 1;
+	while (low < high) {
+		size_t mid = low + (high - low) / 2;
+		int order = usb_addr_compare(f->addrs[mid], addr);
+		if (order == 0)
+			return 1;
+		if (order < 0)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return 0;
+}
+
+/*
+ * Whether the entry may be a device at a wanted address, from busnum and
+ * devnum alone (no directory descriptor), as may_be_wanted from its ids.
+ */
+static int may_be_at(int devices_fd, const char *name, const struct filter *f)
+{
+	struct usb_addr addr = { 0, 0 };
+
+	if (!f->addrs)
+		return 1;
+	return read_entry_value(devices_fd, name, "busnum", sysfs_parse_number, &addr.bus) == 0 &&
+	       read_entry_value(devices_fd, name, "devnum", sysfs_parse_number, &addr.device) == 0 &&
+	       address_wanted(f, addr);
+}
+
 /*
  * Whether the entry may be a wanted device, from its ids alone: most devices
  * on a host are not, and this costs them no directory descriptor.  idProduct
@@ -313,8 +349,9 @@ static int may_be_wanted(int devices_fd, const char *name, const struct filter *
 
 	if (!f->want)
 		return 1;
-	return read_entry_id(devices_fd, name, "idProduct", &id.product) == 0 && product_wanted(f, id.product) &&
-	       read_entry_id(devices_fd, name, "idVendor", &id.vendor) == 0 && wanted(f, id);
+	return read_entry_value(devices_fd, name, "idProduct", sysfs_parse_id, &id.product) == 0 &&
+	       product_wanted(f, id.product) &&
+	       read_entry_value(devices_fd, name, "idVendor", sysfs_parse_id, &id.vendor) == 0 && wanted(f, id);
 }
 
 /*
@@ -329,7 +366,7 @@ static int read_device(int devices_fd, const char *name, const struct filter *f,
 {
 	size_t name_len = strlen(name);
 
-	if (name_len >= sizeof device->name || !may_be_wanted(devices_fd, name, f))
+	if (name_len >= sizeof device->name || !may_be_wanted(devices_fd, name, f) || !may_be_at(devices_fd, name, f))
 		return -1;
 	int fd = openat(devices_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -339,6 +376,7 @@ static int read_device(int devices_fd, const char *name, const struct filter *f,
 		 wanted(f, device->id) &&
 		 read_number(fd, "busnum", &device->addr.bus) == 0 &&
 		 read_number(fd, "devnum", &device->addr.device) == 0 &&
+		 address_wanted(f, device->addr) &&
 		 read_devt(fd, "dev", &device->dev_major, &device->dev_minor) == 0;
 	if (ok)
 		read_details(fd, name, device);
@@ -429,16 +467,51 @@ static int scan_entries(DIR *dir, const char *path, const struct filter *f, stru
 	return 0;
 }
 
+static int scan(const char *root, const struct filter *f, struct usb_device_list *list, char *err, size_t errlen);
+
 int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen)
 {
-	return sysfs_scan_ids(root, NULL, 0, list, err, errlen);
+	const struct filter f = { NULL, 0, NULL, 0 };
+	return scan(root, &f, list, err, errlen);
 }
 
 int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
 		   char *err, size_t errlen)
 {
+	const struct filter f = { want, nwant, NULL, 0 };
+	return scan(root, &f, list, err, errlen);
+}
+
+int sysfs_scan_addrs(const char *root, const struct usb_addr *addrs, size_t naddrs, struct usb_device_list *list,
+		     char *err, size_t errlen)
+{
+	static const struct usb_addr none;
+	const struct filter f = { NULL, 0, addrs ? addrs : &none, naddrs };
+	struct usb_device_list found;
+	if (scan(root, &f, &found, err, errlen) < 0)
+		return -1;
+	size_t count = list->count;
+	struct usb_device *devices = grow(list->devices, count * sizeof *devices,
+					  (count + found.count + 1) * sizeof *devices);
+	if (!devices) {
+		set_error(err, errlen, "out of memory reading the USB devices");
+		sysfs_free(&found);
+		return -1;
+	}
+	const struct usb_device_list had = { devices, count };
+	for (size_t i = 0; i < found.count; i++)
+		if (!sysfs_find(&had, found.devices[i].addr))
+			devices[count++] = found.devices[i];
+	list->devices = devices;
+	list->count = count;
+	sort_devices(list->devices, list->count);
+	sysfs_free(&found);
+	return 0;
+}
+
+static int scan(const char *root, const struct filter *f, struct usb_device_list *list, char *err, size_t errlen)
+{
 	char path[PATH_MAX];
-	const struct filter f = { want, nwant };
 
 	list->devices = NULL;
 	list->count = 0;
@@ -451,7 +524,7 @@ int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, st
 		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	int status = scan_entries(dir, path, &f, list, err, errlen);
+	int status = scan_entries(dir, path, f, list, err, errlen);
 	if (closedir(dir) != 0 && status == 0) {
 		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		status = -1;
@@ -468,7 +541,7 @@ int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_de
 		    size_t errlen)
 {
 	char path[PATH_MAX], name[sizeof device->name];
-	const struct filter every = { NULL, 0 };
+	const struct filter every = { NULL, 0, NULL, 0 };
 	struct stat st;
 
 	int n = usb_port_format(port, name, sizeof name);

@@ -73,6 +73,14 @@ int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t
  */
 int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
 		   char *err, size_t errlen);
+/*
+ * Adds to *list (a scan's, sorted) the devices at addrs[0, naddrs) (sorted
+ * by address) that it lacks.  Of any other device only busnum and devnum are
+ * read; its directory is never opened.  0, or -1 with err set and *list
+ * unchanged (its array may have moved).
+ */
+int sysfs_scan_addrs(const char *root, const struct usb_addr *addrs, size_t naddrs, struct usb_device_list *list,
+		     char *err, size_t errlen);
 void sysfs_free(struct usb_device_list *list); /* leaves *list empty; NULL is fine */
 /*
  * The device on port, read from <root>/sys/bus/usb/devices/<port path>

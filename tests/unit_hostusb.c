@@ -14,6 +14,14 @@
 
 static struct error err;
 
+/* A new directory NAME.XXXXXX in $TMPDIR (or /tmp), its path in buf: whether it was made. */
+static bool temp_dir(char *buf, size_t size, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(buf, size, "%s/%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp", name);
+	return mkdtemp(buf) != NULL;
+}
+
 static int property_ok(const char *text, size_t want_count)
 {
 	struct request req = { .count = 0 };
@@ -149,11 +157,9 @@ static void test_hook_point(void)
 		"hooks", "hooks/before_vm_start", "hooks/after_vm_destroy", "hooks/before_vm_migrate_source",
 		"hooks/before_vm_stop", "hooks/before_vm_startx", "sbin",
 	};
-	const char *tmp = getenv("TMPDIR");
 	char top[256], path[512];
 	enum command c;
-	snprintf(top, sizeof top, "%s/unit_hostusb.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!CHECK("hook point: a temporary directory", mkdtemp(top) != NULL))
+	if (!CHECK("hook point: a temporary directory", temp_dir(top, sizeof top, "unit_hostusb")))
 		return;
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
@@ -310,11 +316,9 @@ static int file_is(const char *path, const char *text)
 
 static void test_replacement(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	char dir[256], path[300], stale[320];
 	struct replacement r;
-	snprintf(dir, sizeof dir, "%s/unit_replace.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!CHECK("replacement: a temporary directory", mkdtemp(dir) != NULL))
+	if (!CHECK("replacement: a temporary directory", temp_dir(dir, sizeof dir, "unit_replace")))
 		return;
 	snprintf(path, sizeof path, "%s/file", dir);
 	snprintf(stale, sizeof stale, "%s.update", path);
@@ -375,11 +379,170 @@ static void test_journal_large(void)
 	journal_free(&j);
 }
 
+
+/* ---- the journal streamed from its file ---- */
+
+static int put_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	return f && fwrite(text, 1, len, f) == len && fclose(f) == 0 ? 0 : -1;
+}
+
+/* Whether the file holds exactly text. */
+static bool file_holds(const char *path, const char *text, size_t len)
+{
+	char *data = NULL;
+	size_t got = 0;
+	bool same = read_small_file(path, 8u << 20, &data, &got, false, &err) == 0 && got == len &&
+		    memcmp(data, text, len) == 0;
+	free(data);
+	return same;
+}
+
+/* Our lines, 120 KiB of them: each read whole across the read buffer's edges, and written back unchanged. */
+static void test_journal_stream_ours(const char *root, const char *path)
+{
+	enum { LINES = 2000 };
+	size_t size = (size_t)LINES * 64, len = 0;
+	char *text = malloc(size);
+	struct journal j;
+	if (!CHECK("journal stream: memory", text != NULL))
+		return;
+	for (unsigned i = 0; i < LINES; i++)
+		len += (size_t)snprintf(text + len, size - len, "/dev/bus/usb/%03u/%03u:%u:%u:vm-%u:%04o\n", i / 250 + 1,
+					i % 250 + 1, i * 7, i * 13, i % 5, i & 07777);
+	CHECK("journal stream: the file is larger than the read buffer", put_file(path, text, len) == 0 && len > 65536);
+	bool same = journal_read(root, NULL, NULL, &j, &err) == 0 && j.count == LINES && j.from_file == LINES;
+	for (unsigned i = 0; same && i < LINES; i++) {
+		const struct journal_entry *e = journal_find(&j, (struct usb_addr){ i / 250 + 1, i % 250 + 1 });
+		char vmid[16];
+		snprintf(vmid, sizeof vmid, "vm-%u", i % 5);
+		same = e == &j.entries[i] && e->uid == i * 7 && e->gid == i * 13 && strcmp(e->vmid, vmid) == 0 &&
+		       e->has_mode && e->mode == (i & 07777);
+	}
+	CHECK("journal stream: every record read whole, those across the buffer's edges too", same);
+	CHECK("journal stream: a commit of what was read writes the same bytes",
+	      journal_commit(root, &j, &err) == 0 && file_holds(path, text, len));
+	journal_free(&j);
+	memcpy(text + len, "garbage\n", 8);
+	CHECK("journal stream: a malformed record after the first buffer, named by its line",
+	      put_file(path, text, len + 8) == 0 && journal_read(root, NULL, NULL, &j, &err) < 0 &&
+	      strstr(err.message, ": line 2001: malformed record") != NULL && j.count == 0);
+	free(text);
+}
+
+/*
+ * The Python hook's records run together, 1 MiB, with one of our lines among
+ * them: a read keeping 3 of 43,690 lines, a rewrite without one of them and
+ * with a line added, then the original put back.
+ */
+static void test_journal_stream_python(const char *root, const char *path)
+{
+	enum { RECORDS = 43690, OURS_AT = 20000, DROPPED = 30000 };
+	static const char ours[] = "/dev/bus/usb/900/001:5:6:vm-a:0600\n";
+	size_t size = (size_t)RECORDS * 26 + 64, len = 0, want_len = 0;
+	char *text = malloc(size), *want = malloc(size);
+	struct journal j;
+	if (!CHECK("journal stream, Python's form: memory", text && want)) {
+		free(text);
+		free(want);
+		return;
+	}
+	for (unsigned i = 0; i < RECORDS; i++) {
+		const char *record = text + len;
+		len += (size_t)snprintf(text + len, size - len, "/dev/bus/usb/%03u/%03u:0:0", 2 + i / 127, 1 + i % 127);
+		if (i != DROPPED)
+			want_len += (size_t)snprintf(want + want_len, size - want_len, "%.24s\n", record);
+		if (i == OURS_AT) {
+			len += (size_t)snprintf(text + len, size - len, "%s", ours);
+			want_len += (size_t)snprintf(want + want_len, size - want_len, "%s", ours);
+		}
+	}
+	want_len += (size_t)snprintf(want + want_len, size - want_len, "/dev/bus/usb/999/999:1:2:vm-b:0640\n");
+	struct usb_device devices[] = {
+		{ .addr = { 2, 1 } }, { .addr = { 2 + DROPPED / 127, 1 + DROPPED % 127 } },
+		{ .addr = { 2 + (RECORDS - 1) / 127, 1 + (RECORDS - 1) % 127 } }, { .addr = { 999, 999 } },
+	};
+	const struct usb_device_list list = { devices, 4 };
+	CHECK("journal stream, Python's form: 1 MiB written", put_file(path, text, len) == 0 && len > (1u << 20));
+	CHECK("journal stream, Python's form: a read keeps only the lines of the devices and the vmId asked for",
+	      journal_read(root, &list, "vm-a", &j, &err) == 0 && j.count == 4 &&
+	      journal_find(&j, devices[0].addr) && journal_find(&j, devices[1].addr) &&
+	      journal_find(&j, devices[2].addr) && !journal_find(&j, devices[3].addr) &&
+	      journal_find(&j, (struct usb_addr){ 900, 1 }) && journal_find(&j, (struct usb_addr){ 900, 1 })->uid == 5);
+	bool drop[4] = { false };
+	drop[journal_find(&j, devices[1].addr) - j.entries] = true;
+	CHECK("journal stream, Python's form: a rewrite without a dropped line, with an added one, one line a record",
+	      journal_drop(&j, drop) == 0 && journal_add(&j, devices[3].addr, 1, 2, "vm-b", 0640) == 0 &&
+	      journal_commit(root, &j, &err) == 0 && file_holds(path, want, want_len));
+	CHECK("journal stream, Python's form: the original put back after the rewrite",
+	      journal_restore(root, &j, &err) == 0 && file_holds(path, text, len));
+	journal_free(&j);
+	free(text);
+	free(want);
+}
+
+/* A later line of a node is not its original owner, whichever the reader asks for. */
+static void test_journal_stream_duplicates(const char *root, const char *path)
+{
+	static const char text[] = "/dev/bus/usb/001/002:0:0:vm-a\n/dev/bus/usb/001/003:1:1:vm-b\n"
+				   "/dev/bus/usb/001/002:107:107:vm-b\n";
+	static const char first_lines[] = "/dev/bus/usb/001/002:0:0:vm-a\n/dev/bus/usb/001/003:1:1:vm-b\n";
+	const struct usb_device_list no_devices = { NULL, 0 };
+	struct journal j;
+	CHECK("journal stream, duplicates: a later line of a node is not one of its vmId",
+	      put_file(path, text, sizeof text - 1) == 0 && journal_read(root, &no_devices, "vm-b", &j, &err) == 0 &&
+	      j.count == 1 && j.entries[0].addr.device == 3);
+	CHECK("journal stream, duplicates: an added node the file has a line of keeps that line, the later one goes",
+	      journal_add(&j, (struct usb_addr){ 1, 2 }, 5, 5, "vm-b", 0600) == 0 && journal_commit(root, &j, &err) == 0 &&
+	      file_holds(path, first_lines, sizeof first_lines - 1));
+	journal_free(&j);
+}
+
+static void test_journal_stream(void)
+{
+	char root[256], path[400];
+	struct journal j;
+	if (!CHECK("journal stream: a temporary root", temp_dir(root, sizeof root, "unit_journal")))
+		return;
+	int lock = journal_lock(root, 1, &err);
+	snprintf(path, sizeof path, "%s%s", root, JOURNAL_PATH);
+	if (!CHECK("journal stream: the lock, the directories made", lock >= 0))
+		return;
+	CHECK("journal stream: none is empty", journal_read(root, NULL, NULL, &j, &err) == 0 && j.count == 0 &&
+	      !j.existed);
+	CHECK("journal stream: none after a commit and a restore", journal_add(&j, (struct usb_addr){ 1, 2 }, 0, 0, "a", 0600) == 0 &&
+	      journal_commit(root, &j, &err) == 0 && file_holds(path, "/dev/bus/usb/001/002:0:0:a:0600\n", 32) &&
+	      journal_restore(root, &j, &err) == 0 && access(path, F_OK) < 0);
+	journal_free(&j);
+	test_journal_stream_ours(root, path);
+	test_journal_stream_python(root, path);
+	test_journal_stream_duplicates(root, path);
+	char *big = calloc(1, (2u << 20) + 1);
+	CHECK("journal stream: over 2 MiB is refused", big && put_file(path, big, (2u << 20) + 1) == 0 &&
+	      journal_read(root, NULL, NULL, &j, &err) < 0 && strstr(err.message, ": file too large") != NULL);
+	free(big);
+	char lock_path[420];
+	snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+	close(lock);
+	unlink(path);
+	unlink(lock_path);
+	const char *dirs[] = { "/var/run/vdsm/hooks", "/var/run/vdsm", "/var/run", "/var", "" };
+	bool removed = true;
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		char dir[400];
+		snprintf(dir, sizeof dir, "%s%s", root, dirs[i]);
+		removed &= rmdir(dir) == 0;
+	}
+	CHECK("journal stream: temporary root removed", removed);
+}
+
 int main(void)
 {
 	test_text();
 	test_replacement();
 	test_journal_large();
+	test_journal_stream();
 	test_property();
 	test_journal();
 	test_owner_db();

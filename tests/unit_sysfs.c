@@ -521,6 +521,35 @@ static void test_scan_ids_reads_only_ids(void)
 	sysfs_free(&list);
 }
 
+static void test_scan_addrs(void)
+{
+	char root[PATH_MAX], names[256], seen[256], other_dir[PATH_MAX];
+	const struct usb_id want[] = { { 0x0627, 0x0001 } };
+	const struct usb_addr addrs[] = { { 1, 2 }, { 1, 4 }, { 1, 9 } };
+	struct usb_device_list list;
+	char err[256] = "";
+
+	new_root(root, sizeof root, "addrs");
+	add_bus(root, 1);
+	add_device(root, "1-1", "0627", "0001", 2, NULL, 0);
+	add_device(root, "1-2", "046d", "c077", 3, other_dir, sizeof other_dir);
+	add_device(root, "1-3", "046d", "0002", 4, NULL, 0);
+	CHECK("addrs: a scan by id first", scan_ids_ok(root, want, 1, &list) && list.count == 1);
+	int other = watch_opens(other_dir);
+	CHECK("addrs: scan succeeds", sysfs_scan_addrs(root, addrs, 3, &list, err, sizeof err) == 0);
+	CHECK_STR("addrs: the device at an address added, sorted, none twice", names_of(&list, names, sizeof names),
+		  "1-1 1-3");
+	const struct usb_device *d = find_device(&list, "1-3");
+	CHECK("addrs: the device added fully read", d && d->id.vendor == 0x046d && d->id.product == 0x0002 &&
+	      d->addr.bus == 1 && d->addr.device == 4 && d->dev_major == 189);
+	CHECK_STR("addrs: another device: only busnum and devnum opened, not its directory",
+		  opened(other, seen, sizeof seen), "busnum devnum");
+	sysfs_free(&list);
+	CHECK("addrs: added to an empty list", sysfs_scan_addrs(root, addrs + 1, 1, &list, err, sizeof err) == 0 &&
+	      list.count == 1 && list.devices[0].addr.device == 4);
+	sysfs_free(&list);
+}
+
 static void test_odd_entries_skipped(void)
 {
 	char root[PATH_MAX], dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX], names[256];
@@ -1117,6 +1146,7 @@ int main(void)
 	test_missing_vendor_skipped();
 	test_malformed_attributes_skipped();
 	test_scan_ids_reads_only_ids();
+	test_scan_addrs();
 	test_odd_entries_skipped();
 	test_empty_bus();
 	test_missing_devices_dir();

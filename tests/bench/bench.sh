@@ -19,7 +19,7 @@
 #      (other devices on other buses; 24 bytes a line is the Python hook's
 #      form, lines run together without vmId: only that fits 43,690 lines in
 #      1 MiB), median wall time and peak RSS; and a destroy on a host of 1,000
-#      devices giving back 32 ids
+#      devices giving back 32 ids; the glibc build, and the musl one when built
 #
 # Environment: HOSTUSB (default ./hostusb), BENCH_RUNS (default 200),
 # BENCH_GIB (1: run the 1 GiB case, 0: skip it, default: run it when the
@@ -549,36 +549,51 @@ awk 'BEGIN { for (i = 0; i < 43690; i++) printf "/dev/bus/usb/%03d/%03d:0:0", 2 
 { head -c $((43689 * 24)) "$W/journal.start"; printf '/dev/bus/usb/001/003:0:0'; } >"$W/journal.destroy"
 j_bytes=$(stat -c %s "$W/journal.start")
 J6_NODE=$(node "$R6" 1 3)
-j_start() { start "$W/hooks/before_vm_start/50_hostusb" "$R6" "$DOM" 0x0627:0x0002; }
-j_destroy() { hostusb=0x0627:0x0002 vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy; }
-jreset() { cp "$W/start.xml" "$DOM" && cp "$W/journal.start" "$J6" && chown 0:0 "$J6_NODE"; }
-j_start_us=$(timed_median "$jn" j_start)
-j_start_rss=$(peak_rss env hostusb=0x0627:0x0002 _hook_domxml="$DOM" vmId=$VMID \
-	"$W/hooks/before_vm_start/50_hostusb" --root "$R6")
-jreset && j_start && j_after_start=$(stat -c %s "$J6")
-jreset() { cp "$W/journal.destroy" "$J6" && chown 107:107 "$J6_NODE"; }
-j_destroy_us=$(timed_median "$jn" j_destroy)
-j_destroy_rss=$(peak_rss env hostusb=0x0627:0x0002 vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy)
-[ "$(stat -c %u:%g "$J6_NODE")" = 0:0 ] || die "the destroy with the 1 MiB journal did not give the node back"
+# each case with the glibc build, and the musl one when it was built; every
+# run from the copy installed out of the tree, as VDSM runs it
+declare -A j_start_us j_start_rss j_destroy_us j_destroy_rss j_d1000_us j_d1000_rss
+j_libcs=(glibc)
+[ -n "$musl_size" ] && j_libcs+=(musl)
+j_hook() { case $1 in glibc) echo "$W/hooks/before_vm_start/50_hostusb" ;; musl) echo "$W/hooks-musl/before_vm_start/50_hostusb" ;; esac; }
+for libc in "${j_libcs[@]}"; do
+	jbin=$(j_hook "$libc")
+	j_start() { start "$jbin" "$R6" "$DOM" 0x0627:0x0002; }
+	j_destroy() { hostusb=0x0627:0x0002 vmId=$VMID "$jbin" --root "$R6" after_vm_destroy; }
+	jreset() { cp "$W/start.xml" "$DOM" && cp "$W/journal.start" "$J6" && chown 0:0 "$J6_NODE"; }
+	j_start_us[$libc]=$(timed_median "$jn" j_start)
+	j_start_rss[$libc]=$(peak_rss env hostusb=0x0627:0x0002 _hook_domxml="$DOM" vmId=$VMID "$jbin" --root "$R6")
+	jreset && j_start && j_after_start=$(stat -c %s "$J6")
+	jreset() { cp "$W/journal.destroy" "$J6" && chown 107:107 "$J6_NODE"; }
+	j_destroy_us[$libc]=$(timed_median "$jn" j_destroy)
+	j_destroy_rss[$libc]=$(peak_rss env hostusb=0x0627:0x0002 vmId=$VMID "$jbin" --root "$R6" after_vm_destroy)
+	[ "$(stat -c %u:%g "$J6_NODE")" = 0:0 ] || die "the destroy with the 1 MiB journal did not give the node back"
+done
 rm -rf "$R6"
 
 note "   1000 devices (building the root)..."
 R6=$RD/root.journal1000
 bench_root "$R6" 1000
 mkdir -p "$R6/var/run/vdsm/hooks"
-# ids 1..32: devices k = 1..32, on buses 1..10 (device k is on bus (k-1)%10+1)
+# ids 1..32: devices k = 1..32, on buses 1..10 (device k is on bus (k-1)%10+1);
+# the journal holds their 32 lines, all of this VM (the start before each
+# destroy writes them), and nothing else
 j_prop=$(for ((k = 1; k <= 32; k++)); do printf '0x0627:0x%04x&' "$k"; done)
 j_prop=${j_prop%&}
 j_nodes=()
 for ((k = 1; k <= 32; k++)); do j_nodes+=("$(node "$R6" $(( (k - 1) % 10 + 1 )) $(( (k - 1) / 10 + 2 )))"); done
-jreset() {
-	cp "$W/start.xml" "$DOM" && : >"$R6/var/run/vdsm/hooks/hostusb-permissions" && chown 0:0 "${j_nodes[@]}" &&
-		start "$W/hooks/before_vm_start/50_hostusb" "$R6" "$DOM" "$j_prop"
-}
-j_destroy32() { hostusb=$j_prop vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy; }
-j_d1000_us=$(timed_median "$jn" j_destroy32)
-j_d1000_rss=$(peak_rss env hostusb="$j_prop" vmId=$VMID "$HOSTUSB" --root "$R6" after_vm_destroy)
-[ "$(stat -c %u:%g "${j_nodes[@]}" | sort -u)" = 0:0 ] || die "the destroy of 32 ids did not give every node back"
+for libc in "${j_libcs[@]}"; do
+	jbin=$(j_hook "$libc")
+	jreset() {
+		cp "$W/start.xml" "$DOM" && : >"$R6/var/run/vdsm/hooks/hostusb-permissions" && chown 0:0 "${j_nodes[@]}" &&
+			start "$jbin" "$R6" "$DOM" "$j_prop" &&
+			[ "$(wc -l <"$R6/var/run/vdsm/hooks/hostusb-permissions")" = 32 ]
+	}
+	j_destroy32() { hostusb=$j_prop vmId=$VMID "$jbin" --root "$R6" after_vm_destroy; }
+	j_d1000_us[$libc]=$(timed_median "$jn" j_destroy32)
+	j_d1000_rss[$libc]=$(peak_rss env hostusb="$j_prop" vmId=$VMID "$jbin" --root "$R6" after_vm_destroy)
+	[ "$(stat -c %u:%g "${j_nodes[@]}" | sort -u)" = 0:0 ] || die "the destroy of 32 ids did not give every node back"
+	[ ! -s "$R6/var/run/vdsm/hooks/hostusb-permissions" ] || die "the destroy of 32 ids left journal lines"
+done
 rm -rf "$R6"
 fi
 
@@ -737,9 +752,12 @@ echo
 echo "6. Journal: $(group "$j_bytes")-byte journal of 43,690 lines (other devices on other buses);"
 echo "   median of $jn runs, peak RSS of one run (/usr/bin/time -f %M)"
 printf '   %-48s %10s %10s\n' "" "wall" "peak RSS"
-printf '   %-48s %10s %10s\n' "before_vm_start, 1 device" "$(ms "$j_start_us")" "$j_start_rss KiB"
-printf '   %-48s %10s %10s\n' "after_vm_destroy, 1 device" "$(ms "$j_destroy_us")" "$j_destroy_rss KiB"
-printf '   %-48s %10s %10s\n' "after_vm_destroy, 32 ids, host of 1,000 devices" "$(ms "$j_d1000_us")" "$j_d1000_rss KiB"
+for libc in "${j_libcs[@]}"; do
+	printf '   %-48s %10s %10s\n' "before_vm_start, 1 device ($libc)" "$(ms "${j_start_us[$libc]}")" "${j_start_rss[$libc]} KiB"
+	printf '   %-48s %10s %10s\n' "after_vm_destroy, 1 device ($libc)" "$(ms "${j_destroy_us[$libc]}")" "${j_destroy_rss[$libc]} KiB"
+	printf '   %-48s %10s %10s\n' "after_vm_destroy, 32 ids, 1,000 devices ($libc)" "$(ms "${j_d1000_us[$libc]}")" "${j_d1000_rss[$libc]} KiB"
+done
+[ "${#j_libcs[@]}" = 1 ] && echo "   musl: not built (apt-get install musl-tools)"
 echo "   target: start and destroy each under 50 ms and 2 MB resident with the 1 MiB journal;"
 echo "           1,000 devices with 32 ids, destroy under 20 ms"
 if [ "${j_after_start:-0}" -gt 2097152 ]; then

@@ -305,6 +305,25 @@ XML
 		fail start_via_sudo "could not install the rule: $(oneline "$out")"
 	fi
 
+	# --- the VM's user changed the mode: sudo gives back the owner only ------
+	# sudo may only chown; the mode the VM left stays and one warning says so
+	reset_state
+	if install_rule >/dev/null 2>&1; then
+		hook "$HOOK" '0x0627:0x0001'
+		check_eq sudo_mode_start "$status:$err" "0:"
+		chmod 0666 /dev/bus/usb/001/002
+		hook "$DESTROY" '0x0627:0x0001'
+		check_eq sudo_mode_destroy_exit "$status" 0
+		check_eq sudo_mode_warning "$err" \
+			"hostusb: warning: /dev/bus/usb/001/002: given back to 0:0, but not to mode 0600: only root may chmod it"
+		check_eq sudo_mode_owner_back "$(owners)" "$ORIGINAL_OWNERS"
+		check_eq sudo_mode_left "$(stat -c %a /dev/bus/usb/001/002)" 666
+		check_eq sudo_mode_journal_empty "$(journal_lines)" 0
+		chmod 0600 /dev/bus/usb/001/002
+	else
+		fail sudo_mode "could not install the rule"
+	fi
+
 	# --- a permissive umask leaves nothing world-writable --------------------
 	reset_state
 	if install_rule >/dev/null 2>&1; then
