@@ -18,14 +18,25 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 
-# The emulated machine.  usb-tablet, usb-kbd and usb-mouse share 0627:0001
-# (the mouse behind the hub, unselected); usb-serial (0403:6001) sits behind a
-# hub (port path 1-3.1); usb-storage (46f4:0001), a USB 3 device, lands on the
-# controller's second root hub, so two buses are in play.
+# The emulated machine.  Two identical keyboards with their own serials
+# (KB-A on root port 1, KB-B behind the hub at 1-3.3), a tablet and a mouse
+# (behind the hub) that share one serial, all four 0627:0001; usb-serial
+# (0403:6001) behind the hub (port path 1-3.1); usb-storage (46f4:0001), a
+# USB 3 device, lands on the controller's second root hub, so two buses are
+# in play.
 PROPERTY='0x0627:0x0001&0x0627:0x0001&0x0403:0x6001&0x46f4:0x0001'
 MISSING='0xdead:0xbeef'
+# Choosing the device: the id alone, a serial, an id on a port behind the hub,
+# a port alone, and an optional serial that no device has.
+SELECT='0x0627:0x0001&0x0627:0x0001#KB-A&0x0627:0x0001@1-3.3&@1-3.1&?0x0627:0x0001#KB-Z'
+# A valid entry, then a port holding another id (refused even when optional).
+WRONGPORT='0x0627:0x0001#KB-A&?0x0627:0x0001@1-3.1'
+WRONGPORT_MESSAGE='port 1-3.1 has 0403:6001, not 0627:0001'
+# A serial two devices of the id share, and a hub's port: refused too.
+AMBIGUOUS='?0x0627:0x0001#SAME'
+HUBPORT='@1-3'
 VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
-EXPECT_DEVICES=6        # besides the root hubs
+EXPECT_DEVICES=7        # besides the root hubs
 QEMU_TIMEOUT=${CHECK_VM_TIMEOUT:-100}
 OWNER=107:107           # qemu:qemu in the guest's /etc/passwd and /etc/group
 MODULES='xhci-pci'      # and what modules.dep says it needs
@@ -152,6 +163,10 @@ cat >"$root/etc/check-vm.conf" <<EOF
 LABELS='${labels[*]}'
 PROPERTY='$PROPERTY'
 MISSING='$MISSING'
+SELECT='$SELECT'
+WRONGPORT='$WRONGPORT'
+AMBIGUOUS='$AMBIGUOUS'
+HUBPORT='$HUBPORT'
 VMID='$VMID'
 EXPECT_DEVICES=$EXPECT_DEVICES
 EOF
@@ -169,12 +184,13 @@ timeout -k 5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	-append 'console=ttyS0 panic=-1 rdinit=/init quiet loglevel=3 mitigations=off' \
 	-serial "file:$work/console.log" -serial "file:$work/records.log" \
 	-device qemu-xhci,id=xhci \
-	-device usb-tablet,bus=xhci.0,port=1 \
-	-device usb-kbd,bus=xhci.0,port=2 \
+	-device usb-kbd,bus=xhci.0,port=1,serial=KB-A \
+	-device usb-tablet,bus=xhci.0,port=2,serial=SAME \
 	-device usb-hub,bus=xhci.0,port=3 \
 	-chardev file,id=ftdi,path="$work/ftdi.out" \
 	-device usb-serial,chardev=ftdi,bus=xhci.0,port=3.1 \
-	-device usb-mouse,bus=xhci.0,port=3.2 \
+	-device usb-mouse,bus=xhci.0,port=3.2,serial=SAME \
+	-device usb-kbd,bus=xhci.0,port=3.3,serial=KB-B \
 	-drive if=none,id=stick,format=raw,file="$work/stick.img" \
 	-device usb-storage,drive=stick,bus=xhci.0,port=4 \
 	>"$work/qemu.log" 2>&1
@@ -211,11 +227,20 @@ if [ -n "$musl_error" ]; then fail musl build "$musl_error"; elif [ "$musl" = 1 
 # --- the guest's sysfs: which device is which node -----------------------------
 # sysfs lines: name bus dev vid pid major:minor, sorted by (bus, dev)
 sysfs=$(recs vm SYSFS - | sort -k2,2n -k3,3n)
+# the attributes `list` shows, by sysfs name (absent: unset)
+declare -A serial_of=() speed_of=() class_of=()
+while read -r name key value; do
+	case $key in
+	serial) serial_of[$name]=$value ;;
+	speed) speed_of[$name]=$value ;;
+	bDeviceClass) class_of[$name]=$value ;;
+	esac
+done < <(recs vm ATTR -)
 node_of() { printf '/dev/bus/usb/%03d/%03d' "$1" "$2"; }
 check all modules-loaded "$(recs vm MODULE - | awk '$2 != 0' | tr '\n' ' ')" ""
 check all usb-devices "$(awk '$1 !~ /^usb/' <<<"$sysfs" | wc -l)" "$EXPECT_DEVICES"
 check all device-behind-hub "$(awk '$1 ~ /^[0-9]+-3\.1$/ { print $4 ":" $5 }' <<<"$sysfs")" 0403:6001
-check all shared-id-thrice "$(awk '$4 ":" $5 == "0627:0001"' <<<"$sysfs" | wc -l)" 3
+check all shared-id-four "$(awk '$4 ":" $5 == "0627:0001"' <<<"$sysfs" | wc -l)" 4
 minors=$(awk '{ split($6, mm, ":"); if (mm[1] != 189 || mm[2] != ($2 - 1) * 128 + $3 - 1) print $1 }' <<<"$sysfs")
 check all node-numbers "$minors" ""
 
@@ -236,9 +261,88 @@ for e in "${entries[@]}"; do
 	if [ "$count" -gt 1 ]; then want_hostdevs+=("$id@$bus:$dev"); else want_hostdevs+=("$id@-"); fi
 done
 sorted() { [ $# -eq 0 ] || printf '%s\n' "$@" | LC_ALL=C sort; }
-is_held() { case " ${want_nodes[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+# held_nodes: the nodes the step under check gives to the VM, space-separated
+held_nodes=' '
+is_held() { case $held_nodes in *" $1 "*) return 0 ;; esac; return 1; }
 
-# owners LABEL STEP HELD_OWNER: every node's owner and mode as `ls -ln` shows it
+# --- choosing the device (serial, port, optional) ------------------------------
+# The layout the selection relies on, as the guest's kernel shows it: QEMU's
+# serial= really is the sysfs serial, and 1-3.3 is behind a hub.
+check all select-layout-serials \
+	"$(for n in 1-1 1-2 1-3.2 1-3.3; do printf '%s=%s ' "$n" "${serial_of[$n]:-}"; done)" \
+	"1-1=KB-A 1-2=SAME 1-3.2=SAME 1-3.3=KB-B "
+check all select-layout-hub "${class_of[1-3]:-}" 09
+
+# of_id VVVV:PPPP: the sysfs names of that id's devices, in (bus, devnum) order
+of_id() { awk -v id="$1" '$4 ":" $5 == id { print $1 }' <<<"$sysfs"; }
+id_of() { awk -v n="$1" '$1 == n { print $4 ":" $5 }' <<<"$sysfs"; }
+addr_of() { awk -v n="$1" '$1 == n { print $2, $3 }' <<<"$sysfs"; }
+usable_serial() { [[ $1 =~ ^[A-Za-z0-9._:-]{1,64}$ ]]; }
+
+# What before_vm_start must do for $SELECT, by the spec: entries naming one
+# device (serial, port) first, then plain ids take the lowest free devices
+# left; an address when the id matches more than one device, or the entry is
+# a port alone; an optional entry that names nothing is one warning.
+select_nodes=() select_hostdevs=() select_journal=() select_skipped=()
+claimed=' '
+IFS='&' read -ra entries <<<"$SELECT"
+for pass in named any; do
+	for e in "${entries[@]}"; do
+		sel=${e#\?} name='' id=''
+		case $pass:$sel in
+		named:@*) name=${sel#@} id=$(id_of "$name") ;;
+		named:*@*)
+			name=${sel#*@} id=${sel%@*} id=${id//0x/}
+			[ "$(id_of "$name")" = "$id" ] || { fail all select-plan "$name is not $id in the guest"; summary; } ;;
+		named:*#*)
+			id=${sel%#*} id=${id//0x/}
+			for n in $(of_id "$id"); do [ "${serial_of[$n]:-}" != "${sel#*#}" ] || name=$n; done ;;
+		named:*) continue ;;
+		any:*[@#]*) continue ;;
+		any:*)
+			id=${sel//0x/}
+			for n in $(of_id "$id"); do
+				case $claimed in *" $n "*) ;; *) name=$n; break ;; esac
+			done ;;
+		esac
+		if [ -z "$name" ]; then
+			[ "$e" != "$sel" ] || { fail all select-plan "nothing in the guest for $e"; summary; }
+			select_skipped+=("$sel")
+			continue
+		fi
+		claimed+="$name "
+		read -r bus dev < <(addr_of "$name")
+		select_nodes+=("$(node_of "$bus" "$dev")")
+		select_journal+=("$(node_of "$bus" "$dev"):0:0:$VMID:0600")
+		if [ "$(of_id "$id" | wc -l)" -gt 1 ] || [[ $sel == @* ]]; then
+			select_hostdevs+=("$id@$bus:$dev")
+		else
+			select_hostdevs+=("$id@-")
+		fi
+	done
+done
+
+# value_of NAME: what `list` must offer for the property: the id when no other
+# device has it, else the serial when usable and unique among the id, else the port
+value_of() {
+	local n=$1 id s
+	case ${class_of[$n]:-} in 09) echo -; return ;; esac
+	id=$(id_of "$n") s=${serial_of[$n]:-}
+	if [ "$(of_id "$id" | wc -l)" -eq 1 ]; then
+		echo "0x${id%:*}:0x${id#*:}"
+	elif [ -n "$s" ] && usable_serial "$s" &&
+		[ "$(for m in $(of_id "$id"); do [ "${serial_of[$m]:-}" != "$s" ] || echo "$m"; done | wc -l)" -eq 1 ]; then
+		echo "0x${id%:*}:0x${id#*:}#$s"
+	else
+		echo "0x${id%:*}:0x${id#*:}@$n"
+	fi
+}
+# the values `list` must offer here: a serial for the identical keyboards,
+# the port for the devices sharing a serial, the id where it is unique
+check all select-layout-values "$(for n in 1-1 1-3.3 1-2 1-3.2 1-3.1 1-3; do printf '%s ' "$(value_of "$n")"; done)" \
+	"0x0627:0x0001#KB-A 0x0627:0x0001#KB-B 0x0627:0x0001@1-2 0x0627:0x0001@1-3.2 0x0403:0x6001 - "
+
+# check_nodes LABEL STEP HELD_OWNER: every node's owner and mode as `ls -ln` shows it
 check_nodes() {
 	local label=$1 step=$2 held=$3 ls bad='' modes='' node want line
 	ls=$(recs "$label" LS "$step")
@@ -254,21 +358,50 @@ check_nodes() {
 	check "$label" "$step-modes-0600" "$modes" ""
 }
 
-# list LABEL STEP HELD_OWNER HELD_BY: `hostusb list` shows every device
+# check_list LABEL STEP HELD_OWNER HELD_BY: `hostusb list` has a line per device,
+# "BBB DDD" first, with its id, and its owner and the VM holding it in the
+# columns the header names OWNER and HELD-BY
 check_list() {
-	local label=$1 step=$2 bad='' want node
+	local label=$1 step=$2 bad='' want list
 	check "$label" "$step-list-exit-0" "$(recs "$label" LISTRC "$step")" 0
-	local list
 	list=$(recs "$label" LIST "$step")
 	while read -r _ bus dev vid pid _; do
-		node=$(node_of "$bus" "$dev")
 		want="0:0 -"
-		is_held "$node" && want="$3 $4"
-		printf -v prefix '%03d %03d %s:%s %s ' "$bus" "$dev" "$vid" "$pid" "$node"
-		awk -v p="$prefix" -v w="$want" 'index($0, p) == 1 && $5 " " $6 == w { ok = 1 } END { exit !ok }' <<<"$list" ||
-			bad+="no line [$prefix$want]; "
+		is_held "$(node_of "$bus" "$dev")" && want="$3 $4"
+		printf -v prefix '%03d %03d ' "$bus" "$dev"
+		awk -v p="$prefix" -v id="$vid:$pid" -v w="$want" '
+			NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+			index($0, p) == 1 && col["OWNER"] && col["HELD-BY"] && $(col["OWNER"]) " " $(col["HELD-BY"]) == w {
+				for (i = 3; i <= NF; i++) if ($i == id) ok = 1
+			}
+			END { exit !ok }' <<<"$list" || bad+="no line [$prefix... $vid:$pid ... $want]; "
 	done <<<"$sysfs"
 	check "$label" "$step-list" "$bad" ""
+}
+
+# check_select_list LABEL STEP: each device's line of `hostusb list` (the one
+# naming its port) shows its serial, speed and the value that selects it;
+# `list --property` gives exactly those values
+check_select_list() {
+	local label=$1 step=$2 list bad='' n line w want
+	list=$(recs "$label" LIST "$step" | tr -s ' \t' '  ')
+	while read -r n _; do
+		want=("${speed_of[$n]:-?}" "$(value_of "$n")")
+		[ -z "${serial_of[$n]:-}" ] || want+=("${serial_of[$n]}")
+		line=$(awk -v n="$n" '{ for (i = 1; i <= NF; i++) if ($i == n) { print; next } }' <<<"$list")
+		if [ -z "$line" ] || [[ $line == *$'\n'* ]]; then
+			bad+="not one line naming $n; "
+			continue
+		fi
+		for w in "${want[@]}"; do
+			[[ " $line " == *" $w "* ]] || bad+="$n: no [$w] in [$line]; "
+		done
+	done <<<"$sysfs"
+	check "$label" "$step-list-ports-serials-values" "$bad" ""
+	check "$label" "$step-list-property-exit-0" "$(recs "$label" LISTPROPRC "$step")" 0
+	check "$label" "$step-list-property" "$(recs "$label" LISTPROP "$step" | LC_ALL=C sort | tr '\n' ' ')" \
+		"$(while read -r n _; do w=$(value_of "$n"); [ "$w" = - ] || echo "$w"; done <<<"$sysfs" |
+			LC_ALL=C sort | tr '\n' ' ')"
 }
 
 # hostdevs FLATXML: one line per <hostdev>...</hostdev> element
@@ -277,10 +410,12 @@ flat() { tr '\n\t' '  ' <<<"$1"; }
 squeeze() { tr -d ' ' <<<"$1"; }
 attr() { grep -oP "<$1\\b[^>]*\\b$2=['\"]\\K[^'\"]*" <<<"$3"; }
 
+# check_xml LABEL STEP WANT_ARRAY: the hostdevs the step added, as ID@BUS:DEV or ID@-
 check_xml() {
-	local label=$1 xml orig got=() h v p b d devs
+	local label=$1 step=$2 xml orig got=() h v p b d devs
+	local -n want_devs=$3
 	orig=$(flat "$(cat "$here/domain.xml")")
-	xml=$(flat "$(recs "$label" XML start)")
+	xml=$(flat "$(recs "$label" XML "$step")")
 	devs=$(hostdevs "$xml")
 	while IFS= read -r h; do
 		[ -n "$h" ] || continue
@@ -288,28 +423,48 @@ check_xml() {
 		b=$(attr address bus "$h") d=$(attr address device "$h")
 		if [ -n "$b$d" ]; then got+=("${v#0x}:${p#0x}@$b:$d"); else got+=("${v#0x}:${p#0x}@-"); fi
 		if ! [[ $h =~ ^\<hostdev[^\>]*mode=[\'\"]subsystem[\'\"] && $h =~ ^\<hostdev[^\>]*type=[\'\"]usb[\'\"] ]]; then
-			fail "$label" start-xml-hostdev-type "$h"
+			fail "$label" "$step-xml-hostdev-type" "$h"
 		fi
 	done <<<"$devs"
-	check "$label" start-xml-hostdevs "$(sorted "${got[@]}" | tr '\n' ' ')" "$(sorted "${want_hostdevs[@]}" | tr '\n' ' ')"
+	check "$label" "$step-xml-hostdevs" "$(sorted "${got[@]}" | tr '\n' ' ')" "$(sorted "${want_devs[@]}" | tr '\n' ' ')"
 	# inside <devices>, and nothing else touched
 	local inside=${xml#*<devices>} rest=$xml
 	inside=${inside%%</devices>*}
-	check "$label" start-xml-in-devices "$(hostdevs "$inside" | wc -l)" "${#want_hostdevs[@]}"
+	check "$label" "$step-xml-in-devices" "$(hostdevs "$inside" | wc -l)" "${#want_devs[@]}"
 	while IFS= read -r h; do [ -n "$h" ] && rest=${rest//"$h"/}; done <<<"$devs"
-	if [ "$(squeeze "$rest")" = "$(squeeze "$orig")" ]; then pass "$label" start-xml-rest-unchanged
-	else fail "$label" start-xml-rest-unchanged "the domain XML changed beyond the added hostdevs"; fi
+	if [ "$(squeeze "$rest")" = "$(squeeze "$orig")" ]; then pass "$label" "$step-xml-rest-unchanged"
+	else fail "$label" "$step-xml-rest-unchanged" "the domain XML changed beyond the added hostdevs"; fi
 	command -v xmllint >/dev/null &&
-		check "$label" start-xml-well-formed "$(recs "$label" XML start | xmllint --noout - 2>&1)" ""
+		check "$label" "$step-xml-well-formed" "$(recs "$label" XML "$step" | xmllint --noout - 2>&1)" ""
 }
 
 orig_sum="$(md5sum <"$here/domain.xml")"
+
+# check_refused LABEL STEP WANTED NEEDLE...: exit 2, one line "hostusb: ..." with
+# every NEEDLE in it (WANTED says what was wanted), and the nodes, the journal
+# and the domain XML as they were before the step
+check_refused() {
+	local label=$1 step=$2 wanted=$3 err needle ok=1 what
+	shift 3
+	check "$label" "$step-exit-2" "$(recs "$label" RC "$step")" 2
+	err=$(recs "$label" STDERR "$step")
+	[[ $err == "hostusb: "* && $err != *$'\n'* ]] || ok=0
+	for needle; do [[ $err == *"$needle"* ]] || ok=0; done
+	if [ "$ok" = 1 ]; then pass "$label" "$step-message"
+	else fail "$label" "$step-message" "want one line '$wanted', got [$err]"; fi
+	for what in LS JOURNAL XMLSUM; do
+		check "$label" "$step-unchanged-${what,,}" "$(recs "$label" "$what" "$step-after")" \
+			"$(recs "$label" "$what" "$step-before")"
+	done
+	check "$label" "$step-xml-untouched" "$(recs "$label" XMLSUM "$step-after")" "$orig_sum"
+}
 for label in "${labels[@]}"; do
 	if ! grep -qx "@$label END -" "$work/records"; then
 		fail "$label" run "the guest did not finish this binary's run"
 		continue
 	fi
 	check "$label" static-runs-in-guest "$(recs "$label" RC version)" 0
+	held_nodes=" ${want_nodes[*]} "
 
 	# before_vm_start, run as VDSM runs it
 	check "$label" start-exit-0 "$(recs "$label" RC start)" 0
@@ -317,7 +472,7 @@ for label in "${labels[@]}"; do
 	check_nodes "$label" start "$OWNER"
 	check "$label" start-journal "$(recs "$label" JOURNAL start | LC_ALL=C sort | tr '\n' ' ')" \
 		"$(sorted "${want_journal[@]}" | tr '\n' ' ')"
-	check_xml "$label"
+	check_xml "$label" start want_hostdevs
 	check_list "$label" start "$OWNER" "$VMID"
 
 	# after_vm_destroy gives the nodes back
@@ -332,19 +487,40 @@ for label in "${labels[@]}"; do
 	check "$label" migrate-unset-exit-0 "$(recs "$label" RC migrate-unset)" 0
 
 	# a missing device: exit 2, one line, nothing changed
-	check "$label" missing-exit-2 "$(recs "$label" RC missing)" 2
-	err=$(recs "$label" STDERR missing)
-	if [[ $err == "hostusb: "* && $err != *$'\n'* && $err == *dead* && $err == *beef* ]]; then
-		pass "$label" missing-message
-	else fail "$label" missing-message "want one line 'hostusb: ...' naming dead:beef, got [$err]"; fi
-	for what in LS JOURNAL XMLSUM; do
-		check "$label" "missing-unchanged-${what,,}" "$(recs "$label" "$what" missing-after)" \
-			"$(recs "$label" "$what" missing-before)"
-	done
-	check "$label" missing-xml-untouched "$(recs "$label" XMLSUM missing-after)" "$orig_sum"
+	check_refused "$label" missing "hostusb: ...' naming dead:beef" dead beef
 
 	# an empty property is no request at all
 	check "$label" empty-exit-0 "$(recs "$label" RC empty)" 0
 	check "$label" empty-xml-untouched "$(recs "$label" XMLSUM empty)" "$orig_sum"
+
+	# choosing the device: exactly the chosen nodes, the XML naming them, one
+	# warning for the optional entry that names nothing
+	held_nodes=" ${select_nodes[*]} "
+	check "$label" select-exit-0 "$(recs "$label" RC select)" 0
+	err=$(recs "$label" STDERR select)
+	if [ ${#select_skipped[@]} -eq 1 ] && [[ $err == "hostusb: "* && $err != *$'\n'* &&
+		$err == *"${select_skipped[0]}"* && $err == *"starting without it" ]]; then
+		pass "$label" select-optional-warning
+	else fail "$label" select-optional-warning "want one line 'hostusb: ... ${select_skipped[*]} ...: starting without it', got [$err]"; fi
+	check_nodes "$label" select "$OWNER"
+	check "$label" select-journal "$(recs "$label" JOURNAL select | LC_ALL=C sort | tr '\n' ' ')" \
+		"$(sorted "${select_journal[@]}" | tr '\n' ' ')"
+	check_xml "$label" select select_hostdevs
+	check_list "$label" select "$OWNER" "$VMID"
+	check_select_list "$label" select
+	check "$label" select-destroy-exit-0 "$(recs "$label" RC select-destroy)" 0
+	check "$label" select-destroy-stderr-empty "$(recs "$label" STDERR select-destroy)" ""
+	held_nodes=' '
+	check_nodes "$label" select-destroy 0:0
+	check "$label" select-destroy-journal-empty "$(recs "$label" JOURNAL select-destroy)" ""
+	check_list "$label" select-destroy 0:0 -
+	check_select_list "$label" select-destroy
+
+	# a port holding another id: refused, one line naming the entry, nothing changed
+	check_refused "$label" wrongport "hostusb: entry 2 ...: $WRONGPORT_MESSAGE" "entry 2" "$WRONGPORT_MESSAGE"
+	# a shared serial, even optional: the message names both ports
+	check_refused "$label" ambiguous "hostusb: entry 1 ... SAME ... 1-2 ... 1-3.2 ..." "entry 1" SAME " 1-2 " " 1-3.2"
+	# a hub on the port
+	check_refused "$label" hubport "hostusb: entry 1 ... 1-3 ... hub ..." "entry 1" " 1-3 " hub
 done
 summary
