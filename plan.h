@@ -50,7 +50,5 @@ int plan_make(const struct request *req, const struct usb_device_list *list, con
 size_t plan_required(const struct request *req, struct usb_id id);
 /* "0x0529:0x0001 not present" or "... held by VM <vmId>": why entry i was skipped. */
 void plan_skip_text(const struct request *req, const struct plan *plan, size_t i, char *buf, size_t size);
-/* The entry as the property spells it: "?0x0529:0x0001#A1B2", "@1-3.1". */
-void plan_entry_text(const struct selector *s, char *buf, size_t size);
 
 #endif
