@@ -72,8 +72,14 @@ tests/$(1).asan: $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) tests/check.h
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call unit_rules,$(t))))
 
-check: hostusb $(UNIT_TESTS)
+# The test programs are built side by side (one job per CPU, unless make was
+# given -j), then run.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+check:
+	@$(MAKE) --no-print-directory $(if $(findstring -j,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) check-build
 	CC="$(CC)" bash tests/run
+
+check-build: hostusb $(UNIT_TESTS)
 
 # Boots the installed kernel in QEMU with emulated USB devices and runs ./hostusb
 # and a `make CC=musl-gcc` build of it against the real sysfs and devtmpfs.
@@ -121,7 +127,7 @@ help:
 	'  clean          removes what the build and the tests made' \
 	'  help           this list'
 
-.PHONY: all check check-vm check-fresh demo clean help
+.PHONY: all check check-build check-vm check-fresh demo clean help
 
 # --- install, dist, system tests ---
 # install/uninstall: the program in $(SBINDIR), a relative symbolic link to it
@@ -210,7 +216,7 @@ tests/hostusb-dyn: $(SOURCES) $(HEADERS)
 tests/faultshim.so: tests/faultshim.c
 	$(CC) $(STD_CFLAGS) -O1 -fPIC -shared -o $@ $< -ldl
 
-check: tests/hostusb-dyn tests/faultshim.so
+check-build: tests/hostusb-dyn tests/faultshim.so
 clean: clean-reliability
 clean-reliability:
 	rm -f tests/hostusb-dyn tests/faultshim.so
@@ -262,7 +268,7 @@ tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(
 tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(FUZZ_BUILD)/replay-xml.flags
 	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_REPLAY_XML)
 
-check: tests/unit_fuzz tests/unit_fuzz.asan
+check-build: tests/unit_fuzz tests/unit_fuzz.asan
 
 # `make -k lint` runs all three even when one fails
 lint: lint-cppcheck lint-clang-tidy lint-shellcheck
