@@ -9,11 +9,11 @@
  * migrate a VM that uses them.  The original owners are kept in a journal so a
  * crash at any point can be undone.
  *
- * This file is the program: the hook points, the plan (which device each
- * entry of the property gets), the ownership of device nodes and the
- * transaction around them.  Functions below the hook points return a struct
- * error; only the hook points (and the functions they hand a whole step to)
- * print.
+ * This file is the program: the hook points, the ownership of device nodes
+ * and the transaction around them; which device each entry of the property
+ * gets is plan.c's to decide.  Functions below the hook points return a
+ * struct error; only the hook points (and the functions they hand a whole
+ * step to) print.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -394,12 +394,6 @@ static void close_claims(struct claim *claims, size_t n)
 		}
 }
 
-/*
- * The check before the lock: the plan made from the journal as it is, and
- * the node of every device it chooses opened and verified, into fds[] (by
- * index in the list; -1 for the others).  Nothing is changed, not even the
- * lock file made, for a start that cannot succeed.
- */
 /* The plan from the journal as it is, read without the lock. */
 static int plan_unlocked(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
 			 struct plan *plan, struct claim *claims, size_t *n, struct error *err)
@@ -413,6 +407,12 @@ static int plan_unlocked(const struct context *ctx, const struct request *req, c
 	return rc;
 }
 
+/*
+ * The check before the lock: the plan made from the journal as it is, and
+ * the node of every device it chooses opened and verified, into fds[] (by
+ * index in the list; -1 for the others).  Nothing is changed, not even the
+ * lock file made, for a start that cannot succeed.
+ */
 static int check_before_lock(const struct context *ctx, const struct request *req,
 			     const struct usb_device_list *list, int *fds, struct error *err)
 {
