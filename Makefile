@@ -79,7 +79,8 @@ check:
 	@$(MAKE) --no-print-directory $(if $(findstring -j,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) check-build
 	CC="$(CC)" bash tests/run
 
-check-build: hostusb $(UNIT_TESTS)
+# every program make check runs; the reliability and fuzz sections below say how each is built
+check-build: hostusb $(UNIT_TESTS) tests/hostusb-dyn tests/faultshim.so tests/unit_fuzz tests/unit_fuzz.asan
 
 # Boots the installed kernel in QEMU with emulated USB devices and runs ./hostusb
 # and a `make CC=musl-gcc` build of it against the real sysfs and devtmpfs.
@@ -101,8 +102,8 @@ check-fresh:
 	@bash tests/fresh/run.sh
 
 clean:
-	rm -f hostusb $(UNIT_TESTS) tests/*.asan
-	rm -rf tests/tmp
+	rm -f hostusb $(UNIT_TESTS) tests/*.asan tests/hostusb-dyn tests/faultshim.so tests/unit_fuzz
+	rm -rf tests/tmp tests/fuzz/build
 
 # [packages] are Debian's, for apt-get install
 help:
@@ -216,11 +217,6 @@ tests/hostusb-dyn: $(SOURCES) $(HEADERS)
 tests/faultshim.so: tests/faultshim.c
 	$(CC) $(STD_CFLAGS) -O1 -fPIC -shared -o $@ $< -ldl
 
-check-build: tests/hostusb-dyn tests/faultshim.so
-clean: clean-reliability
-clean-reliability:
-	rm -f tests/hostusb-dyn tests/faultshim.so
-.PHONY: clean-reliability
 # --- end reliability tests ---
 
 # --- fuzz and lint ---
@@ -268,7 +264,6 @@ tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(
 tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(FUZZ_BUILD)/replay-xml.flags
 	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_REPLAY_XML)
 
-check-build: tests/unit_fuzz tests/unit_fuzz.asan
 
 # `make -k lint` runs all three even when one fails
 lint: lint-cppcheck lint-clang-tidy lint-shellcheck
@@ -289,12 +284,8 @@ lint-shellcheck:
 	echo "shellcheck -x --shell=bash$$without"; shellcheck -x --shell=bash $$without || rc=1; \
 	exit $$rc
 
-clean-fuzz:
-	rm -rf $(FUZZ_BUILD) tests/unit_fuzz tests/unit_fuzz.asan
 
-clean: clean-fuzz
-
-.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck clean-fuzz FORCE
+.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck FORCE
 # --- end fuzz and lint ---
 # --- bench ---
 # bench: what a VM start costs (per start vs cp+mv, scale to 1 GiB, host scale,
