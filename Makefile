@@ -43,7 +43,7 @@ HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
 SOURCES  = hostusb.c journal.c plan.c request.c sysfs.c text.c xmlpatch.c format.c
-HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h
+HEADERS  = format.h host.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h
 
 all: hostusb
 
