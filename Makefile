@@ -52,8 +52,9 @@ hostusb: $(SOURCES) $(HEADERS)
 		$(SIZE_LDFLAGS) $(LDFLAGS) -o $@ $(SOURCES)
 
 # Unit tests, each built twice: plain, and under AddressSanitizer + UBSan.
-UNIT_NAMES  = unit_hostusb unit_plan unit_request unit_engine_regex unit_sysfs unit_xmlpatch unit_format
-unit_hostusb_SOURCES  = tests/unit_hostusb.c journal.c request.c sysfs.c text.c format.c
+UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_sysfs unit_xmlpatch unit_format
+unit_text_SOURCES     = tests/unit_text.c text.c format.c
+unit_journal_SOURCES  = tests/unit_journal.c journal.c sysfs.c text.c format.c
 unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c text.c format.c
 unit_request_SOURCES  = tests/unit_request.c request.c sysfs.c text.c format.c
 unit_engine_regex_SOURCES = tests/unit_engine_regex.c request.c sysfs.c text.c format.c
