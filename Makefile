@@ -57,18 +57,19 @@ unit_text_SOURCES     = tests/unit_text.c text.c format.c
 unit_journal_SOURCES  = tests/unit_journal.c journal.c sysfs.c text.c format.c
 unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c text.c format.c
 unit_request_SOURCES  = tests/unit_request.c request.c sysfs.c text.c format.c
-unit_engine_regex_SOURCES = tests/unit_engine_regex.c request.c sysfs.c text.c format.c
+unit_engine_regex_SOURCES = tests/unit_engine_regex.c tests/property_values.c request.c sysfs.c text.c format.c
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c text.c format.c
 unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c
 UNIT_TESTS  = $(UNIT_NAMES:%=tests/%) $(UNIT_NAMES:%=tests/%.asan)
 SAN_CFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TEST_CFLAGS = $(STD_CFLAGS) -O1 -g -I.
+TEST_HEADERS = tests/check.h tests/property_values.h
 
 define unit_rules
-tests/$(1): $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) tests/check.h
+tests/$(1): $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) $$(TEST_HEADERS)
 	$$(CC) $$(TEST_CFLAGS) -o $$@ $$($(1)_SOURCES)
-tests/$(1).asan: $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) tests/check.h
+tests/$(1).asan: $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) $$(TEST_HEADERS)
 	$$(CC) $$(TEST_CFLAGS) $$(SAN_CFLAGS) -o $$@ $$($(1)_SOURCES)
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call unit_rules,$(t))))
