@@ -52,12 +52,13 @@ hostusb: $(SOURCES) $(HEADERS)
 		$(SIZE_LDFLAGS) $(LDFLAGS) -o $@ $(SOURCES)
 
 # Unit tests, each built twice: plain, and under AddressSanitizer + UBSan.
-UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_sysfs unit_xmlpatch unit_format
+UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_help_grammar unit_sysfs unit_xmlpatch unit_format
 unit_text_SOURCES     = tests/unit_text.c text.c format.c
 unit_journal_SOURCES  = tests/unit_journal.c journal.c sysfs.c text.c format.c
 unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c text.c format.c
 unit_request_SOURCES  = tests/unit_request.c request.c sysfs.c text.c format.c
 unit_engine_regex_SOURCES = tests/unit_engine_regex.c tests/property_values.c request.c sysfs.c text.c format.c
+unit_help_grammar_SOURCES = tests/unit_help_grammar.c tests/property_values.c request.c sysfs.c text.c format.c
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c text.c format.c
 unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c
