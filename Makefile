@@ -43,7 +43,7 @@ HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
 SOURCES  = hostusb.c journal.c plan.c request.c sysfs.c text.c xmlpatch.c format.c
-HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h
+HEADERS  = format.h host.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h
 
 all: hostusb
 
@@ -52,22 +52,25 @@ hostusb: $(SOURCES) $(HEADERS)
 		$(SIZE_LDFLAGS) $(LDFLAGS) -o $@ $(SOURCES)
 
 # Unit tests, each built twice: plain, and under AddressSanitizer + UBSan.
-UNIT_NAMES  = unit_hostusb unit_plan unit_request unit_engine_regex unit_sysfs unit_xmlpatch unit_format
-unit_hostusb_SOURCES  = tests/unit_hostusb.c journal.c request.c sysfs.c text.c format.c
+UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_help_grammar unit_sysfs unit_xmlpatch unit_format
+unit_text_SOURCES     = tests/unit_text.c text.c format.c
+unit_journal_SOURCES  = tests/unit_journal.c journal.c sysfs.c text.c format.c
 unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c text.c format.c
 unit_request_SOURCES  = tests/unit_request.c request.c sysfs.c text.c format.c
-unit_engine_regex_SOURCES = tests/unit_engine_regex.c request.c sysfs.c text.c format.c
+unit_engine_regex_SOURCES = tests/unit_engine_regex.c tests/property_values.c request.c sysfs.c text.c format.c
+unit_help_grammar_SOURCES = tests/unit_help_grammar.c tests/property_values.c request.c sysfs.c text.c format.c
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c text.c format.c
 unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c
 UNIT_TESTS  = $(UNIT_NAMES:%=tests/%) $(UNIT_NAMES:%=tests/%.asan)
 SAN_CFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TEST_CFLAGS = $(STD_CFLAGS) -O1 -g -I.
+TEST_HEADERS = tests/check.h tests/property_values.h
 
 define unit_rules
-tests/$(1): $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) tests/check.h
+tests/$(1): $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) $$(TEST_HEADERS)
 	$$(CC) $$(TEST_CFLAGS) -o $$@ $$($(1)_SOURCES)
-tests/$(1).asan: $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) tests/check.h
+tests/$(1).asan: $$($(1)_SOURCES) $$(SOURCES) $$(HEADERS) $$(TEST_HEADERS)
 	$$(CC) $$(TEST_CFLAGS) $$(SAN_CFLAGS) -o $$@ $$($(1)_SOURCES)
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call unit_rules,$(t))))
@@ -79,7 +82,8 @@ check:
 	@$(MAKE) --no-print-directory $(if $(findstring -j,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) check-build
 	CC="$(CC)" bash tests/run
 
-check-build: hostusb $(UNIT_TESTS)
+# every program make check runs; the reliability and fuzz sections below say how each is built
+check-build: hostusb $(UNIT_TESTS) tests/hostusb-dyn tests/faultshim.so tests/unit_fuzz tests/unit_fuzz.asan
 
 # Boots the installed kernel in QEMU with emulated USB devices and runs ./hostusb
 # and a `make CC=musl-gcc` build of it against the real sysfs and devtmpfs.
@@ -101,8 +105,8 @@ check-fresh:
 	@bash tests/fresh/run.sh
 
 clean:
-	rm -f hostusb $(UNIT_TESTS) tests/*.asan
-	rm -rf tests/tmp
+	rm -f hostusb $(UNIT_TESTS) tests/*.asan tests/hostusb-dyn tests/faultshim.so tests/unit_fuzz
+	rm -rf tests/tmp tests/fuzz/build
 
 # [packages] are Debian's, for apt-get install
 help:
@@ -216,11 +220,6 @@ tests/hostusb-dyn: $(SOURCES) $(HEADERS)
 tests/faultshim.so: tests/faultshim.c
 	$(CC) $(STD_CFLAGS) -O1 -fPIC -shared -o $@ $< -ldl
 
-check-build: tests/hostusb-dyn tests/faultshim.so
-clean: clean-reliability
-clean-reliability:
-	rm -f tests/hostusb-dyn tests/faultshim.so
-.PHONY: clean-reliability
 # --- end reliability tests ---
 
 # --- fuzz and lint ---
@@ -268,7 +267,6 @@ tests/unit_fuzz: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(
 tests/unit_fuzz.asan: $(FUZZ_REPLAY_SOURCES) $(FUZZ_HEADERS) $(SOURCES) $(HEADERS) $(FUZZ_BUILD)/replay-xml.flags
 	$(CC) $(TEST_CFLAGS) $(SAN_CFLAGS) -o $@ $(FUZZ_REPLAY_SOURCES) $(FUZZ_REPLAY_XML)
 
-check-build: tests/unit_fuzz tests/unit_fuzz.asan
 
 # `make -k lint` runs all three even when one fails
 lint: lint-cppcheck lint-clang-tidy lint-shellcheck
@@ -289,12 +287,8 @@ lint-shellcheck:
 	echo "shellcheck -x --shell=bash$$without"; shellcheck -x --shell=bash $$without || rc=1; \
 	exit $$rc
 
-clean-fuzz:
-	rm -rf $(FUZZ_BUILD) tests/unit_fuzz tests/unit_fuzz.asan
 
-clean: clean-fuzz
-
-.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck clean-fuzz FORCE
+.PHONY: fuzz fuzz-build lint lint-cppcheck lint-clang-tidy lint-shellcheck FORCE
 # --- end fuzz and lint ---
 # --- bench ---
 # bench: what a VM start costs (per start vs cp+mv, scale to 1 GiB, host scale,

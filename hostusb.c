@@ -9,11 +9,11 @@
  * migrate a VM that uses them.  The original owners are kept in a journal so a
  * crash at any point can be undone.
  *
- * This file is the program: the hook points, the plan (which device each
- * entry of the property gets), the ownership of device nodes and the
- * transaction around them.  Functions below the hook points return a struct
- * error; only the hook points (and the functions they hand a whole step to)
- * print.
+ * This file is the program: the hook points, the ownership of device nodes
+ * and the transaction around them; which device each entry of the property
+ * gets is plan.c's to decide.  Functions below the hook points return a
+ * struct error; only the hook points (and the functions they hand a whole
+ * step to) print.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "host.h"
 #include "journal.h"
 #include "plan.h"
 #include "request.h"
@@ -46,9 +47,6 @@
 #define HOSTUSB_CHOWN "/bin/chown"
 #endif
 
-#define NODE_DIR          "/dev/bus/usb"
-#define NODE_PATH_SIZE    24          /* "/dev/bus/usb/BBB/DDD" */
-#define PATH_SIZE         4096
 #define EXIT_HOOK_FAILED  2
 /* the patched domain XML before it replaces the domain file; one name, used under the journal lock */
 #define DOMAIN_TEMP_SUFFIX ".hostusb-update"
@@ -100,11 +98,7 @@ static void say_error(const struct error *err)
 /* buf = root + path, where path is as seen inside the root. */
 static int host_path(const struct context *ctx, const char *path, char *buf, size_t size, struct error *err)
 {
-	if (root_path(ctx->opt->root, path, buf, size) < 0) {
-		error_set(err, "%s%s: path too long", ctx->opt->root, path);
-		return -1;
-	}
-	return 0;
+	return path_under_root(ctx->opt->root, path, buf, size, err);
 }
 
 /* The node of the device at addr, inside the root ("/dev/bus/usb/BBB/DDD") and on the host. */
@@ -394,12 +388,6 @@ static void close_claims(struct claim *claims, size_t n)
 		}
 }
 
-/*
- * The check before the lock: the plan made from the journal as it is, and
- * the node of every device it chooses opened and verified, into fds[] (by
- * index in the list; -1 for the others).  Nothing is changed, not even the
- * lock file made, for a start that cannot succeed.
- */
 /* The plan from the journal as it is, read without the lock. */
 static int plan_unlocked(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
 			 struct plan *plan, struct claim *claims, size_t *n, struct error *err)
@@ -413,6 +401,12 @@ static int plan_unlocked(const struct context *ctx, const struct request *req, c
 	return rc;
 }
 
+/*
+ * The check before the lock: the plan made from the journal as it is, and
+ * the node of every device it chooses opened and verified, into fds[] (by
+ * index in the list; -1 for the others).  Nothing is changed, not even the
+ * lock file made, for a start that cannot succeed.
+ */
 static int check_before_lock(const struct context *ctx, const struct request *req,
 			     const struct usb_device_list *list, int *fds, struct error *err)
 {
@@ -515,13 +509,10 @@ static int check_vmid_set(const struct context *ctx, struct error *err)
 /* Opens the domain file, which must be a regular file. */
 static int open_domain(const struct context *ctx, struct stat *st, struct error *err)
 {
-	int fd = open(ctx->domxml, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-	const char *wrong = fd < 0 ? strerror(errno) : fstat(fd, st) < 0 ? strerror(errno)
-			  : !S_ISREG(st->st_mode) ? "not a regular file" : NULL;
-	if (wrong) {
+	const char *wrong;
+	int fd = open_regular(ctx->domxml, 0, 0, st, &wrong);
+	if (fd < 0) {
 		error_set(err, "%s (from _hook_domxml): %s", ctx->domxml, wrong);
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
 	return fd;

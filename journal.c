@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "host.h"
 
 #define JOURNAL_DIR       "/var/run/vdsm/hooks"
 #define LOCK_PATH         JOURNAL_PATH ".lock"
@@ -30,18 +31,6 @@
 #define READ_BUFFER_BYTES (64u << 10)
 #define WRITE_BUFFER_BYTES (64u << 10)
 #define MODE_DIGITS       4
-/* (uid_t)-1 means "unchanged" to chown: never an owner */
-#define MAX_OWNER 0xfffffffeu
-#define PATH_SIZE 4096
-
-/* buf = root + path; err set when it does not fit */
-static int path_in(const char *root, const char *path, char *buf, size_t size, struct error *err)
-{
-	if (root_path(root, path, buf, size) == 0)
-		return 0;
-	error_set(err, "%s%s: path too long", root, path);
-	return -1;
-}
 
 /* ---- the text ---- */
 
@@ -56,7 +45,7 @@ static size_t count_digits(const char *s, const char *end)
 /* "/dev/bus/usb/BBB/DDD" at s, exactly: three digits each */
 static const char *parse_node(const char *s, const char *end, struct usb_addr *addr)
 {
-	static const char prefix[] = "/dev/bus/usb/";
+	static const char prefix[] = NODE_DIR "/";
 	size_t plen = sizeof prefix - 1;
 	if ((size_t)(end - s) < plen + 7 || memcmp(s, prefix, plen) != 0)
 		return NULL;
@@ -99,7 +88,7 @@ static int parse_record(const char **p, const char *end, struct journal_entry *e
 		if (s >= end || *s++ != ':')
 			return -1;
 		size_t digits = count_digits(s, end);
-		if (text_decimal(s, digits, MAX_OWNER, fields[i]) < 0)
+		if (text_decimal(s, digits, OWNER_MAX, fields[i]) < 0)
 			return -1;
 		s += digits;
 	}
@@ -262,7 +251,7 @@ static size_t put_decimal(char *out, unsigned v, size_t width)
  */
 static size_t format_entry(const struct journal_entry *e, char *out)
 {
-	static const char prefix[] = "/dev/bus/usb/";
+	static const char prefix[] = NODE_DIR "/";
 	size_t n = sizeof prefix - 1;
 	memcpy(out, prefix, n);
 	n += put_decimal(out + n, e->addr.bus, 3);
@@ -488,16 +477,12 @@ int journal_parse(const char *text, size_t len, struct journal *j, struct error 
 static int open_journal(const char *path, int *fd, struct error *err)
 {
 	struct stat st;
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (*fd < 0 && errno == ENOENT)
+	const char *wrong;
+	*fd = open_regular(path, 0, MAX_JOURNAL_BYTES, &st, &wrong);
+	if (*fd == OPEN_MISSING)
 		return 1;
-	const char *wrong = *fd < 0 || fstat(*fd, &st) < 0 ? strerror(errno)
-			  : !S_ISREG(st.st_mode) ? "not a regular file"
-			  : (size_t)st.st_size > MAX_JOURNAL_BYTES ? "file too large" : NULL;
-	if (wrong) {
+	if (*fd < 0) {
 		error_set(err, "%s: %s", path, wrong);
-		if (*fd >= 0)
-			close(*fd);
 		return -1;
 	}
 	return 0;
@@ -508,7 +493,7 @@ int journal_read(const char *root, const struct usb_device_list *devices, const 
 {
 	char path[PATH_SIZE];
 	*j = (struct journal){ 0 };
-	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
+	if (path_under_root(root, JOURNAL_PATH, path, sizeof path, err) < 0)
 		return -1;
 	int fd, found = open_journal(path, &fd, err);
 	if (found != 0)
@@ -671,7 +656,7 @@ int journal_commit(const char *root, const struct journal *j, struct error *err)
 {
 	char path[PATH_SIZE];
 	struct replacement r;
-	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0 || begin_journal(path, &r, err) < 0)
+	if (path_under_root(root, JOURNAL_PATH, path, sizeof path, err) < 0 || begin_journal(path, &r, err) < 0)
 		return -1;
 	if (fill_new_journal(j, &r, err) < 0) {
 		replacement_abandon(&r);
@@ -702,7 +687,7 @@ int journal_restore(const char *root, const struct journal *j, struct error *err
 {
 	char path[PATH_SIZE];
 	struct replacement r;
-	if (path_in(root, JOURNAL_PATH, path, sizeof path, err) < 0)
+	if (path_under_root(root, JOURNAL_PATH, path, sizeof path, err) < 0)
 		return -1;
 	if (!j->existed) {
 		if (unlink(path) < 0 && errno != ENOENT) {
@@ -728,10 +713,8 @@ static int make_journal_dirs(const char *root, struct error *err)
 	static const char *const dirs[] = { "/var", "/var/run", "/var/run/vdsm", JOURNAL_DIR };
 	char path[PATH_SIZE];
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		if (root_path(root, dirs[i], path, sizeof path) < 0) {
-			error_set(err, "%s%s: path too long", root, dirs[i]);
+		if (path_under_root(root, dirs[i], path, sizeof path, err) < 0)
 			return -1;
-		}
 		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 			error_set(err, "%s: %s", path, strerror(errno));
 			return -1;
@@ -742,14 +725,11 @@ static int make_journal_dirs(const char *root, struct error *err)
 
 static int open_lock(const char *path, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	struct stat st;
-	const char *wrong = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
-			  : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
-	if (wrong) {
+	const char *wrong;
+	int fd = open_regular(path, O_CREAT, 0, &st, &wrong);
+	if (fd < 0) {
 		error_set(err, "%s: %s", path, wrong);
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
 	return fd;
@@ -771,7 +751,7 @@ int journal_lock(const char *root, unsigned wait_seconds, struct error *err)
 	char path[PATH_SIZE];
 	if (make_journal_dirs(root, err) < 0)
 		return -1;
-	if (path_in(root, LOCK_PATH, path, sizeof path, err) < 0)
+	if (path_under_root(root, LOCK_PATH, path, sizeof path, err) < 0)
 		return -1;
 	int fd = open_lock(path, err);
 	if (fd < 0)

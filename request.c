@@ -3,16 +3,16 @@
 #include "request.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "format.h"
+#include "host.h"
 
-#define PATH_SIZE    4096
 #define MAX_DB_BYTES (16u << 20)
-/* (uid_t)-1 means "unchanged" to chown: never an owner */
-#define MAX_ID       0xfffffffeu
+#define LOCK_WAIT_MAX (UINT_MAX - 1)   /* seconds */
 
 /* ---- the property and vmId ---- */
 
@@ -184,7 +184,7 @@ int lookup_db(const char *db, const char *name, size_t name_len, unsigned *id)
 			const char *f2 = memchr(f1 + 1, ':', len - (size_t)(f1 + 1 - line));
 			const char *f3 = f2 ? memchr(f2 + 1, ':', len - (size_t)(f2 + 1 - line)) : NULL;
 			size_t id_len = f3 ? (size_t)(f3 - f2 - 1) : f2 ? len - (size_t)(f2 + 1 - line) : 0;
-			return f2 && text_decimal(f2 + 1, id_len, MAX_ID, id) == 0 ? 0 : -1;
+			return f2 && text_decimal(f2 + 1, id_len, OWNER_MAX, id) == 0 ? 0 : -1;
 		}
 		line += len + (end != NULL);
 	}
@@ -194,7 +194,7 @@ int lookup_db(const char *db, const char *name, size_t name_len, unsigned *id)
 static int resolve_name(const char *root, const char *name, size_t len, const char *db_path, unsigned *id,
 			struct error *err)
 {
-	if (text_decimal(name, len, MAX_ID, id) == 0)
+	if (text_decimal(name, len, OWNER_MAX, id) == 0)
 		return 0;
 	if (len == 0) {
 		error_set(err, "--owner: empty name");
@@ -202,10 +202,8 @@ static int resolve_name(const char *root, const char *name, size_t len, const ch
 	}
 	char path[PATH_SIZE], shown[48], *db;
 	size_t db_len;
-	if (root_path(root, db_path, path, sizeof path) < 0) {
-		error_set(err, "%s%s: path too long", root, db_path);
+	if (path_under_root(root, db_path, path, sizeof path, err) < 0)
 		return -1;
-	}
 	if (read_small_file(path, MAX_DB_BYTES, &db, &db_len, false, err) != 0)
 		return -1;
 	int found = lookup_db(db, name, len, id);
@@ -426,7 +424,7 @@ int parse_options(int argc, char **argv, struct options *opt, struct error *err)
 		if (parse_argument(argc, argv, &i, opt, &ps, err) < 0)
 			return -1;
 	const char *lock_wait = ps.lock_wait;
-	if (lock_wait && text_decimal(lock_wait, strlen(lock_wait), MAX_ID, &opt->lock_wait) < 0) {
+	if (lock_wait && text_decimal(lock_wait, strlen(lock_wait), LOCK_WAIT_MAX, &opt->lock_wait) < 0) {
 		error_set(err, "--lock-wait \"%s\": expected a number of seconds", lock_wait);
 		return -1;
 	}

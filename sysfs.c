@@ -2,6 +2,7 @@
 /* Host USB devices as the kernel lists them in <root>/sys/bus/usb/devices. */
 #include "sysfs.h"
 #include "format.h"
+#include "host.h"
 #include "text.h"
 
 #include <dirent.h>
@@ -139,7 +140,7 @@ bool usb_port_equal(const struct usb_port *a, const struct usb_port *b)
 
 int sysfs_node_path(struct usb_addr addr, char *buf, size_t len)
 {
-	return format(buf, len, "/dev/bus/usb/%03u/%03u", addr.bus, addr.device);
+	return format(buf, len, NODE_DIR "/%03u/%03u", addr.bus, addr.device);
 }
 
 int usb_addr_compare(struct usb_addr a, struct usb_addr b)

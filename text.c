@@ -100,6 +100,14 @@ int root_path(const char *root, const char *path, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+int path_under_root(const char *root, const char *path, char *buf, size_t size, struct error *err)
+{
+	if (root_path(root, path, buf, size) == 0)
+		return 0;
+	error_set(err, "%s%s: path too long", root, path);
+	return -1;
+}
+
 void quote_untrusted(const char *text, size_t len, char *out, size_t size)
 {
 	size_t limit = size - 4, o = 0;
@@ -214,24 +222,39 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int open_regular(const char *path, int flags, size_t max, struct stat *st, const char **why)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | flags, 0644);
+	if (fd < 0) {
+		int error = errno;
+		*why = strerror(error);
+		return error == ENOENT ? OPEN_MISSING : -1;
+	}
+	*why = fstat(fd, st) < 0 ? strerror(errno)
+	     : !S_ISREG(st->st_mode) ? "not a regular file"
+	     : max && (size_t)st->st_size > max ? "file too large" : NULL;
+	if (!*why)
+		return fd;
+	close(fd);
+	return -1;
+}
+
 int read_small_file(const char *path, size_t max, char **data, size_t *len, bool missing_ok, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	const char *wrong;
+	int fd = open_regular(path, 0, max, &st, &wrong);
+	if (fd == OPEN_MISSING && missing_ok)
+		return 1;
 	if (fd < 0) {
-		if (errno == ENOENT && missing_ok)
-			return 1;
-		error_set(err, "%s: %s", path, strerror(errno));
+		error_set(err, "%s: %s", path, wrong);
 		return -1;
 	}
-	struct stat st;
-	const char *wrong = fstat(fd, &st) < 0 ? strerror(errno)
-			  : !S_ISREG(st.st_mode) ? "not a regular file"
-			  : (size_t)st.st_size > max ? "file too large" : NULL;
 	/* the size fstat gives is all that is read: passwd, group and the journal
 	 * (read under its lock) do not grow while we read them */
-	size_t size = wrong ? 0 : (size_t)st.st_size, used = 0;
-	char *buf = wrong ? NULL : malloc(size + 1);
-	if (!wrong && !buf)
+	size_t size = (size_t)st.st_size, used = 0;
+	char *buf = malloc(size + 1);
+	if (!buf)
 		wrong = strerror(ENOMEM);
 	while (buf && !wrong && used < size) {
 		ssize_t n = read(fd, buf + used, size - used);
@@ -342,7 +365,7 @@ fail:
 
 static int sync_dir_of(const char *path)
 {
-	char dir[4096];
+	char dir[PATH_SIZE];
 	dir_of(path, dir, sizeof dir);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)

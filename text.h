@@ -10,7 +10,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include "host.h"
 
 /*
  * Decimal as the kernel and the C library print it ("%u"): digits only, no
@@ -58,6 +61,9 @@ struct error {
 __attribute__((format(printf, 2, 3))) void error_set(struct error *err, const char *fmt, ...);
 __attribute__((format(printf, 2, 0))) void error_vset(struct error *err, const char *fmt, va_list ap);
 
+/* root_path, with err set ("<root><path>: path too long") when it does not fit. */
+int path_under_root(const char *root, const char *path, char *buf, size_t size, struct error *err);
+
 
 /*
  * realloc(old, new_size) for an array of which old_size bytes are in use,
@@ -68,6 +74,16 @@ void *grow(void *old, size_t old_size, size_t new_size);
 
 /* write(2) until done; -1 with errno on failure */
 int write_all(int fd, const void *data, size_t len);
+
+/*
+ * Opens path, which must be a regular file of at most max bytes (0: any
+ * size): read-only, never through a symlink, never blocking on a fifo, closed
+ * on exec, and with flags added (O_CREAT makes it, mode 0644).  The
+ * descriptor, with *st filled in; or -1 with *why the reason for a message,
+ * OPEN_MISSING (with *why too) when the file does not exist.
+ */
+#define OPEN_MISSING (-2)
+int open_regular(const char *path, int flags, size_t max, struct stat *st, const char **why);
 
 /*
  * Reads a whole regular file of at most max bytes into *data (NUL-terminated,
@@ -87,7 +103,7 @@ int read_small_file(const char *path, size_t max, char **data, size_t *len, bool
 struct replacement {
 	int fd;                     /* write the new contents here */
 	bool named;                 /* temp exists in the directory */
-	char temp[4096];
+	char temp[PATH_SIZE];
 	const char *path;
 };
 /* 0 with r->fd open (mode 0600, the caller's owner), or -1 with err set. */

@@ -248,7 +248,7 @@ static int fail_io(struct io *io, const char *what)
 	return -1;
 }
 
-static int write_all(struct io *io, const void *data, size_t n)
+static int write_out(struct io *io, const void *data, size_t n)
 {
 	const char *s = data;
 	while (n > 0) {
@@ -269,7 +269,7 @@ static int copy_to(struct io *io, unsigned long long upto)
 {
 	if (upto <= io->written)
 		return 0;
-	int r = write_all(io, io->buf + (io->written - io->abs), (size_t)(upto - io->written));
+	int r = write_out(io, io->buf + (io->written - io->abs), (size_t)(upto - io->written));
 	io->written = upto;
 	return r;
 }
@@ -285,7 +285,7 @@ static int emit(struct io *io, const char *s, size_t n)
 	io->emitted += n;
 	while (n > 0) {
 		if (io->stage_len == STAGE) {
-			if (write_all(io, io->stage, STAGE) < 0)
+			if (write_out(io, io->stage, STAGE) < 0)
 				return -1;
 			io->stage_len = 0;
 		}
@@ -305,7 +305,7 @@ static int emit_str(struct io *io, const char *s)
 
 static int emit_flush(struct io *io)
 {
-	int r = write_all(io, io->stage, io->stage_len);
+	int r = write_out(io, io->stage, io->stage_len);
 	io->stage_len = 0;
 	return r;
 }

@@ -6,7 +6,9 @@
  * "FAIL name: detail"; tests/run counts them.  A test program returns
  * check_status() from main so a failure also shows in its exit code.
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct check_counts { unsigned passed, failed; };
@@ -40,5 +42,13 @@ static inline int check_report(int ok, const char *name, const char *file, int l
 	} while (0)
 
 static inline int check_status(void) { return check_counts.failed ? 1 : 0; }
+
+/* A new directory NAME.XXXXXX in $TMPDIR (or /tmp), its path in buf: whether it was made. */
+static inline bool temp_dir(char *buf, size_t size, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(buf, size, "%s/%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp", name);
+	return mkdtemp(buf) != NULL;
+}
 
 #endif

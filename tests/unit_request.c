@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of the hostusb property's grammar (request.h: parse_property,
- * selector_text): every form of entry, the limits of each part, and where a
- * syntax error is said to be.
+ * Unit tests of what a run is asked (request.h): the hostusb property's
+ * grammar (parse_property, selector_text: every form of entry, the limits of
+ * each part, where a syntax error is said to be), the owner's lookup in
+ * passwd and group, vmId, the hook point from the program's directory, the
+ * options, and the hostdev text.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "request.h"
 #include "check.h"
@@ -183,19 +187,6 @@ static void test_positions(void)
 	      strstr(err.message, "entry 2 \"0x0529:0x0001#ZZZZ"));
 }
 
-static void test_serial_valid(void)
-{
-	char longest[SERIAL_MAX + 2];
-	memset(longest, '7', sizeof longest);
-	CHECK("serial valid: every allowed character", serial_valid("azAZ09._:-", 10));
-	CHECK("serial valid: 64 characters", serial_valid(longest, SERIAL_MAX));
-	CHECK("serial valid: not 65", !serial_valid(longest, SERIAL_MAX + 1));
-	CHECK("serial valid: not empty", !serial_valid("", 0));
-	CHECK("serial valid: not a space, slash, NUL, &, # or @", !serial_valid("A B", 3) && !serial_valid("A/B", 3) &&
-	      !serial_valid("A\0B", 3) && !serial_valid("A&B", 3) && !serial_valid("A#B", 3) && !serial_valid("A@", 2));
-	CHECK("serial valid: only len bytes are read", serial_valid("AB/", 2));
-}
-
 static void round_trip(const char *name, const char *text, const char *want)
 {
 	char buf[SELECTOR_TEXT_SIZE] = "";
@@ -218,6 +209,177 @@ static void test_selector_text(void)
 	round_trip("selector text: the longest fits SELECTOR_TEXT_SIZE", longest, longest);
 }
 
+static void test_property(void)
+{
+	CHECK("property: one entry", parses("0x1234:0xbeef", 1));
+	CHECK("property: two entries", parses("0x1234:0xbeef&0x2222:0xABAA", 2));
+	CHECK("property: ids parsed numerically",
+	      parse_property("0x0627:0x0001&0xBEEF:0xcafe", &req, &err) == 0 && req.entries[0].id.vendor == 0x0627 &&
+	      req.entries[0].id.product == 0x0001 && req.entries[1].id.vendor == 0xbeef && req.entries[1].id.product == 0xcafe);
+	static const char *const bad[] = {
+		"0x,,,,:0xbeef",       /* the original's regex accepted commas */
+		"0X1234:0xbeef", "0x1234:0Xbeef", "0x1234:0xbee", "0x12345:0xbeef", "0x1234:0xbeef0",
+		" 0x1234:0xbeef", "0x1234:0xbeef ", "0x1234:0xbeef&", "&0x1234:0xbeef",
+		"0x1234:0xbeef&&0x1234:0xbeef", "0x1234;0xbeef", "0x1234:0xbeef\n", "0x12g4:0xbeef",
+		"1234:beef", "0x1234:0xbeef,0x1234:0xbeef", "0x-123:0xbeef", "&",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char name[96];
+		snprintf(name, sizeof name, "property: rejects bad entry %zu", i);
+		CHECK(name, parse_property(bad[i], &req, &err) < 0);
+	}
+	char many[MAX_ENTRIES * 14 + 20] = "";
+	for (int i = 0; i < MAX_ENTRIES; i++)
+		strcat(many, i ? "&0x1234:0xbeef" : "0x1234:0xbeef");
+	CHECK("property: the maximum number of entries is accepted", parses(many, MAX_ENTRIES));
+	strcat(many, "&0x1234:0xbeef");
+	CHECK("property: one entry more is refused", parse_property(many, &req, &err) < 0);
+}
+
+
+static void test_owner_db(void)
+{
+	const char *passwd = "root:x:0:0:root:/root:/bin/sh\nqemu2:x:7:7::/:/bin/false\nqemu:x:107:107:qemu:/:/sbin/nologin\n"
+			     "broken:x:abc:1::/:\nshort:x";
+	unsigned id = 0;
+	CHECK("owner: finds qemu, not qemu2", lookup_db(passwd, "qemu", 4, &id) == 0 && id == 107);
+	CHECK("owner: first line", lookup_db(passwd, "root", 4, &id) == 0 && id == 0);
+	CHECK("owner: missing name", lookup_db(passwd, "vdsm", 4, &id) < 0);
+	CHECK("owner: malformed id", lookup_db(passwd, "broken", 6, &id) < 0);
+	CHECK("owner: truncated line", lookup_db(passwd, "short", 5, &id) < 0);
+	CHECK("owner: group without members", lookup_db("kvm:x:36\n", "kvm", 3, &id) == 0 && id == 36);
+}
+
+
+static void test_vmid(void)
+{
+	CHECK("vmId: a UUID", check_vmid("6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de", &err) == 0);
+	CHECK("vmId: refuses a path", check_vmid("../../etc", &err) < 0);
+	CHECK("vmId: refuses a colon", check_vmid("a:b", &err) < 0);
+	CHECK("vmId: refuses a newline", check_vmid("a\nb", &err) < 0);
+	char longid[VMID_MAX + 2];
+	memset(longid, 'a', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	CHECK("vmId: refuses 65 characters", check_vmid(longid, &err) < 0);
+}
+
+
+/* command_of_program(TOP/rel): 0 or -1, and the command in *command */
+static int program_command(const char *top, const char *rel, enum command *command)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", top, rel);
+	*command = CMD_NONE;
+	return command_of_program(path, command, &err);
+}
+
+
+static void test_hook_point(void)
+{
+	static const char *const dirs[] = {
+		"hooks", "hooks/before_vm_start", "hooks/after_vm_destroy", "hooks/before_vm_migrate_source",
+		"hooks/before_vm_stop", "hooks/before_vm_startx", "sbin",
+	};
+	char top[256], path[512];
+	enum command c;
+	if (!CHECK("hook point: a temporary directory", temp_dir(top, sizeof top, "unit_request")))
+		return;
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
+		CHECK("hook point: directory made", mkdir(path, 0755) == 0);
+	}
+	CHECK("hook point: from VDSM's directory",
+	      program_command(top, "hooks/before_vm_start/50_hostusb", &c) == 0 && c == CMD_BEFORE_VM_START);
+	CHECK("hook point: after_vm_destroy",
+	      program_command(top, "hooks/after_vm_destroy/50_hostusb", &c) == 0 && c == CMD_AFTER_VM_DESTROY);
+	CHECK("hook point: migrate", program_command(top, "hooks/before_vm_migrate_source/x", &c) == 0 &&
+	      c == CMD_BEFORE_VM_MIGRATE_SOURCE);
+	CHECK("hook point: . and .. resolved", program_command(top, "sbin/../hooks/after_vm_destroy/./x", &c) == 0 &&
+	      c == CMD_AFTER_VM_DESTROY);
+	CHECK("hook point: another directory of hooks/ is refused",
+	      program_command(top, "hooks/before_vm_stop/50_hostusb", &c) < 0);
+	CHECK("hook point: a longer name is not one", program_command(top, "hooks/before_vm_startx/x", &c) < 0);
+	CHECK("hook point: the hooks directory itself is not one", program_command(top, "hooks/x", &c) == 0 &&
+	      c == CMD_LIST);
+	CHECK("hook point: a program elsewhere runs list", program_command(top, "sbin/hostusb", &c) == 0 &&
+	      c == CMD_LIST);
+	CHECK("hook point: a directory that does not exist: list", program_command(top, "nowhere/x", &c) == 0 &&
+	      c == CMD_LIST);
+	c = CMD_NONE;
+	CHECK("hook point: no directory part (found through PATH): list",
+	      command_of_program("50_hostusb", &c, &err) == 0 && c == CMD_LIST);
+	for (size_t i = sizeof dirs / sizeof dirs[0]; i-- > 0;) {
+		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
+		rmdir(path);
+	}
+	CHECK("hook point: temporary directory removed", rmdir(top) == 0);
+}
+
+
+static int options_of(struct options *opt, int argc, const char **args)
+{
+	return parse_options(argc, (char **)args, opt, &err);
+}
+
+
+static void test_options(void)
+{
+	struct options opt;
+	const char *a1[] = { "hostusb", "--root=/x", "list" };
+	CHECK("options: --root=DIR list", options_of(&opt, 3, a1) == 0 && opt.command == CMD_LIST &&
+	      strcmp(opt.root, "/x") == 0);
+	const char *a2[] = { "hostusb", "--root", "/y", "--dry-run", "--owner", "1:2", "before_vm_start" };
+	CHECK("options: a hook point's options", options_of(&opt, 7, a2) == 0 &&
+	      opt.command == CMD_BEFORE_VM_START && opt.dry_run && strcmp(opt.owner, "1:2") == 0);
+	const char *a3[] = { "/a/before_vm_start/50_hostusb", "after_vm_destroy" };
+	CHECK("options: a named hook point wins", options_of(&opt, 2, a3) == 0 && opt.command == CMD_AFTER_VM_DESTROY);
+	const char *a4[] = { "hostusb", "--bogus" };
+	CHECK("options: unknown option", options_of(&opt, 2, a4) < 0);
+	const char *a5[] = { "hostusb", "--root", "/z" };
+	CHECK("options: no command and no hook directory: list", options_of(&opt, 3, a5) == 0 &&
+	      opt.command == CMD_LIST && strcmp(opt.root, "/z") == 0);
+	const char *a6[] = { "hostusb", "list", "before_vm_start" };
+	CHECK("options: two commands", options_of(&opt, 3, a6) < 0);
+	const char *a7[] = { "hostusb", "--lock-wait", "x1", "list" };
+	CHECK("options: bad --lock-wait", options_of(&opt, 4, a7) < 0);
+	const char *a8[] = { "hostusb", "--root" };
+	CHECK("options: --root without a value", options_of(&opt, 2, a8) < 0);
+	const char *a9[] = { "hostusb", "--root", "--dry-run", "before_vm_start" };
+	CHECK("options: --root followed by an option has no value", options_of(&opt, 4, a9) < 0);
+	const char *a10[] = { "hostusb", "--root=--x", "list" };
+	CHECK("options: --root=VALUE takes any value", options_of(&opt, 3, a10) == 0 && strcmp(opt.root, "--x") == 0);
+	const char *a11[] = { "hostusb", "--owner" };
+	CHECK("options: --owner without a value", options_of(&opt, 2, a11) < 0);
+	const char *a12[] = { "hostusb", "--lock-wait", "7", "after_vm_destroy" };
+	CHECK("options: --lock-wait SEC", options_of(&opt, 4, a12) == 0 && opt.lock_wait == 7 &&
+	      opt.command == CMD_AFTER_VM_DESTROY);
+	const char *a13[] = { "hostusb", "before_vm_stop" };
+	CHECK("options: an unknown command", options_of(&opt, 2, a13) < 0);
+	const char *a14[] = { "hostusb", "--dry-run", "list" };
+	CHECK("options: --dry-run with list", options_of(&opt, 3, a14) < 0);
+	const char *a15[] = { "hostusb", "--owner", "1:2" };
+	CHECK("options: --owner without a hook point", options_of(&opt, 3, a15) < 0);
+	const char *a16[] = { "hostusb", "--rootx", "/y", "list" };
+	CHECK("options: a longer option name is not --root", options_of(&opt, 4, a16) < 0);
+}
+
+
+static void test_hostdev_text(void)
+{
+	struct usb_id id = { 0x627, 1 };
+	struct usb_addr addr = { 2, 13 };
+	char text[HOSTDEV_SIZE];
+	hostdev_text(id, NULL, text, sizeof text);
+	CHECK_STR("hostdev: single match has the original's shape", text,
+		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
+		  "    <product id='0x0001'/>\n  </source>\n</hostdev>");
+	hostdev_text(id, &addr, text, sizeof text);
+	CHECK_STR("hostdev: an ambiguous id carries the address", text,
+		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
+		  "    <product id='0x0001'/>\n    <address bus='2' device='13'/>\n  </source>\n</hostdev>");
+}
+
+
 int main(void)
 {
 	test_forms();
@@ -225,6 +387,11 @@ int main(void)
 	test_refused();
 	test_positions();
 	test_selector_text();
-	test_serial_valid();
+	test_property();
+	test_owner_db();
+	test_vmid();
+	test_hook_point();
+	test_options();
+	test_hostdev_text();
 	return check_status();
 }

@@ -8,8 +8,6 @@
 
 #include "hostusb_in.h"
 
-#define DEVPATH_SIZE 24
-
 static void check_entries(const struct journal *j)
 {
 	for (size_t i = 0; i < j->count; i++) {
@@ -75,7 +73,7 @@ FUZZ_ENTRY(journal)
 	check_entries(&j);
 	check_first_owner(&j, data, size);
 
-	size_t cap = j.count * (DEVPATH_SIZE + 2 * 11 + VMID_MAX + 2 + 5) + 1;
+	size_t cap = j.count * (NODE_PATH_SIZE + 2 * 11 + VMID_MAX + 2 + 5) + 1;
 	char *text = malloc(cap), *text2 = malloc(cap);
 	FUZZ_ASSERT(text && text2, "out of memory");
 	size_t len = journal_format(&j, text, cap);
