@@ -29,6 +29,7 @@
 
 #include "format.h"
 #include "host.h"
+#include "hostdev.h"
 #include "journal.h"
 #include "plan.h"
 #include "request.h"

@@ -18,8 +18,8 @@
 
 #include "journal.h"
 #include "request.h"
-#include "sysfs.h"
 #include "text.h"
+#include "usb.h"
 
 enum plan_fate {
 	PLAN_CLAIMED,   /* device is its device */

@@ -227,23 +227,6 @@ int resolve_owner(const char *root, const char *spec, unsigned *uid, unsigned *g
 	return resolve_name(root, colon + 1, strlen(colon + 1), "/etc/group", gid, err);
 }
 
-/* ---- the hostdev element ---- */
-
-void hostdev_text(struct usb_id id, const struct usb_addr *addr, char *buf, size_t size)
-{
-	char address[64] = "";
-	if (addr)
-		format(address, sizeof address, "\n    <address bus='%u' device='%u'/>", addr->bus, addr->device);
-	format(buf, size,
-	       "<hostdev mode='subsystem' type='usb'>\n"
-	       "  <source>\n"
-	       "    <vendor id='0x%04x'/>\n"
-	       "    <product id='0x%04x'/>%s\n"
-	       "  </source>\n"
-	       "</hostdev>",
-	       id.vendor, id.product, address);
-}
-
 /* ---- the command line ---- */
 
 static const struct {

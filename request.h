@@ -4,15 +4,14 @@
 /*
  * What a run is asked to do, read from text: the command line and the hook
  * point the program's directory names, the hostusb custom property, vmId, the
- * new owner (USER:GROUP, through passwd and group without NSS); and what the
- * VM is given for each device, the <hostdev> element libvirt reads.  Nothing
+ * new owner (USER:GROUP, through passwd and group without NSS).  Nothing
  * here touches a device or the journal.
  */
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sysfs.h"
 #include "text.h"
+#include "usb.h"
 
 #define MAX_ENTRIES       32
 #define DEFAULT_OWNER     "qemu:qemu"
@@ -93,9 +92,5 @@ int check_vmid(const char *vmid, struct error *err);
 int lookup_db(const char *db, const char *name, size_t name_len, unsigned *id);
 /* USER:GROUP, each a number or a name in <root>/etc/passwd and /etc/group. */
 int resolve_owner(const char *root, const char *spec, unsigned *uid, unsigned *gid, struct error *err);
-
-#define HOSTDEV_SIZE 256
-/* The <hostdev> element for a device; with addr (an id more than one device has), its address too. */
-void hostdev_text(struct usb_id id, const struct usb_addr *addr, char *buf, size_t size);
 
 #endif

@@ -3,8 +3,8 @@
  * Unit tests of what a run is asked (request.h): the hostusb property's
  * grammar (parse_property, selector_text: every form of entry, the limits of
  * each part, where a syntax error is said to be), the owner's lookup in
- * passwd and group, vmId, the hook point from the program's directory, the
- * options, and the hostdev text.
+ * passwd and group, vmId, the hook point from the program's directory and the
+ * options.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,22 +364,6 @@ static void test_options(void)
 }
 
 
-static void test_hostdev_text(void)
-{
-	struct usb_id id = { 0x627, 1 };
-	struct usb_addr addr = { 2, 13 };
-	char text[HOSTDEV_SIZE];
-	hostdev_text(id, NULL, text, sizeof text);
-	CHECK_STR("hostdev: single match has the original's shape", text,
-		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
-		  "    <product id='0x0001'/>\n  </source>\n</hostdev>");
-	hostdev_text(id, &addr, text, sizeof text);
-	CHECK_STR("hostdev: an ambiguous id carries the address", text,
-		  "<hostdev mode='subsystem' type='usb'>\n  <source>\n    <vendor id='0x0627'/>\n"
-		  "    <product id='0x0001'/>\n    <address bus='2' device='13'/>\n  </source>\n</hostdev>");
-}
-
-
 int main(void)
 {
 	test_forms();
@@ -392,6 +376,5 @@ int main(void)
 	test_vmid();
 	test_hook_point();
 	test_options();
-	test_hostdev_text();
 	return check_status();
 }

@@ -2,7 +2,7 @@
 /*
  * The XML patcher fed mutations of realistic domain XMLs (seeds: the golden
  * inputs in tests/xml, the domain files in tests/data, tests/fuzz/seeds/xml_domain), with
- * the hostdev elements hostusb itself writes (format_hostdev):
+ * the hostdev elements hostusb itself writes (hostdev_text):
  *  - xmlpatch_stream, reading in short pieces: everything xmlcheck.h lists;
  *  - the same document read as the kernel gives it: the same verdict, the
  *    same message, the same output (chunking must not matter);
@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hostdev.h"
 #include "xmlpatch.h"
 
 #include "xmlcheck.h"
