@@ -68,6 +68,18 @@ bool vmid_valid(const char *text, size_t len)
 	return true;
 }
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool vmid_equal(const char *a, const char *b)
+{
+	for (; *a && ascii_lower(*a) == ascii_lower(*b); a++, b++)
+		;
+	return *a == '\0' && *b == '\0';
+}
+
 bool serial_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
