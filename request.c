@@ -397,7 +397,11 @@ static int parse_argument(int argc, char **argv, int *i, struct options *opt, st
 		return set_command(opt, CMD_HELP, arg, err);
 	if (strcmp(arg, "--version") == 0)
 		return set_command(opt, CMD_VERSION, arg, err);
-	if (arg[0] != '-' && opt->command == CMD_RELEASE && !opt->release_vmid) {
+	if (arg[0] != '-' && opt->command == CMD_RELEASE) {
+		if (opt->release_vmid) {
+			error_set(err, "unexpected argument \"%s\": release gives back one VM's devices at a time", arg);
+			return -1;
+		}
 		opt->release_vmid = arg;
 		return 0;
 	}

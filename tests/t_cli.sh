@@ -173,3 +173,28 @@ check_eq "vmId unset, property unset: nothing to do" "$RC:$ERR" "0:"
 run_in "$TESTTMP" "$HOSTUSB" --help
 check_contains "--help: list is what a command without HOOK does" "$RC:$OUT" "Anywhere else it does what"
 check_contains "--help: the valid hook points" "$OUT" "HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source"
+
+# list on a host without a USB bus: says so, rather than a bare "No such file or directory"
+mkdir -p "$TESTTMP/nobus/sys"
+run_in "$TESTTMP" "$HOSTUSB" --root "$TESTTMP/nobus" list
+check_eq "list without a USB bus: exit 2, one line saying so" "$RC:$OUT:$ERR" \
+	"2::hostusb: no USB bus on this host: $TESTTMP/nobus/sys/bus/usb/devices does not exist (no USB controller, or its driver not loaded)"
+mkdir -p "$TESTTMP/nobus/sys/bus/usb"
+: >"$TESTTMP/nobus/sys/bus/usb/devices"
+run_in "$TESTTMP" "$HOSTUSB" --root "$TESTTMP/nobus" list
+check_eq "list of a devices entry that is not a directory: the reason, not \"no USB bus\"" "$RC:$ERR" \
+	"2:hostusb: cannot read $TESTTMP/nobus/sys/bus/usb/devices: Not a directory"
+
+# what the tests say when they cannot make a mount namespace (tests/lib.sh
+# no_mount_ns): unshare's own words, as in a chroot where it is installed but fails
+mkdir -p "$TESTTMP/fakebin" "$TESTTMP/nobin"
+printf '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n' >"$TESTTMP/fakebin/unshare"
+chmod +x "$TESTTMP/fakebin/unshare"
+why=$(PATH=$TESTTMP/fakebin no_mount_ns)
+check_eq "no mount namespace, unshare failing: its message and why" "$?:$why" \
+	"0:unshare -m fails here (unshare: unshare failed: Operation not permitted): not permitted in a chroot or a container without CAP_SYS_ADMIN"
+why=$(PATH=$TESTTMP/nobin no_mount_ns)
+check_eq "no mount namespace, unshare missing: says so and its package" "$?:$why" "0:unshare is not installed (util-linux)"
+printf '#!/bin/sh\nexit 0\n' >"$TESTTMP/fakebin/unshare"
+why=$(PATH=$TESTTMP/fakebin no_mount_ns)
+check_eq "mount namespace available: no reason" "$?:$why" "1:"

@@ -425,7 +425,7 @@ done
 
 # ---- real conditions
 # the temp XML does not fit: the domain file on a full tmpfs
-if unshare -m true 2>/dev/null; then
+if ! why=$(no_mount_ns); then
 	out=$(unshare -m bash "$SRCDIR/tests/t_faults.sh" full-tmpfs 2>&1)
 	{ read -r RC; read -r ERR; read -r before_full; read -r after_full; } <<<"$out"
 	check_eq "full tmpfs: exit 2" "$RC" 2
@@ -433,7 +433,7 @@ if unshare -m true 2>/dev/null; then
 	check_eq "full tmpfs: nothing changed, no temp file" "$after_full" "$before_full"
 	check_eq "full tmpfs: state as before (journal, owners)" "${after_full%%|*}" "${BEFORE%%|*}"
 else
-	skip "full tmpfs" "unshare -m is not available"
+	skip "full tmpfs" "$why"
 fi
 
 # the rename over the domain file fails: the domain file is immutable
@@ -458,7 +458,7 @@ if chattr +i "$JDIR" 2>/dev/null; then
 else
 	skip "immutable journal directory" "$no_chattr"
 fi
-if unshare -m true 2>/dev/null; then
+if ! why=$(no_mount_ns); then
 	for case in existing absent "absent, lock file present"; do
 		reset
 		case $case in
@@ -476,7 +476,7 @@ if unshare -m true 2>/dev/null; then
 		check_contains "read-only journal directory, journal $case: says why" "$ERR" "Read-only file system"
 	done
 else
-	skip "read-only journal directory" "unshare -m is not available"
+	skip "read-only journal directory" "$why"
 fi
 
 # the journal lock is held by another process for long: bounded wait

@@ -181,7 +181,7 @@ done
 # --- a failing chown half-way is rolled back (read-only bind mount over bus 2)
 new_root rollback
 before=$(snapshot)
-if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+if ! why=$(no_mount_ns); then
 	# shellcheck disable=SC2016  # $1 is the inner bash's
 	unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' _ \
 		"$R/dev/bus/usb/002" env -i hostusb="0x0627:0x0001&0x0781:0x5567" _hook_domxml="$DOM" vmId="$VM1" \
@@ -191,7 +191,7 @@ if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
 	check_contains "chown fails on device 2: says why" "$(cat "$TESTTMP/err")" "Read-only file system"
 	check_eq "chown fails on device 2: device 1 given back, journal and XML as before" "$(snapshot)" "$before"
 else
-	skip "rollback of a failed chown" "unshare -m is not available"
+	skip "rollback of a failed chown" "$why"
 fi
 
 # --- /var/run/vdsm missing (the original crashed after chowning)
