@@ -68,9 +68,10 @@ bool vmid_valid(const char *text, size_t len)
 	return true;
 }
 
-static char ascii_lower(char c)
+static unsigned ascii_lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	unsigned byte = (unsigned char)c;
+	return byte >= 'A' && byte <= 'Z' ? byte + ('a' - 'A') : byte;
 }
 
 bool vmid_equal(const char *a, const char *b)

@@ -120,7 +120,9 @@ reset
 BEFORE=$(snapshot)
 BEFORE_DOM=$(domsum)
 run "$HOSTUSB" before_vm_start
-check_eq "reference run: exit 0" "$RC:$ERR" "0:"
+check_eq "reference run: exit 0, a line per node given" "$RC:$ERR" "0:hostusb: VM $VM1: gave /dev/bus/usb/001/002 (0x0627:0x0001 port 1-1, bus 1 device 2) to 107:107; recorded owner 0:0 mode 0600
+hostusb: VM $VM1: gave /dev/bus/usb/001/003 (0x0627:0x0001 port 1-2, bus 1 device 3) to 107:107; recorded owner 0:0 mode 0600
+hostusb: VM $VM1: gave /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 107:107; recorded owner 0:0 mode 0600"
 GOOD=$(snapshot)
 GOOD_DOM=$(domsum)
 GOOD_JOURNAL=$(cat "$JOURNAL")

@@ -34,7 +34,6 @@ release() {
 journal() { cat "$JOURNAL" 2>/dev/null || echo none; }
 STICK="/dev/bus/usb/001/002 (0x0781:0x5567 serial 4C530001, bus 1 device 2)"
 TABLET="/dev/bus/usb/001/003 (0x0627:0x0001 port 1-2, bus 1 device 3)"
-OTHER="/dev/bus/usb/002/002 (0x1234:0xbeef port 2-1, bus 2 device 2)"
 VM1_UPPER=$(printf '%s' "$VM1" | tr a-f A-F)
 
 # --- usage, checked before anything is read (no root needed)
