@@ -128,13 +128,19 @@ static void say_given(const char *vmid, const struct usb_device *dev, unsigned u
 	    recorded ? recorded->uid : 0, recorded ? recorded->gid : 0, mode);
 }
 
-/* The line a destroy or a release prints for each node it gave back. */
-static void say_given_back(const char *vmid, const struct usb_device *dev, const struct journal_entry *e)
+/*
+ * The line a destroy or a release prints for each node it gave back; with
+ * mode_kept, one that got its owner back but not its mode.
+ */
+static void say_given_back(const char *vmid, const struct usb_device *dev, const struct journal_entry *e,
+			   bool mode_kept)
 {
-	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[16] = "";
+	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[64] = "";
 	sysfs_node_path(e->addr, inside, sizeof inside);
 	device_text(dev, device, sizeof device);
-	if (e->has_mode)
+	if (mode_kept)
+		format(mode, sizeof mode, "; warning: not to mode %04o: only root may chmod it", e->mode);
+	else if (e->has_mode)
 		format(mode, sizeof mode, " mode %04o", e->mode);
 	say("VM %s: gave back %s (%s) to %u:%u%s", vmid[0] ? vmid : "(no vmId)", inside, device, e->uid, e->gid,
 	    mode);
@@ -1004,8 +1010,8 @@ static enum release_outcome release_entry(const struct context *ctx, const struc
 	bool mode_kept;
 	int rc = give_back(ctx, fd, e->addr, e->uid, e->gid, e->has_mode, e->mode, &mode_kept, err);
 	close(fd);
-	if (rc == 0 && !mode_kept)
-		say_given_back(ctx->vmid, dev, e);
+	if (rc == 0)
+		say_given_back(ctx->vmid, dev, e, mode_kept);
 	return rc < 0 ? RELEASE_FAILED : mode_kept ? RELEASED_MODE_KEPT : RELEASED;
 }
 
@@ -1090,7 +1096,7 @@ static int release_all(const struct context *ctx, const struct request *req, str
 		if (!release[i])
 			continue;
 		enum release_outcome outcome = release_entry(ctx, list, &j->entries[i], &err);
-		if (outcome != RELEASED)
+		if (outcome != RELEASED && outcome != RELEASED_MODE_KEPT)
 			say_error(&err);
 		release[i] = outcome == RELEASED || outcome == RELEASED_MODE_KEPT || outcome == DEVICE_GONE;
 		any |= release[i];
