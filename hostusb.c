@@ -115,17 +115,20 @@ static void device_text(const struct usb_device *dev, char *buf, size_t size)
 	       dev->addr.bus, dev->addr.device);
 }
 
-/* The line a start prints for each node it gave the VM, with the owner the journal records to give back. */
+/*
+ * The line a start prints for each node it gave the VM, with the owner the
+ * journal records to give back (a re-start's: the first start's).
+ */
 static void say_given(const char *vmid, const struct usb_device *dev, unsigned uid, unsigned gid,
 		      const struct journal_entry *recorded)
 {
 	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[16] = "";
 	sysfs_node_path(dev->addr, inside, sizeof inside);
 	device_text(dev, device, sizeof device);
-	if (recorded && recorded->has_mode)
+	if (recorded->has_mode)
 		format(mode, sizeof mode, " mode %04o", recorded->mode);
-	say("VM %s: gave %s (%s) to %u:%u; recorded owner %u:%u%s", vmid, inside, device, uid, gid,
-	    recorded ? recorded->uid : 0, recorded ? recorded->gid : 0, mode);
+	say("VM %s: gave %s (%s) to %u:%u; recorded owner %u:%u%s", vmid, inside, device, uid, gid, recorded->uid,
+	    recorded->gid, mode);
 }
 
 /*
@@ -772,8 +775,11 @@ static int start(const struct context *ctx, const struct request *req, const str
 		rc = n ? commit_start(ctx, claims, n, &j, &err, &undone) : 0;   /* every entry skipped: nothing to do */
 	if (rc < 0)
 		say_error(&err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		say_given(ctx->vmid, &claims[i].device, ctx->uid, ctx->gid, journal_find(&j, claims[i].device.addr));
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct journal_entry *recorded = journal_find(&j, claims[i].device.addr);
+		if (recorded)   /* commit_start wrote a line for each */
+			say_given(ctx->vmid, &claims[i].device, ctx->uid, ctx->gid, recorded);
+	}
 	if (rc == 0)
 		say_skipped(req, &plan, false);
 	if (undone.message[0])
