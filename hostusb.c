@@ -48,6 +48,7 @@
 #define HOSTUSB_CHOWN "/bin/chown"
 #endif
 
+#define SYSFS_USB_DEVICES "/sys/bus/usb/devices"   /* where sysfs.c scans */
 #define EXIT_HOOK_FAILED  2
 /* the patched domain XML before it replaces the domain file; one name, used under the journal lock */
 #define DOMAIN_TEMP_SUFFIX ".hostusb-update"
@@ -92,6 +93,59 @@ static void say(const char *fmt, ...)
 static void say_error(const struct error *err)
 {
 	say("%s", err->message);
+}
+
+/* ---- the audit trail --------------------------------------------------- */
+
+#define DEVICE_TEXT_SIZE (SERIAL_MAX + 64)
+
+/* "0x0627:0x0001 serial SERK1, bus 1 device 5"; the port instead of a serial the property cannot name. */
+static void device_text(const struct usb_device *dev, char *buf, size_t size)
+{
+	char where[SERIAL_MAX + 16] = "";
+	if (dev->serial_kind == USB_SERIAL_USABLE) {
+		format(where, sizeof where, " serial %s", dev->serial);
+	} else if (dev->port.bus != 0) {
+		char port[USB_PORT_TEXT_SIZE];
+		usb_port_format(&dev->port, port, sizeof port);
+		format(where, sizeof where, " port %s", port);
+	}
+	format(buf, size, "0x%04x:0x%04x%s, bus %u device %u", dev->id.vendor, dev->id.product, where,
+	       dev->addr.bus, dev->addr.device);
+}
+
+/*
+ * The line a start prints for each node it gave the VM, with the owner the
+ * journal records to give back (a re-start's: the first start's).
+ */
+static void say_given(const char *vmid, const struct usb_device *dev, unsigned uid, unsigned gid,
+		      const struct journal_entry *recorded)
+{
+	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[16] = "";
+	sysfs_node_path(dev->addr, inside, sizeof inside);
+	device_text(dev, device, sizeof device);
+	if (recorded->has_mode)
+		format(mode, sizeof mode, " mode %04o", recorded->mode);
+	say("VM %s: gave %s (%s) to %u:%u; recorded owner %u:%u%s", vmid, inside, device, uid, gid, recorded->uid,
+	    recorded->gid, mode);
+}
+
+/*
+ * The line a destroy or a release prints for each node it gave back; with
+ * mode_kept, one that got its owner back but not its mode.
+ */
+static void say_given_back(const char *vmid, const struct usb_device *dev, const struct journal_entry *e,
+			   bool mode_kept)
+{
+	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[64] = "";
+	sysfs_node_path(e->addr, inside, sizeof inside);
+	device_text(dev, device, sizeof device);
+	if (mode_kept)
+		format(mode, sizeof mode, "; warning: not to mode %04o: only root may chmod it", e->mode);
+	else if (e->has_mode)
+		format(mode, sizeof mode, " mode %04o", e->mode);
+	say("VM %s: gave back %s (%s) to %u:%u%s", vmid[0] ? vmid : "(no vmId)", inside, device, e->uid, e->gid,
+	    mode);
 }
 
 /* ---- paths ------------------------------------------------------------- */
@@ -172,6 +226,20 @@ static void read_first_line(int fd, char *line, size_t size)
 	line[strcspn(line, "\n")] = '\0';
 }
 
+/* What to do about what sudo said, when it says the rule does not apply: "" otherwise. */
+static const char *sudo_fix(const char *said)
+{
+	static const char needs_password[] = "a password is required";
+	size_t len = strlen(said), want = sizeof needs_password - 1;
+	bool found = false;
+	for (size_t at = 0; !found && at + want <= len; at++)
+		found = memcmp(said + at, needs_password, want) == 0;
+	if (!found)
+		return "";
+	return ": the sudo rule is missing or does not apply: check /etc/sudoers.d/50_vdsm_hook_hostusb and "
+	       "`sudo -l -U vdsm`";
+}
+
 /*
  * Runs HOSTUSB_SUDO -n HOSTUSB_CHOWN -h UID:GID PATH: -h, so that a symlink
  * put at path since the node was checked is never followed.  On failure err
@@ -218,8 +286,8 @@ static int sudo_chown(const char *path, unsigned uid, unsigned gid, struct error
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !said[0])
 		error_set(err, "%s: cannot run %s", path, HOSTUSB_SUDO);
 	else
-		error_set(err, "%s: %s -n %s -h %s failed: %s", path, HOSTUSB_SUDO, HOSTUSB_CHOWN, owner,
-			  said[0] ? said : "no reason given");
+		error_set(err, "%s: %s -n %s -h %s failed: %s%s", path, HOSTUSB_SUDO, HOSTUSB_CHOWN, owner,
+			  said[0] ? said : "no reason given", sudo_fix(said));
 	return -1;
 }
 
@@ -306,7 +374,7 @@ static int give_back(const struct context *ctx, int fd, struct usb_addr addr, un
 
 static bool held_by_vm(const struct journal_entry *e, const char *vmid)
 {
-	return e && vmid[0] && strcmp(e->vmid, vmid) == 0;
+	return e && vmid[0] && vmid_equal(e->vmid, vmid);
 }
 
 static size_t count_matching(const struct usb_device_list *list, struct usb_id id)
@@ -699,7 +767,12 @@ static int start(const struct context *ctx, const struct request *req, const str
 		rc = n ? commit_start(ctx, claims, n, &j, &err, &undone) : 0;   /* every entry skipped: nothing to do */
 	if (rc < 0)
 		say_error(&err);
-	else
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct journal_entry *recorded = journal_find(&j, claims[i].device.addr);
+		if (recorded)   /* commit_start wrote a line for each */
+			say_given(ctx->vmid, &claims[i].device, ctx->uid, ctx->gid, recorded);
+	}
+	if (rc == 0)
 		say_skipped(req, &plan, false);
 	if (undone.message[0])
 		say_error(&undone);
@@ -935,6 +1008,8 @@ static enum release_outcome release_entry(const struct context *ctx, const struc
 	bool mode_kept;
 	int rc = give_back(ctx, fd, e->addr, e->uid, e->gid, e->has_mode, e->mode, &mode_kept, err);
 	close(fd);
+	if (rc == 0)
+		say_given_back(ctx->vmid, dev, e, mode_kept);
 	return rc < 0 ? RELEASE_FAILED : mode_kept ? RELEASED_MODE_KEPT : RELEASED;
 }
 
@@ -972,9 +1047,37 @@ static int read_for_release(const struct context *ctx, const struct request *req
 	return rc;
 }
 
+/*
+ * What a destroy or a release says of what it does not find: without vmId,
+ * that it is missing; with nothing recorded for the VM, one line saying so
+ * (with announce: every release, and a destroy of a VM with the property);
+ * else each id of the property it holds fewer of than requested.
+ */
+static void say_not_held(const struct context *ctx, const struct request *req, const struct journal *j,
+			 const bool *release, const size_t *missing, bool announce)
+{
+	bool any = false;
+	for (size_t i = 0; i < j->count; i++)
+		any |= release[i];
+	if (!ctx->vmid[0]) {
+		say("warning: vmId is not set: only devices recorded without a vmId can be given back; VDSM sets vmId "
+		    "to the VM's UUID (by hand: hostusb release VMID)");
+		return;
+	}
+	if (!any) {
+		if (announce)
+			say("VM %s: nothing recorded for this VM: nothing to give back", ctx->vmid);
+		return;
+	}
+	for (size_t r = 0; r < req->count; r++)
+		if (missing[r] > 0)
+			say("warning: device 0x%04x:0x%04x: %zu requested but not recorded as held by this VM",
+			    req->entries[r].id.vendor, req->entries[r].id.product, missing[r]);
+}
+
 /* Gives back what this VM holds and writes the journal without those lines; says what it could not. */
 static int release_all(const struct context *ctx, const struct request *req, struct usb_device_list *list,
-		       struct journal *j)
+		       struct journal *j, bool announce)
 {
 	struct error err;
 	size_t missing[MAX_ENTRIES];
@@ -984,17 +1087,14 @@ static int release_all(const struct context *ctx, const struct request *req, str
 		return -1;
 	}
 	select_releases(ctx, req, list, j, release, missing);
-	for (size_t r = 0; r < req->count; r++)
-		if (missing[r] > 0)
-			say("warning: device 0x%04x:0x%04x: %zu requested but not recorded as held by this VM",
-			    req->entries[r].id.vendor, req->entries[r].id.product, missing[r]);
+	say_not_held(ctx, req, j, release, missing, announce);
 	int rc = 0;
 	bool any = false;
 	for (size_t i = 0; i < j->count; i++) {
 		if (!release[i])
 			continue;
 		enum release_outcome outcome = release_entry(ctx, list, &j->entries[i], &err);
-		if (outcome != RELEASED)
+		if (outcome != RELEASED && outcome != RELEASED_MODE_KEPT)
 			say_error(&err);
 		release[i] = outcome == RELEASED || outcome == RELEASED_MODE_KEPT || outcome == DEVICE_GONE;
 		any |= release[i];
@@ -1011,46 +1111,58 @@ static int release_all(const struct context *ctx, const struct request *req, str
 	return rc;
 }
 
-/* Whether an entry of req is not optional: an optional one may never have been claimed. */
-static bool any_required(const struct request *req)
+/*
+ * Gives back what the journal records for the VM (and, for the ids of req,
+ * the lines without a vmId); announce: says so when nothing is recorded.
+ */
+static int give_back_vm(const struct context *ctx, const struct request *req, bool announce)
 {
-	for (size_t i = 0; i < req->count; i++)
-		if (!req->entries[i].optional)
-			return true;
-	return false;
-}
-
-static int after_vm_destroy(const struct context *ctx)
-{
-	struct request req = { .count = 0 };
 	struct usb_device_list list = { 0 };
 	struct journal j = { 0 };
 	struct error err;
 	char path[PATH_SIZE];
 	struct stat st;
-	if (ctx->property[0] && parse_property(ctx->property, &req, &err) < 0) {
-		say_error(&err);
-		req.count = 0;   /* the lines of this vmId are still given back */
-	}
 	if (host_path(ctx, JOURNAL_PATH, path, sizeof path, &err) < 0) {
 		say_error(&err);
 		return -1;
 	}
 	if (lstat(path, &st) < 0 && errno == ENOENT) {
-		if (any_required(&req))
-			say("warning: %s does not exist: no device to give back", path);
+		if (!ctx->vmid[0])
+			say("warning: vmId is not set, and %s does not exist: no device to give back", path);
+		else if (announce)
+			say("VM %s: nothing recorded for this VM: nothing to give back (%s does not exist)", ctx->vmid,
+			    path);
 		return 0;
 	}
 	int lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err), rc = -1;
 	if (lock_fd < 0)
 		say_error(&err);
-	else if (read_for_release(ctx, &req, &list, &j) == 0)
-		rc = release_all(ctx, &req, &list, &j);
+	else if (read_for_release(ctx, req, &list, &j) == 0)
+		rc = release_all(ctx, req, &list, &j, announce);
 	journal_free(&j);
 	sysfs_free(&list);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return rc;
+}
+
+static int after_vm_destroy(const struct context *ctx)
+{
+	struct request req = { .count = 0 };
+	struct error err;
+	if (ctx->property[0] && parse_property(ctx->property, &req, &err) < 0) {
+		say_error(&err);
+		req.count = 0;   /* the lines of this vmId are still given back */
+	}
+	return give_back_vm(ctx, &req, ctx->property[0] != '\0');
+}
+
+/* release VMID: what the journal records for that VM, without its property. */
+static int release_vm(struct context *ctx)
+{
+	const struct request none = { .count = 0 };
+	format(ctx->vmid, sizeof ctx->vmid, "%s", ctx->opt->release_vmid);
+	return give_back_vm(ctx, &none, true);
 }
 
 /* ---- list -------------------------------------------------------------- */
@@ -1195,6 +1307,18 @@ static int write_list(const struct context *ctx, const struct usb_device_list *l
 	return 0;
 }
 
+/* Why a scan failed: when the kernel lists no USB bus at all, that in words. */
+static void say_no_bus(const struct context *ctx, const char *scan_err)
+{
+	char path[PATH_SIZE];
+	struct stat st;
+	if (root_path(ctx->opt->root, SYSFS_USB_DEVICES, path, sizeof path) == 0 && lstat(path, &st) < 0 &&
+	    errno == ENOENT)
+		say("no USB bus on this host: %s does not exist (no USB controller, or its driver not loaded)", path);
+	else
+		say("%s", scan_err);
+}
+
 static int list_devices(const struct context *ctx)
 {
 	struct usb_device_list list = { 0 };
@@ -1202,7 +1326,7 @@ static int list_devices(const struct context *ctx)
 	struct error err;
 	char scan_err[256];
 	if (sysfs_scan(ctx->opt->root, &list, scan_err, sizeof scan_err) < 0) {
-		say("%s", scan_err);
+		say_no_bus(ctx, scan_err);
 		return -1;
 	}
 	int rc = journal_read(ctx->opt->root, &list, NULL, &j, &err);
@@ -1223,13 +1347,15 @@ static int list_devices(const struct context *ctx)
 static const char usage_text[] =
 	"usage: hostusb [--root DIR] [--owner USER:GROUP] [--dry-run] [--lock-wait SEC] [HOOK]\n"
 	"       hostusb [--root DIR] [list [--property]]\n"
+	"       hostusb [--root DIR] [--lock-wait SEC] release VMID\n"
 	"       hostusb --help | --version\n"
 	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source.  Without HOOK\n"
 	"or list, the program runs the hook point its directory is named after, as VDSM runs\n"
 	"hooks/HOOK/50_hostusb (./50_hostusb there works too).  Anywhere else it does what\n"
 	"list does: a line per host USB device with its port, serial, speed, owner, the VM\n"
 	"holding it and the hostusb property value that selects it (--property: only those\n"
-	"values); in another directory of a hooks/ directory it fails.\n"
+	"values); in another directory of a hooks/ directory it fails.  release gives back\n"
+	"every device the journal records for the VM VMID (one that no longer exists).\n"
 	"Environment: hostusb=ENTRY[&ENTRY]... (at most 32), _hook_domxml, vmId.  ENTRY is\n"
 	"  0xVVVV:0xPPPP          any free device with this vendor:product id\n"
 	"  0xVVVV:0xPPPP#SERIAL   the one with this serial number (1-64 of A-Z a-z 0-9 . _ : -)\n"
@@ -1262,6 +1388,8 @@ static int run(const struct options *opt)
 		return 0;
 	case CMD_LIST:
 		return list_devices(&ctx);
+	case CMD_RELEASE:
+		return release_vm(&ctx);
 	case CMD_HELP:
 		return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1);
 	case CMD_VERSION:

@@ -422,7 +422,7 @@ static int index_entries(struct journal *j)
 /* Whether the line e is one the reader asked for: a node of devices (NULL: every node), or of vmid. */
 static bool wanted(const struct usb_device_list *devices, const char *vmid, const struct journal_entry *e)
 {
-	return !devices || sysfs_find(devices, e->addr) || (vmid && vmid[0] && strcmp(e->vmid, vmid) == 0);
+	return !devices || sysfs_find(devices, e->addr) || (vmid && vmid[0] && vmid_equal(e->vmid, vmid));
 }
 
 /*

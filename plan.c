@@ -18,7 +18,7 @@ static void entry_prefix(const struct request *req, size_t i, char *buf, size_t 
 
 static bool held_by_other(const struct journal_entry *e, const char *vmid)
 {
-	return e && !(vmid[0] && strcmp(e->vmid, vmid) == 0);
+	return e && !(vmid[0] && vmid_equal(e->vmid, vmid));
 }
 
 static void holder_text(const struct journal_entry *e, char *buf, size_t size)

@@ -283,6 +283,8 @@ int command_of_program(const char *argv0, enum command *command, struct error *e
 
 static enum command command_named(const char *word)
 {
+	if (strcmp(word, "release") == 0)
+		return CMD_RELEASE;
 	return strcmp(word, "list") == 0 ? CMD_LIST : hook_point_named(word, strlen(word));
 }
 
@@ -291,6 +293,7 @@ struct parse_state {
 	const char *lock_wait;      /* --lock-wait's text, checked at the end */
 	const char *hook_option;    /* an option only a hook point uses, if given */
 	const char *list_option;    /* an option only list uses, if given */
+	bool owner_given;           /* --owner */
 };
 
 /* The options that take a value, and what each needs. */
@@ -328,7 +331,7 @@ static int option_value(int argc, char **argv, int *i, size_t k, const char **va
 static int set_command(struct options *opt, enum command command, const char *word, struct error *err)
 {
 	if (command == CMD_NONE) {
-		error_set(err, "unknown command \"%s\": expected " HOOK_POINT_NAMES " or list; see hostusb --help",
+		error_set(err, "unknown command \"%s\": expected " HOOK_POINT_NAMES ", list or release; see hostusb --help",
 			  word);
 		return -1;
 	}
@@ -358,6 +361,7 @@ static int parse_argument(int argc, char **argv, int *i, struct options *opt, st
 		else
 			ps->lock_wait = value;
 		ps->hook_option = k > 0 ? valued_options[k].name : ps->hook_option;
+		ps->owner_given |= k == 1;
 		return 0;
 	}
 	if (strcmp(arg, "--dry-run") == 0) {
@@ -374,10 +378,34 @@ static int parse_argument(int argc, char **argv, int *i, struct options *opt, st
 		return set_command(opt, CMD_HELP, arg, err);
 	if (strcmp(arg, "--version") == 0)
 		return set_command(opt, CMD_VERSION, arg, err);
+	if (arg[0] != '-' && opt->command == CMD_RELEASE) {
+		if (opt->release_vmid) {
+			error_set(err, "unexpected argument \"%s\": release gives back one VM's devices at a time", arg);
+			return -1;
+		}
+		opt->release_vmid = arg;
+		return 0;
+	}
 	if (arg[0] != '-')
 		return set_command(opt, command_named(arg), arg, err);
 	error_set(err, "unknown option \"%s\"; see hostusb --help", arg);
 	return -1;
+}
+
+/* release VMID: the vmId is there, and only --root and --lock-wait go with it. */
+static int check_release_options(const struct options *opt, const struct parse_state *ps, struct error *err)
+{
+	const char *wrong = ps->list_option ? ps->list_option : opt->dry_run ? "--dry-run"
+			  : ps->owner_given ? "--owner" : NULL;
+	if (wrong) {
+		error_set(err, "%s is not for release; see hostusb --help", wrong);
+		return -1;
+	}
+	if (!opt->release_vmid) {
+		error_set(err, "release needs the vmId of the VM whose devices to give back: hostusb release VMID");
+		return -1;
+	}
+	return check_vmid(opt->release_vmid, err);
 }
 
 /*
@@ -392,6 +420,8 @@ static int check_hook_option(const struct options *opt, const struct parse_state
 		error_set(err, "%s is for list, not for a hook point; see hostusb --help", ps->list_option);
 		return -1;
 	}
+	if (opt->command == CMD_RELEASE)
+		return check_release_options(opt, ps, err);
 	if (opt->command != CMD_LIST || !ps->hook_option)
 		return 0;
 	error_set(err, "%s is for a hook point (" HOOK_POINT_NAMES "), not for list: name the hook point, or run "
@@ -402,7 +432,7 @@ static int check_hook_option(const struct options *opt, const struct parse_state
 int parse_options(int argc, char **argv, struct options *opt, struct error *err)
 {
 	*opt = (struct options){ .root = "", .owner = DEFAULT_OWNER, .lock_wait = DEFAULT_LOCK_WAIT };
-	struct parse_state ps = { NULL, NULL, NULL };
+	struct parse_state ps = { NULL, NULL, NULL, false };
 	for (int i = 1; i < argc; i++)
 		if (parse_argument(argc, argv, &i, opt, &ps, err) < 0)
 			return -1;

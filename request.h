@@ -24,6 +24,7 @@ enum command {
 	CMD_AFTER_VM_DESTROY,
 	CMD_BEFORE_VM_MIGRATE_SOURCE,
 	CMD_LIST,
+	CMD_RELEASE,
 	CMD_HELP,
 	CMD_VERSION,
 };
@@ -34,6 +35,7 @@ struct options {
 	bool dry_run;
 	bool list_property;      /* list --property: only the values that select each device */
 	unsigned lock_wait;      /* seconds to wait for the journal lock */
+	const char *release_vmid; /* release VMID: the VM whose recorded devices are given back */
 	enum command command;
 };
 

@@ -68,6 +68,19 @@ bool vmid_valid(const char *text, size_t len)
 	return true;
 }
 
+static unsigned ascii_lower(char c)
+{
+	unsigned byte = (unsigned char)c;
+	return byte >= 'A' && byte <= 'Z' ? byte + ('a' - 'A') : byte;
+}
+
+bool vmid_equal(const char *a, const char *b)
+{
+	for (; *a && ascii_lower(*a) == ascii_lower(*b); a++, b++)
+		;
+	return *a == '\0' && *b == '\0';
+}
+
 bool serial_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||

@@ -27,6 +27,8 @@ int text_hex4(const char *text, unsigned *value);
 /* A vmId is a UUID-like token: letters, digits and '-' only, at most VMID_MAX. */
 bool vmid_char(char c);
 bool vmid_valid(const char *text, size_t len);
+/* Whether a and b name the same VM: vmIds are UUIDs, compared ignoring case. */
+bool vmid_equal(const char *a, const char *b);
 
 /*
  * A serial number the property can name (and a device's that it can be

@@ -27,3 +27,18 @@ check_contains() {
 }
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+# no_mount_ns: succeeds, printing why (for a SKIP), when `unshare -m` cannot
+# make a mount namespace here: unshare is missing, or it fails, as in a chroot
+# or a container without CAP_SYS_ADMIN; then its own first line is quoted.
+no_mount_ns() {
+	local said
+	if ! command -v unshare >/dev/null; then
+		echo "unshare is not installed (util-linux)"
+		return 0
+	fi
+	said=$(unshare -m true 2>&1) && return 1
+	said=${said%%$'\n'*}
+	echo "unshare -m fails here (${said:-no message}): not permitted in a chroot or a container without CAP_SYS_ADMIN"
+	return 0
+}

@@ -49,9 +49,9 @@ check_contains "./50_hostusb --dry-run with the property: plans the device" "$ER
 check_contains "./50_hostusb --dry-run with the property: names its node" "$ERR" "$R/dev/bus/usb/001/002"
 run_in "$HOOKS/before_vm_start" hostusb=$PROP vmId=$VM1 ../after_vm_destroy/50_hostusb --root "$R"
 check_eq "../after_vm_destroy/50_hostusb: runs after_vm_destroy (a symlink: its own directory counts)" \
-	"$RC:$ERR" "0:hostusb: warning: $R/var/run/vdsm/hooks/hostusb-permissions does not exist: no device to give back"
+	"$RC:$ERR" "0:hostusb: VM $VM1: nothing recorded for this VM: nothing to give back ($R/var/run/vdsm/hooks/hostusb-permissions does not exist)"
 run_in "$HOOKS/after_vm_destroy" hostusb=$PROP vmId=$VM1 ./50_hostusb --root "$R"
-check_contains "./50_hostusb in after_vm_destroy: runs after_vm_destroy" "$RC:$ERR" "0:hostusb: warning: "
+check_contains "./50_hostusb in after_vm_destroy: runs after_vm_destroy" "$RC:$ERR" "0:hostusb: VM $VM1: nothing recorded"
 run_in "$HOOKS/before_vm_migrate_source" hostusb=$PROP ./50_hostusb
 check_eq "./50_hostusb in before_vm_migrate_source: refuses the migration" "$RC:$ERR" \
 	"2:hostusb: cannot migrate VM with host usb devices"
@@ -59,7 +59,7 @@ run_in "$HOOKS" hostusb=$PROP before_vm_migrate_source/./50_hostusb
 check_eq "before_vm_migrate_source/./50_hostusb: . resolved" "$RC" 2
 run_in "$TESTTMP" hostusb=$PROP vmId=$VM1 destroy-link/50_hostusb --root "$R"
 check_contains "a symlink to the after_vm_destroy directory: the directory's own name counts" "$RC:$ERR" \
-	"0:hostusb: warning: "
+	"0:hostusb: VM $VM1: nothing recorded"
 run_in / hostusb=$PROP "$HOOKS/before_vm_stop/../before_vm_migrate_source/50_hostusb"
 check_eq "absolute path through ..: resolved" "$RC" 2
 run_in "$TESTTMP" hostusb=$PROP _hook_domxml="$DOM" "$HOOKS/before_vm_start/50_hostusb" --root "$R" list
@@ -113,7 +113,7 @@ usage "--owner without USER:GROUP" "--owner needs USER:GROUP; see hostusb --help
 usage "--lock-wait without seconds" "--lock-wait needs a number of seconds; see hostusb --help" --lock-wait
 usage "--lock-wait not a number" '--lock-wait "5s": expected a number of seconds' --lock-wait 5s after_vm_destroy
 usage "a mistyped hook point lists the valid ones" \
-	'unknown command "before_vm_stop": expected before_vm_start, after_vm_destroy, before_vm_migrate_source or list; see hostusb --help' \
+	'unknown command "before_vm_stop": expected before_vm_start, after_vm_destroy, before_vm_migrate_source, list or release; see hostusb --help' \
 	before_vm_stop
 usage "two commands" 'unexpected argument "after_vm_destroy": give one command; see hostusb --help' \
 	list after_vm_destroy
@@ -173,3 +173,28 @@ check_eq "vmId unset, property unset: nothing to do" "$RC:$ERR" "0:"
 run_in "$TESTTMP" "$HOSTUSB" --help
 check_contains "--help: list is what a command without HOOK does" "$RC:$OUT" "Anywhere else it does what"
 check_contains "--help: the valid hook points" "$OUT" "HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source"
+
+# list on a host without a USB bus: says so, rather than a bare "No such file or directory"
+mkdir -p "$TESTTMP/nobus/sys"
+run_in "$TESTTMP" "$HOSTUSB" --root "$TESTTMP/nobus" list
+check_eq "list without a USB bus: exit 2, one line saying so" "$RC:$OUT:$ERR" \
+	"2::hostusb: no USB bus on this host: $TESTTMP/nobus/sys/bus/usb/devices does not exist (no USB controller, or its driver not loaded)"
+mkdir -p "$TESTTMP/nobus/sys/bus/usb"
+: >"$TESTTMP/nobus/sys/bus/usb/devices"
+run_in "$TESTTMP" "$HOSTUSB" --root "$TESTTMP/nobus" list
+check_eq "list of a devices entry that is not a directory: the reason, not \"no USB bus\"" "$RC:$ERR" \
+	"2:hostusb: cannot read $TESTTMP/nobus/sys/bus/usb/devices: Not a directory"
+
+# what the tests say when they cannot make a mount namespace (tests/lib.sh
+# no_mount_ns): unshare's own words, as in a chroot where it is installed but fails
+mkdir -p "$TESTTMP/fakebin" "$TESTTMP/nobin"
+printf '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n' >"$TESTTMP/fakebin/unshare"
+chmod +x "$TESTTMP/fakebin/unshare"
+why=$(PATH=$TESTTMP/fakebin no_mount_ns)
+check_eq "no mount namespace, unshare failing: its message and why" "$?:$why" \
+	"0:unshare -m fails here (unshare: unshare failed: Operation not permitted): not permitted in a chroot or a container without CAP_SYS_ADMIN"
+why=$(PATH=$TESTTMP/nobin no_mount_ns)
+check_eq "no mount namespace, unshare missing: says so and its package" "$?:$why" "0:unshare is not installed (util-linux)"
+printf '#!/bin/sh\nexit 0\n' >"$TESTTMP/fakebin/unshare"
+why=$(PATH=$TESTTMP/fakebin no_mount_ns)
+check_eq "mount namespace available: no reason" "$?:$why" "1:"

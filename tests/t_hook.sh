@@ -89,15 +89,17 @@ new_root mode
 hook before_vm_start 0x0781:0x5567
 chmod 2666 "$R/dev/bus/usb/002/003"
 hook after_vm_destroy 0x0781:0x5567
-check_eq "chmod 2666 by the owner: destroy gives back root:root 0600" \
-	"$RC:$ERR:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003"):$(cat "$JOURNAL")" "0::0:0 600:"
+check_eq "chmod 2666 by the owner: destroy gives back root:root 0600, one line saying so" \
+	"$RC:$ERR:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003"):$(cat "$JOURNAL")" \
+	"0:hostusb: VM $VM1: gave back /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 0:0 mode 0600:0:0 600:"
 # an older line, without a mode: the owner only
 printf '/dev/bus/usb/002/003:0:0:%s\n' "$VM1" >"$JOURNAL"
 chown 107:107 "$R/dev/bus/usb/002/003"
 chmod 0640 "$R/dev/bus/usb/002/003"
 hook after_vm_destroy 0x0781:0x5567
-check_eq "a line without a mode: the owner given back, the mode left" \
-	"$RC:$ERR:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003"):$(cat "$JOURNAL")" "0::0:0 640:"
+check_eq "a line without a mode: the owner given back, the mode left (and not named)" \
+	"$RC:$ERR:$(stat -c '%u:%g %a' "$R/dev/bus/usb/002/003"):$(cat "$JOURNAL")" \
+	"0:hostusb: VM $VM1: gave back /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 0:0:0:0 640:"
 # a mode with set-id bits is given back after the chown that clears them
 hook before_vm_start 0x0781:0x5567
 sed -i 's/:[0-7]\{4\}$/:2660/' "$JOURNAL"
@@ -179,7 +181,7 @@ done
 # --- a failing chown half-way is rolled back (read-only bind mount over bus 2)
 new_root rollback
 before=$(snapshot)
-if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+if ! why=$(no_mount_ns); then
 	# shellcheck disable=SC2016  # $1 is the inner bash's
 	unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' _ \
 		"$R/dev/bus/usb/002" env -i hostusb="0x0627:0x0001&0x0781:0x5567" _hook_domxml="$DOM" vmId="$VM1" \
@@ -189,7 +191,7 @@ if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
 	check_contains "chown fails on device 2: says why" "$(cat "$TESTTMP/err")" "Read-only file system"
 	check_eq "chown fails on device 2: device 1 given back, journal and XML as before" "$(snapshot)" "$before"
 else
-	skip "rollback of a failed chown" "unshare -m is not available"
+	skip "rollback of a failed chown" "$why"
 fi
 
 # --- /var/run/vdsm missing (the original crashed after chowning)
@@ -254,8 +256,9 @@ check_eq "node missing: both given to the VM" "$RC:$(owner 2 3):$(owner 1 5)" 0:
 rm "$R/dev/bus/usb/002/003"
 hook after_vm_destroy "0x0781:0x5567&0x1234:0xbeef"
 check_eq "node missing: destroy exit 0 (the VM's shutdown is not a failure)" "$RC" 0
-check_eq "node missing: one warning line, saying what is kept and what to do" "$ERR" \
-	"hostusb: warning: $R/dev/bus/usb/002/003: device 0x0781:0x5567 is in sysfs but its node is missing; still held by VM $VM1, owner 0:0 kept to restore: once the node is back, run after_vm_destroy for that VM again"
+check_eq "node missing: one warning line, saying what is kept and what to do; the other given back" "$ERR" \
+	"hostusb: warning: $R/dev/bus/usb/002/003: device 0x0781:0x5567 is in sysfs but its node is missing; still held by VM $VM1, owner 0:0 kept to restore: once the node is back, run after_vm_destroy for that VM again
+hostusb: VM $VM1: gave back /dev/bus/usb/001/005 (0x1234:0xbeef port 1-3.1, bus 1 device 5) to 0:0 mode 0600"
 check_eq "node missing: its line kept, the other device's dropped" "$(cat "$JOURNAL")" \
 	"/dev/bus/usb/002/003:0:0:$VM1:0600"
 check_eq "node missing: the other device given back" "$(owner 1 5)" 0:0
@@ -266,7 +269,8 @@ fixture_node "$R" 2 3
 chown 107:107 "$R/dev/bus/usb/002/003"
 hook after_vm_destroy "" "$VM1"
 check_eq "node back: after_vm_destroy again gives it back and drops the line" \
-	"$RC:$ERR:$(owner 2 3):$(cat "$JOURNAL")" "0::0:0:"
+	"$RC:$ERR:$(owner 2 3):$(cat "$JOURNAL")" \
+	"0:hostusb: VM $VM1: gave back /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 0:0 mode 0600:0:0:"
 hook before_vm_start 0x0781:0x5567
 rm "$R/dev/bus/usb/002/003"
 echo x >"$R/dev/bus/usb/002/003"

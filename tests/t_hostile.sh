@@ -45,6 +45,8 @@ DOM=$TESTTMP/domxml
 HAVE_TIME=0
 [ -x /usr/bin/time ] && /usr/bin/time -q -f %M true >/dev/null 2>&1 && HAVE_TIME=1
 MAX_RSS=0 MAX_RSS_WHAT=""
+# what a start that gives the node to qemu says (the one line of a success)
+GAVE="hostusb: VM $VM1: gave /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 107:107; recorded owner 0:0 mode 0600"
 
 # bounded POINT PROPERTY [args]: runs the static binary as VDSM does, bounded
 # in time and address space; sets RC, ERR, RSS (KB, or "?"), SECS
@@ -153,7 +155,7 @@ patched() {
 	reset
 	cat "$TESTTMP/pre" "$TESTTMP/suf" >"$DOM"
 	bounded before_vm_start 0x0781:0x5567
-	[ "$RC:$ERR" = 0: ] || why+=" exit $RC [${ERR:0:300}];"
+	[ "$RC:$ERR" = "0:$GAVE" ] || why+=" exit $RC [${ERR:0:300}];"
 	cmp -s "$DOM" <(cat "$TESTTMP/pre" "$TESTTMP/ins" "$TESTTMP/suf") || why+=" output is not input + hostdev;"
 	[ "$(stat -c %u:%g "$NODE")" = 107:107 ] || why+=" node not given;"
 	rss_ok || why+=" peak RSS ${RSS} KB;"
@@ -254,7 +256,7 @@ reset
 cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
 bounded before_vm_start 0x0781:0x5567
 check_eq "sysfs with 10 broken devices of the same id: the good one is taken, in bounded time ($SECS, ${RSS} KB)" \
-	"$RC:$ERR:$(stat -c %u:%g "$NODE")" "0::107:107"
+	"$RC:$ERR:$(stat -c %u:%g "$NODE")" "0:$GAVE:107:107"
 check "sysfs with broken devices: no address (the id matches one good device)" \
 	test "$(grep -c "<address bus=" "$DOM")" = 0 -a "$(grep -c "<hostdev " "$DOM")" = 1
 refused "sysfs with broken devices: two asked for" "2 requested, 1 present" before_vm_start "0x0781:0x5567&0x0781:0x5567"

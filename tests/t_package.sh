@@ -189,7 +189,7 @@ entries_dispatch() {
 	check_eq "${name}_migrate_entry_refuses" "$status:$out" "2:hostusb: cannot migrate VM with host usb devices"
 	out=$(env -i hostusb=0x1234:0x5678 "$dest$HOOKS/after_vm_destroy/$HOOKNAME" --root "$root" 2>&1)
 	status=$?
-	check_contains "${name}_destroy_entry_reads_journal" "$status:$out" "0:hostusb: warning: $root/var/run/vdsm/hooks/hostusb-permissions"
+	check_contains "${name}_destroy_entry_reads_journal" "$status:$out" "0:hostusb: warning: vmId is not set, and $root/var/run/vdsm/hooks/hostusb-permissions"
 	out=$(env -i hostusb=0x1234:0x5678 _hook_domxml="$root/domain.xml" vmId=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de \
 		"$dest$HOOKS/before_vm_start/$HOOKNAME" --root "$root" 2>&1)
 	status=$?

@@ -361,6 +361,21 @@ static void test_options(void)
 	CHECK("options: --owner without a hook point", options_of(&opt, 3, a15) < 0);
 	const char *a16[] = { "hostusb", "--rootx", "/y", "list" };
 	CHECK("options: a longer option name is not --root", options_of(&opt, 4, a16) < 0);
+	const char *a17[] = { "hostusb", "--root", "/r", "--lock-wait", "3", "release", "6C2E-ab" };
+	CHECK("options: release VMID, with --root and --lock-wait", options_of(&opt, 7, a17) == 0 &&
+	      opt.command == CMD_RELEASE && strcmp(opt.release_vmid, "6C2E-ab") == 0 && opt.lock_wait == 3);
+	const char *a18[] = { "hostusb", "release" };
+	CHECK("options: release without a vmId", options_of(&opt, 2, a18) < 0 && strstr(err.message, "VMID"));
+	const char *a19[] = { "hostusb", "release", "a/b" };
+	CHECK("options: release of a vmId that is not one", options_of(&opt, 3, a19) < 0);
+	const char *a20[] = { "hostusb", "release", "a", "b" };
+	CHECK("options: release of two vmIds", options_of(&opt, 4, a20) < 0);
+	const char *a21[] = { "hostusb", "release", "a", "--owner", "1:2" };
+	CHECK("options: release --owner", options_of(&opt, 5, a21) < 0 && strstr(err.message, "--owner"));
+	const char *a22[] = { "hostusb", "release", "a", "--property" };
+	CHECK("options: release --property", options_of(&opt, 4, a22) < 0 && strstr(err.message, "--property"));
+	const char *a23[] = { "hostusb", "list", "release" };
+	CHECK("options: list and release", options_of(&opt, 3, a23) < 0);
 }
 
 

@@ -29,6 +29,10 @@ static void test_text(void)
 	CHECK("hex4: either case", text_hex4("aBcD", &v) == 0 && v == 0xabcd);
 	CHECK("hex4: not hex", text_hex4("12g4", &v) < 0 && text_hex4("12", &v) < 0);
 	CHECK("vmId rule", vmid_valid("a-Z9", 4) && !vmid_valid("a_b", 3) && !vmid_valid("a b", 3));
+	CHECK("vmIds equal ignoring case", vmid_equal("6c2e-AB", "6C2E-ab") && vmid_equal("", ""));
+	CHECK("vmIds differ: a character, a length, a prefix", !vmid_equal("6c2e-ab", "6c2e-ac") &&
+	      !vmid_equal("6c2e", "6c2e-") && !vmid_equal("6c2e-", "6c2e") && !vmid_equal("", "a"));
+	CHECK("vmIds: only letters fold", !vmid_equal("-", "\r") && !vmid_equal("@", "`") && !vmid_equal("[", "{"));
 	char path[32];
 	CHECK_STR("root path: trailing slashes", (root_path("/r//", "/etc", path, sizeof path), path), "/r/etc");
 	CHECK_STR("root path: the host", (root_path("/", "/etc", path, sizeof path), path), "/etc");

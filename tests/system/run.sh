@@ -11,7 +11,8 @@
 #     The shipped sudoers rule, adapted to that user, is installed in
 #     /etc/sudoers.d for the run only; the real sudo decides.
 #  2. make dist: the tarball unpacked elsewhere passes make check.
-#  3. rpmbuild of hostusb.spec from that tarball, and the RPM's file list.
+#  3. rpmbuild of hostusb.spec from that tarball, and the RPM's file list;
+#     then `rpm -U` of it over the Python hook's package (rpm-upgrade.sh).
 #
 # Prints "PASS name", "FAIL name: detail" or "SKIP name: reason" per check
 # and "N passed, N failed, N skipped" last; exits 1 if anything failed.
@@ -137,6 +138,11 @@ if [ "${1:-}" = --namespace ]; then
 	owner_of() { stat -c %u:%g "$@"; }
 	owners() { owner_of /dev/bus/usb/001/002 /dev/bus/usb/001/003 /dev/bus/usb/002/002 | tr '\n' ' '; }
 	ORIGINAL_OWNERS='0:0 0:0 0:46 '
+	# the audit lines of 0x0627:0x0001&0x1234:0x5678
+	GAVE1="hostusb: VM $VMID: gave /dev/bus/usb/001/002 (0x0627:0x0001 port 1-1, bus 1 device 2) to $OWNER; recorded owner 0:0 mode 0600"
+	GAVE2="hostusb: VM $VMID: gave /dev/bus/usb/002/002 (0x1234:0x5678 port 2-1, bus 2 device 2) to $OWNER; recorded owner 0:46 mode 0660"
+	BACK1="hostusb: VM $VMID: gave back /dev/bus/usb/001/002 (0x0627:0x0001 port 1-1, bus 1 device 2) to 0:0 mode 0600"
+	BACK2="hostusb: VM $VMID: gave back /dev/bus/usb/002/002 (0x1234:0x5678 port 2-1, bus 2 device 2) to 0:46 mode 0660"
 	journal_lines() { if [ -e "$JOURNAL" ]; then grep -c . "$JOURNAL"; else echo 0; fi; }
 	new_domxml() {
 		rm -rf "$XMLDIR" && mkdir -m 0700 "$XMLDIR" && chown "$TUSER:$TUSER" "$XMLDIR"
@@ -250,6 +256,8 @@ XML
 	else
 		check_eq no_rule_fails_fast "$status" 2
 		check_contains no_rule_says_sudo_message "$err" "a password is required"
+		check_contains no_rule_names_the_fix "$err" \
+			"the sudo rule is missing or does not apply: check /etc/sudoers.d/50_vdsm_hook_hostusb and \`sudo -l -U vdsm\`"
 		case $err in
 		"hostusb: "*"/dev/bus/usb/001/002"*)
 			check_eq no_rule_one_line "$(printf '%s\n' "$err" | grep -c .)" 1 ;;
@@ -264,7 +272,8 @@ XML
 	reset_state
 	if out=$(install_rule 2>&1); then
 		hook "$HOOK" '0x0627:0x0001&0x1234:0x5678'
-		check_eq start_via_sudo_exit "$status:$err" "0:"
+		check_eq start_via_sudo_exit_and_audit_lines "$status:$err" "0:$GAVE1
+$GAVE2"
 		check_eq start_via_sudo_owners "$(owners)" "$OWNER 0:0 $OWNER "
 		check_eq start_keeps_modes "$(stat -c %a /dev/bus/usb/001/002 /dev/bus/usb/002/002 | tr '\n' ' ')" "600 660 "
 		sudo_ran start_ran_sudo_chown "/bin/chown -h $OWNER /dev/bus/usb/001/002" "/bin/chown -h $OWNER /dev/bus/usb/002/002"
@@ -295,7 +304,8 @@ XML
 
 		: >"$SUDOLOG"
 		hook "$DESTROY" '0x0627:0x0001&0x1234:0x5678'
-		check_eq destroy_via_sudo_exit "$status:$err" "0:"
+		check_eq destroy_via_sudo_exit_and_audit_lines "$status:$err" "0:$BACK1
+$BACK2"
 		check_eq destroy_restores_owners "$(owners)" "$ORIGINAL_OWNERS"
 		sudo_ran destroy_ran_sudo_chown "/bin/chown -h 0:0 /dev/bus/usb/001/002" "/bin/chown -h 0:46 /dev/bus/usb/002/002"
 		check_eq destroy_journal_empty "$(journal_lines)" 0
@@ -305,17 +315,36 @@ XML
 		fail start_via_sudo "could not install the rule: $(oneline "$out")"
 	fi
 
+	# --- release VMID by hand, as the hook's user: through sudo as the hooks ---
+	reset_state
+	if install_rule >/dev/null 2>&1; then
+		hook "$HOOK" '0x0627:0x0001&0x1234:0x5678'
+		: >"$SUDOLOG"
+		vmid_upper=$(printf '%s' "$VMID" | tr a-f A-F)
+		err=$( (cd / && as_user "$PROGRAM" release "$vmid_upper") 2>&1)
+		status=$?
+		check_eq release_via_sudo_exit_and_lines "$status:$err" "0:${BACK1/$VMID/$vmid_upper}
+${BACK2/$VMID/$vmid_upper}"
+		check_eq release_restores_owners "$(owners)" "$ORIGINAL_OWNERS"
+		sudo_ran release_ran_sudo_chown "/bin/chown -h 0:0 /dev/bus/usb/001/002" "/bin/chown -h 0:46 /dev/bus/usb/002/002"
+		check_eq release_journal_empty "$(journal_lines)" 0
+		err=$( (cd / && as_user "$PROGRAM" release "$VMID") 2>&1)
+		check_eq release_again_nothing_recorded "$?:$err" "0:hostusb: VM $VMID: nothing recorded for this VM: nothing to give back"
+	else
+		fail release_via_sudo "could not install the rule"
+	fi
+
 	# --- the VM's user changed the mode: sudo gives back the owner only ------
 	# sudo may only chown; the mode the VM left stays and one warning says so
 	reset_state
 	if install_rule >/dev/null 2>&1; then
 		hook "$HOOK" '0x0627:0x0001'
-		check_eq sudo_mode_start "$status:$err" "0:"
+		check_eq sudo_mode_start "$status:$err" "0:$GAVE1"
 		chmod 0666 /dev/bus/usb/001/002
 		hook "$DESTROY" '0x0627:0x0001'
 		check_eq sudo_mode_destroy_exit "$status" 0
 		check_eq sudo_mode_warning "$err" \
-			"hostusb: warning: /dev/bus/usb/001/002: given back to 0:0, but not to mode 0600: only root may chmod it"
+			"${BACK1% mode 0600}; warning: not to mode 0600: only root may chmod it"
 		check_eq sudo_mode_owner_back "$(owners)" "$ORIGINAL_OWNERS"
 		check_eq sudo_mode_left "$(stat -c %a /dev/bus/usb/001/002)" 666
 		check_eq sudo_mode_journal_empty "$(journal_lines)" 0
@@ -330,7 +359,7 @@ XML
 		err=$( (umask 000; cd / && as_user hostusb=0x0627:0x0001 _hook_domxml="$DOMXML" vmId="$VMID" \
 			"$HOOK" --owner "$OWNER") 2>&1 >/dev/null)
 		status=$?
-		check_eq umask000_start "$status:$err" "0:"
+		check_eq umask000_start "$status:$err" "0:$GAVE1"
 		ww=$(find "$RUNDIR/vdsm" "$XMLDIR" ! -type l -perm -0002 2>&1)
 		check_eq umask000_nothing_world_writable "$ww" ""
 		(umask 000; cd / && as_user hostusb=0x0627:0x0001 _hook_domxml="$DOMXML" vmId="$VMID" \
@@ -566,6 +595,8 @@ else
 		else
 			fail rpm_check_ran_make_check "no passing make check in the rpmbuild log"
 		fi
+		# the upgrade from the Python hook's package (4.x) in a scratch RPM root
+		bash "$HERE/rpm-upgrade.sh" "$rpmfile" "$WORK/upgrade" | tee -a "$RESULTS"
 	elif grep -q . "$WORK/rpmbuild.log"; then
 		fail rpm_files "no RPM built"
 	fi
