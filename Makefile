@@ -42,8 +42,8 @@ else
 HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
-SOURCES  = hostusb.c journal.c plan.c request.c sysfs.c text.c xmlpatch.c format.c
-HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h
+SOURCES  = hostusb.c journal.c plan.c request.c sysfs.c text.c xmlpatch.c xmltok.c xmlio.c format.c
+HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h xmltok.h xmlio.h
 
 all: hostusb
 
@@ -58,7 +58,7 @@ unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c tex
 unit_request_SOURCES  = tests/unit_request.c request.c sysfs.c text.c format.c
 unit_engine_regex_SOURCES = tests/unit_engine_regex.c request.c sysfs.c text.c format.c
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c text.c format.c
-unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c format.c
+unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c xmltok.c xmlio.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c
 UNIT_TESTS  = $(UNIT_NAMES:%=tests/%) $(UNIT_NAMES:%=tests/%.asan)
 SAN_CFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -235,7 +235,7 @@ FUZZ_TARGETS  = property journal sysfs xml_bytes xml_domain
 FUZZ_BUILD    = tests/fuzz/build
 FUZZ_SUPPORT  = tests/fuzz/support.c tests/fuzz/xmlcheck.c
 # the program's units the targets test, through their headers
-FUZZ_UNITS    = journal.c request.c sysfs.c text.c xmlpatch.c format.c
+FUZZ_UNITS    = journal.c request.c sysfs.c text.c xmlpatch.c xmltok.c xmlio.c format.c
 FUZZ_HEADERS  = tests/fuzz/fuzz.h tests/fuzz/xmlcheck.h tests/fuzz/hostusb_in.h
 FUZZ_LIBXML2  = $(shell pkg-config --cflags --libs libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2 -lxml2)
 FUZZ_CFLAGS   = $(STD_CFLAGS) -O1 -g -I. -DFUZZ_LIBFUZZER -DFUZZ_HAVE_LIBXML2 $(SAN_CFLAGS)

@@ -306,7 +306,8 @@ else
 	bad=$(printf '%s\n' "$list" | grep -v "^hostusb-$VERSION/" | head -3)
 	check_eq dist_single_top_dir "$bad" ""
 	missing=
-	for want in LICENSE Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h hostusb.8 \
+	for want in LICENSE Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h xmltok.c xmltok.h xmlio.c xmlio.h \
+		format.c format.h hostusb.8 \
 		hostusb.spec sudoers.vdsm_hook_hostusb tests/run tests/lib.sh tests/fixture.sh tests/t_package.sh \
 		tests/distcheck.sh tests/system/run.sh; do
 		printf '%s\n' "$list" | grep -qx "hostusb-$VERSION/$want" || missing="$missing $want"
@@ -346,7 +347,7 @@ fi
 # --- footprint ----------------------------------------------------------------
 # Every conversion in the sources is one format.c knows: it refuses the others
 # at run time (-1 and ""), which the compiler's format checks cannot see.
-unknown=$(cd "$SRCDIR" && grep -ohE '%[-0-9.*#+ ]*[hlzjtL]*[a-zA-Z%]' hostusb.c sysfs.c xmlpatch.c |
+unknown=$(cd "$SRCDIR" && grep -ohE '%[-0-9.*#+ ]*[hlzjtL]*[a-zA-Z%]' hostusb.c sysfs.c xmlpatch.c xmltok.c xmlio.c |
 	grep -vxE '%-?0?[0-9]*(\.\*)?s|%0?[0-9]*d|%-?0?[0-9]*[lz]?[uoxX]|%%' | sort -u | tr '\n' ' ')
 check_eq format_conversions_known "$unknown" ""
 
