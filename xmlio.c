@@ -229,6 +229,49 @@ static void note_newline(struct io *io, size_t i)
 		io->newline = i > 0 && io->buf[i - 1] == '\r' ? "\r\n" : "\n";
 }
 
+/*
+ * Length of the prefix of s[0, n) made of the ASCII characters XML allows
+ * (0x20 to 0x7F, tab, LF, CR); *newlines gets the LFs in it.  Used once the
+ * document's newline is known: then newlines need not end the span.
+ */
+static size_t ascii_text_span(const unsigned char *s, size_t n, unsigned long long *newlines)
+{
+	size_t i = 0;
+	unsigned long long count = 0;
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(0x20), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+		      tab = _mm_set1_epi8('\t'), zero = _mm_setzero_si128();
+	/* LFs counted in each byte of lanes (-1 per LF), summed before a byte can overflow */
+	__m128i lanes = zero, sums = zero;
+	unsigned blocks = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i)), is_lf = _mm_cmpeq_epi8(v, lf);
+		/* as signed bytes, both < 0x20 and >= 0x80 are less than 0x20 */
+		unsigned low = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, space));
+		unsigned lfs = (unsigned)_mm_movemask_epi8(is_lf);
+		if (low != lfs) {
+			__m128i other = _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab));
+			unsigned stop = low & ~lfs & ~(unsigned)_mm_movemask_epi8(other);
+			if (stop)
+				break;  /* the bytes below finish this block */
+		}
+		lanes = _mm_sub_epi8(lanes, is_lf);
+		if (++blocks == 255) {
+			sums = _mm_add_epi64(sums, _mm_sad_epu8(lanes, zero));
+			lanes = zero;
+			blocks = 0;
+		}
+	}
+	sums = _mm_add_epi64(sums, _mm_sad_epu8(lanes, zero));
+	count = (unsigned long long)_mm_cvtsi128_si64(sums) +
+		(unsigned long long)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
+#endif
+	for (; i < n && ((s[i] >= 0x20 && s[i] < 0x80) || s[i] == '\n' || s[i] == '\t' || s[i] == '\r'); i++)
+		count += s[i] == '\n';
+	*newlines += count;
+	return i;
+}
+
 /* Sets the lead byte's constraints, or returns false if c cannot start a character. */
 static bool utf8_lead(struct utf8 *u, unsigned char c)
 {
@@ -266,7 +309,8 @@ void io_validate(struct io *io)
 	size_t i = io->checked, end = io->len, start = i;
 	while (i < end) {
 		if (u->need == 0) {
-			i += printable_ascii_span(io->buf + i, end - i);
+			i += io->newline ? ascii_text_span(io->buf + i, end - i, &io->newlines)
+					 : printable_ascii_span(io->buf + i, end - i);
 			if (i >= end)
 				break;
 			start = i;

@@ -792,13 +792,134 @@ static int end_tag(struct tok *t, struct cursor *c)
 	return 0;
 }
 
+/*
+ * ---- plain tags, read at once ----
+ *
+ * Most tags are wholly in the window, with ASCII names without ':' and
+ * attribute values without references.  Such a tag is checked and reported
+ * in one pass, as the states above would, but without going through them;
+ * anything else (or anything wrong) is left to them from the tag's first
+ * byte, so that they find the same error at the same place.  Nothing that
+ * outlives the tag is changed before the tag is known to be plain and right.
+ */
+
+/* A letter or '_': a name's first byte, read as plain. */
+static inline bool is_plain_name_start(unsigned char b)
+{
+	return (char_class[b] & (C_NAME_START | C_PLAIN)) == (C_NAME_START | C_PLAIN);
+}
+
+/* Index of the first byte from buf[i] on that is not a plain name character (buf[limit] is not one). */
+static inline size_t skip_plain_name(const unsigned char *buf, size_t i)
+{
+	while (is_class(buf[i], C_PLAIN))
+		i++;
+	return i;
+}
+
+/*
+ * One attribute at buf[*at] (a plain name's first byte) to its closing
+ * quote: kept among the tag's attributes, *at moved past it; false when it
+ * is not plain, or not right (a duplicate, past a limit).
+ */
+HOT_INLINE bool plain_attribute(struct tok *t, const unsigned char *buf, size_t *at, size_t limit)
+{
+	size_t name = *at, i = skip_plain_name(buf, name), len = i - name, used = t->attr_used;
+	if (i == limit || buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - used ||
+	    t->attr_count == ATTR_MAX)
+		return false;
+	char *copy = t->attr_names + used;
+	copy_short(copy, buf + name, len);
+	uint32_t key = name_key(copy, len);
+	uint64_t bit = 1ull << ((key ^ key >> 16 ^ key >> 24) & 63);
+	if ((t->attr_bits & bit) && find_name(t->attrs, t->attr_count, t->attr_names, copy, len, key) != NONE)
+		return false;
+	i = skip_class(buf, i, limit, C_WS);
+	if (i == limit || buf[i] != '=')
+		return false;
+	i = skip_class(buf, i + 1, limit, C_WS);
+	if (i == limit || (buf[i] != '"' && buf[i] != '\''))
+		return false;
+	unsigned char quote = buf[i++];
+	i += find_any3(buf + i, limit - i, quote, '<', '&');
+	if (i == limit || buf[i] != quote)
+		return false;
+	t->attr_bits |= bit;
+	t->attrs[t->attr_count++] = (struct name_ref){ .key = key, .offset = (unsigned short)used,
+						       .len = (unsigned short)len };
+	t->attr_used = used + len;
+	*at = i + 1;
+	return true;
+}
+
+/*
+ * A start tag whose name begins at the cursor (after '<', a plain name's
+ * first byte): 1 when it was plain and is read (the cursor after it), 0
+ * when it is left to the states (the cursor where it was), -1 on an error.
+ */
+static int plain_start_tag(struct tok *t, struct cursor *c)
+{
+	const unsigned char *buf = c->buf;
+	size_t from = c->i, limit = c->limit, i = skip_plain_name(buf, from), len = i - from;
+	if (i == limit || len > NAME_MAX_LEN || len > NAME_BUF - t->names_used)
+		return 0;
+	t->attr_count = t->attr_used = 0;
+	t->attr_bits = 0;
+	while (is_class(buf[i], C_WS)) {
+		i = skip_class(buf, i + 1, limit, C_WS);
+		if (i == limit)
+			return 0;
+		if (!is_plain_name_start(buf[i]))
+			break;
+		if (!plain_attribute(t, buf, &i, limit) || i == limit)
+			return 0;
+	}
+	bool empty = buf[i] == '/';
+	if (empty ? i + 1 == limit || buf[i + 1] != '>' : buf[i] != '>')
+		return 0;
+	copy_short(t->names + t->names_used, buf + from, len);
+	t->name_len = len;
+	if (open_element(t) < 0)
+		return -1;
+	if (empty) {
+		if (report_element(t, TOK_END, c->abs + i, true) < 0)
+			return -1;
+		close_element(t);
+		i++;
+	}
+	c->i = i + 1;
+	c->state = S_TEXT;
+	return 1;
+}
+
+/*
+ * An end tag whose name begins at the cursor (after "</"), when it is the
+ * open element's name and '>' right after it: 1 when read, 0 when left to
+ * the states (the cursor where it was), -1 on an error.
+ */
+static int plain_end_tag(struct tok *t, struct cursor *c)
+{
+	size_t len;
+	const char *top = top_name(t, &len);
+	if (c->limit - c->i <= len || c->buf[c->i + len] != '>' || memcmp(c->buf + c->i, top, len) != 0)
+		return 0;
+	if (report_element(t, TOK_END, t->tag_abs, false) < 0)
+		return -1;
+	close_element(t);
+	c->i += len + 1;
+	c->state = S_TEXT;
+	return 1;
+}
+
 /* After '<': a start tag, an end tag, "<!" or "<?". */
 static int after_lt(struct tok *t, struct cursor *c)
 {
-	unsigned char b = c->buf[c->i++];
+	unsigned char b = c->buf[c->i];
 	if (is_class(b, C_NAME_START) || b >= 0x80) {
+		int r = is_plain_name_start(b) ? plain_start_tag(t, c) : 0;
+		if (r != 0)
+			return r < 0 ? r : 0;
 		/* element_name() reads it from its first character */
-		c->i--;
 		c->state = S_START_NAME;
 		t->name_len = 0;
 		t->name_classes = 0;
@@ -806,13 +927,18 @@ static int after_lt(struct tok *t, struct cursor *c)
 		t->attr_bits = 0;
 		return 0;
 	}
+	c->i++;
 	switch (b) {
-	case '/':
+	case '/': {
 		if (t->depth == 0)
 			return tok_fail(t, t->tag_abs, "end tag outside the root element");
+		int r = plain_end_tag(t, c);
+		if (r != 0)
+			return r < 0 ? r : 0;
 		c->state = S_END_NAME;
 		t->name_len = 0;
 		return 0;
+	}
 	case '!':
 		c->state = S_BANG;
 		return 0;
