@@ -43,7 +43,7 @@ HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
 SOURCES  = hostusb.c journal.c plan.c request.c sysfs.c text.c xmlpatch.c xmltok.c xmlio.c format.c
-HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h xmltok.h xmlio.h
+HEADERS  = format.h journal.h plan.h request.h sysfs.h text.h xmlpatch.h xmltok.h xmlio.h xmlchar.h
 
 all: hostusb
 
@@ -52,13 +52,14 @@ hostusb: $(SOURCES) $(HEADERS)
 		$(SIZE_LDFLAGS) $(LDFLAGS) -o $@ $(SOURCES)
 
 # Unit tests, each built twice: plain, and under AddressSanitizer + UBSan.
-UNIT_NAMES  = unit_hostusb unit_plan unit_request unit_engine_regex unit_sysfs unit_xmlpatch unit_format
+UNIT_NAMES  = unit_hostusb unit_plan unit_request unit_engine_regex unit_sysfs unit_xmlpatch unit_xmltok unit_format
 unit_hostusb_SOURCES  = tests/unit_hostusb.c journal.c request.c sysfs.c text.c format.c
 unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c text.c format.c
 unit_request_SOURCES  = tests/unit_request.c request.c sysfs.c text.c format.c
 unit_engine_regex_SOURCES = tests/unit_engine_regex.c request.c sysfs.c text.c format.c
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c text.c format.c
 unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c xmltok.c xmlio.c format.c
+unit_xmltok_SOURCES   = tests/unit_xmltok.c xmltok.c xmlio.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c
 UNIT_TESTS  = $(UNIT_NAMES:%=tests/%) $(UNIT_NAMES:%=tests/%.asan)
 SAN_CFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -302,9 +303,15 @@ clean: clean-fuzz
 # cost at 1 MiB); prints a table,
 # never fails on a figure.  Needs root; see tests/bench/bench.sh for BENCH_RUNS,
 # BENCH_GIB, BENCH_TMPDIR, BENCH_RUNDIR and BENCH_ONLY (BENCH_ONLY=perstart:
-# the start against an empty process alone).
+# the start against an empty process alone).  Then the patcher's throughput
+# against commit 26c95aa built side by side (tests/bench/patcher-vs-old.sh;
+# bench-patcher runs it alone).
 bench: hostusb
 	bash tests/bench/bench.sh
+	bash tests/bench/patcher-vs-old.sh
 
-.PHONY: bench
+bench-patcher: hostusb
+	bash tests/bench/patcher-vs-old.sh
+
+.PHONY: bench bench-patcher
 # --- end bench ---

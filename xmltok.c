@@ -4,57 +4,15 @@
  * state.  See xmltok.h for how it is driven.
  *
  * A state machine in the manner of yxml: one state per place in the
- * grammar, one allocation (tok_new), resumable at any byte, so that any construct may
- * straddle chunks.  It reads io->buf[pos, checked) and hands each event to
+ * grammar, one allocation (tok_new), resumable at any byte, so that any
+ * construct may straddle chunks.  It reads io->buf[pos, checked) and hands each event to
  * a sink as it goes.  Of its caller it knows only that sink and
  * report_depth, how deep to report.
  *
- * What it checks (a failure is an error at line:column, with the reason),
- * to refuse what libxml2 2.9 refuses (XML 1.0 fifth edition, with
- * namespaces as libxml2 reads names):
- *  - structure: exactly one root element; before it an optional BOM, the
- *    XML declaration (first, if there is one), at most one DOCTYPE,
- *    comments, PIs and whitespace; after it comments, PIs and whitespace;
- *    no CDATA section and no end tag outside it
- *  - names: NameStartChar and NameChar of productions [4] and [4a], beyond
- *    ASCII too; element and attribute names that libxml2 reads whole as
- *    prefix:local (not "a:b:-")
- *  - tags: every end tag names the element it closes; attributes
- *    name="value" or name='value' after whitespace, no '<' in a value, no
- *    name twice in one tag; "/>" closes an empty element
- *  - text: no "]]>"
- *  - references, in text and attribute values: &#N; and &#xH; to a
- *    character XML allows (production [2]: not U+0, U+1 to U+1F but tab, LF
- *    and CR, surrogates, U+FFFE, U+FFFF); &name; to one of the five
- *    predefined entities or one declared in the internal subset, whose
- *    replacement text may stand there (no '<' in an attribute value, no
- *    "]]>" in text)
- *  - comments have no "--" inside; CDATA sections are closed; a PI has a
- *    target, not "xml" in any case but for the declaration, and whitespace
- *    after it unless "?>" follows
- *  - the XML declaration: version="1.x", then encoding (UTF-8 only), then
- *    standalone="yes" or "no", with the whitespace libxml2 needs
- *  - the DOCTYPE: a name, an optional SYSTEM or PUBLIC literal (a public
- *    identifier of PubidChars), an internal subset of whitespace,
- *    comments, PIs and <!ENTITY name "value"> declarations, whose values
- *    hold no '%' and only well-formed references
- * UTF-8, the characters XML allows (not U+FFFE, U+FFFF) and control
- * characters are checked before it, by io_validate() (xmlio.c).
- *
- * Refused as limits, not as malformed (XMLPATCH_LIMIT): 256 levels of
- * elements, names of 256 bytes, 16 KiB of open element names in all, an XML
- * declaration of 256 bytes, 64 attributes in one tag (4 KiB of their
- * names), 64 declared entities (4 KiB of their names); in the internal
- * subset <!ELEMENT>, <!ATTLIST>, <!NOTATION>, parameter entities and their
- * references, external entities; references to entities whose replacement
- * text holds markup (libxml2 parses it as content); entities not declared
- * when an external DTD is named (it is never read).
- *
- * Not checked: namespaces beyond how names are read (libxml2 only warns
- * about undeclared prefixes); the size limits of libxml2 without
- * XML_PARSE_HUGE (tags, comments, PIs, CDATA sections of about 10 MB).
+ * What it checks is listed in xmltok.h.
  */
 #include "xmltok.h"
+#include "xmlchar.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -122,78 +80,6 @@ static const char *const construct_name[] = {
 	[S_DOCTYPE ... S_DT_AFTER_SUBSET] = "the DOCTYPE",
 };
 
-/* C_PLAIN: a name character other than ':' (which take_name() looks at alone) */
-enum { C_WS = 1, C_NAME_START = 2, C_NAME = 4, C_DIGIT = 8, C_HEX = 16, C_COLON = 32, C_PLAIN = 64 };
-#define NS (C_NAME_START | C_NAME | C_PLAIN)
-/* ASCII only: name characters beyond it are told by name_char_len(). */
-static const unsigned char char_class[256] = {
-	['\t'] = C_WS, ['\n'] = C_WS, ['\r'] = C_WS, [' '] = C_WS,
-	['-'] = C_NAME | C_PLAIN, ['.'] = C_NAME | C_PLAIN, [':'] = C_NAME_START | C_NAME | C_COLON, ['_'] = NS,
-	['0' ... '9'] = C_NAME | C_PLAIN | C_DIGIT | C_HEX,
-	['A' ... 'F'] = NS | C_HEX, ['G' ... 'Z'] = NS,
-	['a' ... 'f'] = NS | C_HEX, ['g' ... 'z'] = NS,
-};
-#undef NS
-
-/* PubidChar, production [13], but for the quotes */
-static bool is_pubid_char(unsigned char b)
-{
-	return b == ' ' || b == '\r' || b == '\n' || (b < 0x80 && (char_class[b] & (C_DIGIT | C_NAME_START)) && b != ':') ||
-	       (b && strchr("-'()+,./:=?;!*#@$_%", b));
-}
-
-static inline bool is_class(unsigned char c, unsigned cls)
-{
-	return (char_class[c] & cls) != 0;
-}
-
-/* The code point of the whole, valid UTF-8 character at s, of *len bytes. */
-static uint32_t decode_utf8(const unsigned char *s, size_t *len)
-{
-	if (s[0] < 0xE0) {
-		*len = 2;
-		return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
-	}
-	if (s[0] < 0xF0) {
-		*len = 3;
-		return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-	}
-	*len = 4;
-	return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
-	       (s[3] & 0x3F);
-}
-
-/* NameStartChar beyond ASCII, XML 1.0 fifth edition, production [4]. */
-static bool is_name_start_code(uint32_t c)
-{
-	return (c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xF6) || (c >= 0xF8 && c <= 0x2FF) ||
-	       (c >= 0x370 && c <= 0x37D) || (c >= 0x37F && c <= 0x1FFF) || c == 0x200C || c == 0x200D ||
-	       (c >= 0x2070 && c <= 0x218F) || (c >= 0x2C00 && c <= 0x2FEF) || (c >= 0x3001 && c <= 0xD7FF) ||
-	       (c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0xEFFFF);
-}
-
-/* Bytes of the name character beyond ASCII at s, or 0; production [4a] unless start. */
-__attribute__((noinline)) static size_t name_char_len_utf8(const unsigned char *s, bool start)
-{
-	size_t len;
-	uint32_t c = decode_utf8(s, &len);
-	if (is_name_start_code(c))
-		return len;
-	bool inner = c == 0xB7 || (c >= 0x300 && c <= 0x36F) || c == 0x203F || c == 0x2040;
-	return !start && inner ? len : 0;
-}
-
-/*
- * Bytes of the name character at s (a whole character: io_validate() stops
- * before a cut one), or 0 if it is not one; start: a NameStartChar.
- */
-static inline size_t name_char_len(const unsigned char *s, bool start)
-{
-	if (s[0] < 0x80)
-		return is_class(s[0], start ? C_NAME_START : C_NAME);
-	return name_char_len_utf8(s, start);
-}
-
 /* Index of the first byte from buf[i] on, before end, not of class cls. */
 static inline size_t skip_class(const unsigned char *buf, size_t i, size_t end, unsigned cls)
 {
@@ -207,6 +93,7 @@ struct tok {
 	tok_report_fn *report;
 	void *sink;
 	size_t report_depth;             /* set by the caller at any time */
+	bool report_attributes;          /* of the elements reported */
 	enum state state, ret;           /* ret: where a comment, PI, reference or quote returns */
 
 	/* open elements: names packed in names[], lengths in name_lens[] */
@@ -225,6 +112,7 @@ struct tok {
 	const char *keyword, *keyword_error;
 	enum state keyword_next;
 	unsigned long charref;
+	unsigned char charref_utf8[4];   /* its character, reported in an attribute value */
 	unsigned brackets;               /* ']' just before, in text or an entity value (at most 2) */
 
 	/* the attributes of the start tag being read */
@@ -427,6 +315,22 @@ static int markup_done(const struct tok *t, struct cursor *c, enum state back)
 	if (back != S_TEXT || t->depth >= t->report_depth)
 		return 0;
 	const struct tok_event ev = { .kind = TOK_MARKUP, .depth = t->depth };
+	return t->report(t->sink, &ev);
+}
+
+/* Whether the attributes of the element just opened are reported. */
+static inline bool attributes_reported(const struct tok *t)
+{
+	return t->report_attributes && t->depth <= t->report_depth;
+}
+
+/* A piece of the value of the tag's last attribute read. */
+static int attribute_piece(const struct tok *t, const void *text, size_t len, bool more, bool unresolved)
+{
+	const struct name_ref *a = &t->attrs[t->attr_count - 1];
+	const struct tok_event ev = { .kind = TOK_ATTR, .depth = t->depth, .name = t->attr_names + a->offset,
+				      .name_len = a->len, .text = text, .text_len = len, .more = more,
+				      .unresolved = unresolved };
 	return t->report(t->sink, &ev);
 }
 
@@ -665,7 +569,12 @@ static int attribute_quote(struct tok *t, struct cursor *c)
 /* An attribute value, up to its closing quote, a reference or the end of the window. */
 static int attribute_value(struct tok *t, struct cursor *c)
 {
+	size_t from = c->i;
 	c->i += find_any3(c->buf + c->i, c->limit - c->i, t->quote, '<', '&');
+	bool closed = c->i < c->limit && c->buf[c->i] == t->quote;
+	if (attributes_reported(t) && (closed || c->i > from) &&
+	    attribute_piece(t, c->buf + from, c->i - from, !closed, false) < 0)
+		return -1;
 	if (c->i == c->limit)
 		return 0;
 	unsigned char b = c->buf[c->i];
@@ -801,6 +710,7 @@ static int end_tag(struct tok *t, struct cursor *c)
  * anything else (or anything wrong) is left to them from the tag's first
  * byte, so that they find the same error at the same place.  Nothing that
  * outlives the tag is changed before the tag is known to be plain and right.
+ * Tags whose attributes are reported are left to the states.
  */
 
 /* A letter or '_': a name's first byte, read as plain. */
@@ -859,6 +769,8 @@ HOT_INLINE bool plain_attribute(struct tok *t, const unsigned char *buf, size_t 
  */
 static int plain_start_tag(struct tok *t, struct cursor *c)
 {
+	if (t->report_attributes && t->depth < t->report_depth)
+		return 0;  /* its attributes are reported: by the states */
 	const unsigned char *buf = c->buf;
 	size_t from = c->i, limit = c->limit, i = skip_plain_name(buf, from), len = i - from;
 	if (i == limit || len > NAME_MAX_LEN || len > NAME_BUF - t->names_used)
@@ -1275,19 +1187,22 @@ static unsigned hex_value(unsigned char b)
 	return b <= '9' ? (unsigned)(b - '0') : (unsigned)((b | 0x20) - 'a' + 10);
 }
 
-static bool is_predefined_entity(const char *name, size_t len)
+/* The character a predefined entity stands for, or 0. */
+static char predefined_entity(const char *name, size_t len)
 {
-	static const char *const predefined[] = { "lt", "gt", "amp", "apos", "quot" };
+	static const struct {
+		char name[5], c;
+	} predefined[] = { { "lt", '<' }, { "gt", '>' }, { "amp", '&' }, { "apos", '\'' }, { "quot", '"' } };
 	for (size_t i = 0; i < sizeof predefined / sizeof predefined[0]; i++)
-		if (strlen(predefined[i]) == len && memcmp(predefined[i], name, len) == 0)
-			return true;
-	return false;
+		if (strlen(predefined[i].name) == len && memcmp(predefined[i].name, name, len) == 0)
+			return predefined[i].c;
+	return 0;
 }
 
 /* Whether the entity &name; may stand where the reference is (t->ret says where). */
 static int check_entity(struct tok *t, const char *name, size_t len)
 {
-	if (is_predefined_entity(name, len))
+	if (predefined_entity(name, len))
 		return 0;
 	size_t e = find_name(t->entities, t->entity_count, t->entity_names, name, len, name_key(name, len));
 	if (e == NONE && t->external_dtd && !t->standalone)
@@ -1330,16 +1245,13 @@ static int entity_reference_done(struct tok *t, struct cursor *c)
 		t->brackets = 0;
 	} else if (check_entity(t, t->name, t->name_len) < 0) {
 		return -1;
+	} else if (t->ret == S_ATTR_VALUE && attributes_reported(t)) {
+		char ch = predefined_entity(t->name, t->name_len);
+		if ((ch ? attribute_piece(t, &ch, 1, true, false) : attribute_piece(t, t->name, t->name_len, true, true)) < 0)
+			return -1;
 	}
 	c->i++;
 	return markup_done(t, c, t->ret);
-}
-
-/* Char, production [2]. */
-static bool is_xml_char(unsigned long ch)
-{
-	return ch == 0x9 || ch == 0xA || ch == 0xD || (ch >= 0x20 && ch <= 0xD7FF) || (ch >= 0xE000 && ch <= 0xFFFD) ||
-	       (ch >= 0x10000 && ch <= 0x10FFFF);
 }
 
 /* At the ';' of &#N; or &#xH;, the character's number in charref. */
@@ -1349,6 +1261,9 @@ static int char_reference_done(struct tok *t, struct cursor *c)
 		return tok_fail(t, t->ref_abs, "character reference to U+%04lX, which XML does not allow", t->charref);
 	if (t->ret == S_DT_VALUE)
 		entity_value_char(t, t->charref);
+	if (t->ret == S_ATTR_VALUE && attributes_reported(t) &&
+	    attribute_piece(t, t->charref_utf8, utf8_encode(t->charref, t->charref_utf8), true, false) < 0)
+		return -1;
 	c->i++;
 	return markup_done(t, c, t->ret);
 }
@@ -1623,7 +1538,7 @@ static int declare_entity(struct tok *t)
 	const char *name = t->name;
 	size_t len = t->name_len;
 	uint32_t key = name_key(name, len);
-	if (is_predefined_entity(name, len) ||
+	if (predefined_entity(name, len) ||
 	    find_name(t->entities, t->entity_count, t->entity_names, name, len, key) != NONE)
 		return 0;  /* the first declaration holds, as libxml2 has it */
 	if (t->entity_count == ENTITY_MAX || len > ENTITY_BUF - t->entity_used)
@@ -1840,4 +1755,9 @@ void tok_free(struct tok *t)
 void tok_set_depth(struct tok *t, size_t depth)
 {
 	t->report_depth = depth;
+}
+
+void tok_report_attributes(struct tok *t, bool on)
+{
+	t->report_attributes = on;
 }
