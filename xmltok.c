@@ -5,9 +5,9 @@
  *
  * A state machine in the manner of yxml: one state per place in the
  * grammar, one allocation (tok_new), resumable at any byte, so that any
- * construct may straddle chunks.  It reads io->buf[pos, checked) and hands each event to
- * a sink as it goes.  Of its caller it knows only that sink and
- * report_depth, how deep to report.
+ * construct may straddle chunks.  It reads io->buf[pos, checked) and hands
+ * each event to a sink as it goes.  Of its caller it knows only that sink,
+ * report_depth, how deep to report, and whether attributes are reported.
  *
  * What it checks is listed in xmltok.h.
  */

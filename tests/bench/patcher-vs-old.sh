@@ -4,7 +4,8 @@
 # the last before the exact well-formedness checks), side by side: a dry run
 # of before_vm_start (the patched XML to stdout, nothing changed) on a 64 MiB
 # oVirt-style domain XML on a tmpfs, the two programs timed as whole
-# processes by tests/bench/launch.c, pair by pair, the order alternating.
+# processes by tests/bench/launch.c, pair by pair, the order alternating,
+# once by wall time and once by CPU time (steadier on a busy machine).
 # Reports the median of the pairs' ratios (old time / new time: above 1, the
 # new one is faster) with p10-p90, each one's throughput, and peak RSS.
 # Run by `make bench`; never fails on a figure.
@@ -72,21 +73,29 @@ new_cmd=("$W/new/before_vm_start/50_hostusb" --root "$W/root" --dry-run)
 cmp -s "$W/old.out" "$W/new.out" || die "the two builds patch the document differently"
 rm -f "$W/old.out" "$W/new.out"
 
-note "$RUNS pairs..."
-"$W/launch" "$RUNS" "${old_cmd[@]}" -- "${new_cmd[@]}" 2>/dev/null >"$W/pairs" || die "a timed run failed"
+note "$RUNS pairs, wall time, then $RUNS pairs, CPU time..."
+"$W/launch" "$RUNS" "${old_cmd[@]}" -- "${new_cmd[@]}" 2>/dev/null >"$W/wall" || die "a timed run failed"
+"$W/launch" -c "$RUNS" "${old_cmd[@]}" -- "${new_cmd[@]}" 2>/dev/null >"$W/cpu" || die "a timed run failed"
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 rss_old=$(rss "${old_cmd[@]}")
 rss_new=$(rss "${new_cmd[@]}")
 
 # q P: the P-quantile of the numbers on stdin
 q() { sort -g | awk -v p="$1" '{ v[NR] = $1 } END { print v[int(p * (NR - 1) + 1.5)] }'; }
-awk '{ printf "%.6f\n", $1 / $2 }' "$W/pairs" >"$W/ratios"
-ratio=$(q 0.5 <"$W/ratios") p10=$(q 0.1 <"$W/ratios") p90=$(q 0.9 <"$W/ratios")
-t_old=$(awk '{ print $1 }' "$W/pairs" | q 0.5) t_new=$(awk '{ print $2 }' "$W/pairs" | q 0.5)
-awk -v r="$ratio" -v p10="$p10" -v p90="$p90" -v n="$RUNS" -v mib="$MIB" -v name="$old_name" -v size="$size" \
-	-v to="$t_old" -v tn="$t_new" -v rss_old="$rss_old" -v rss_new="$rss_new" 'BEGIN {
-	printf "throughput against %s: %.2fx (median of %d pairs, p10-p90 %.2f-%.2f; %d MiB dry run on a tmpfs)\n",
-		name, r, n, p10, p90, mib
-	printf "  hostusb %.0f MiB/s (%.1f ms), %s %.0f MiB/s (%.1f ms); peak RSS %s KiB vs %s KiB\n",
-		size / 1048576 / (tn / 1e6), tn / 1000, name, size / 1048576 / (to / 1e6), to / 1000, rss_new, rss_old
-}'
+# summary FILE WHAT: the ratios of the pairs in FILE ("old new" lines), and each one's throughput
+summary() {
+	local ratio p10 p90 t_old t_new
+	ratio=$(awk '{ printf "%.6f\n", $1 / $2 }' "$1" | q 0.5)
+	p10=$(awk '{ printf "%.6f\n", $1 / $2 }' "$1" | q 0.1)
+	p90=$(awk '{ printf "%.6f\n", $1 / $2 }' "$1" | q 0.9)
+	t_old=$(awk '{ print $1 }' "$1" | q 0.5)
+	t_new=$(awk '{ print $2 }' "$1" | q 0.5)
+	awk -v r="$ratio" -v p10="$p10" -v p90="$p90" -v n="$RUNS" -v what="$2" -v name="$old_name" -v size="$size" \
+		-v to="$t_old" -v tn="$t_new" 'BEGIN {
+		printf "  %-9s %.2fx (median of %d pairs, p10-p90 %.2f-%.2f): hostusb %.0f MiB/s, %s %.0f MiB/s\n",
+			what, r, n, p10, p90, size / 1048576 / (tn / 1e6), name, size / 1048576 / (to / 1e6)
+	}'
+}
+echo "throughput against $old_name ($MIB MiB dry run on a tmpfs; above 1: faster), peak RSS $rss_new KiB vs $rss_old KiB:"
+summary "$W/wall" "wall time"
+summary "$W/cpu" "CPU time"
