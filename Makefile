@@ -42,8 +42,8 @@ else
 HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
-SOURCES  = hostusb.c hostdev.c journal.c plan.c request.c sysfs.c text.c usb.c xmlpatch.c format.c
-HEADERS  = format.h host.h hostdev.h journal.h plan.h request.h sysfs.h text.h usb.h xmlpatch.h
+SOURCES  = hostusb.c hostdev.c journal.c plan.c request.c sysfs.c text.c usb.c xmlpatch.c xmltok.c xmlio.c format.c
+HEADERS  = format.h host.h hostdev.h journal.h plan.h request.h sysfs.h text.h usb.h xmlpatch.h xmltok.h xmlio.h xmlchar.h
 
 all: hostusb
 
@@ -52,7 +52,7 @@ hostusb: $(SOURCES) $(HEADERS)
 		$(SIZE_LDFLAGS) $(LDFLAGS) -o $@ $(SOURCES)
 
 # Unit tests, each built twice: plain, and under AddressSanitizer + UBSan.
-UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_help_grammar unit_sysfs unit_usb unit_hostdev unit_xmlpatch unit_format
+UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_help_grammar unit_sysfs unit_usb unit_hostdev unit_xmlpatch unit_xmltok unit_format
 unit_text_SOURCES     = tests/unit_text.c text.c format.c
 unit_journal_SOURCES  = tests/unit_journal.c journal.c sysfs.c usb.c text.c format.c
 unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c usb.c text.c format.c
@@ -62,7 +62,8 @@ unit_help_grammar_SOURCES = tests/unit_help_grammar.c tests/property_values.c re
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c usb.c text.c format.c
 unit_usb_SOURCES      = tests/unit_usb.c usb.c text.c format.c
 unit_hostdev_SOURCES  = tests/unit_hostdev.c hostdev.c format.c
-unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c format.c
+unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c xmltok.c xmlio.c format.c
+unit_xmltok_SOURCES   = tests/unit_xmltok.c xmltok.c xmlio.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c
 UNIT_TESTS  = $(UNIT_NAMES:%=tests/%) $(UNIT_NAMES:%=tests/%.asan)
 SAN_CFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -236,7 +237,7 @@ FUZZ_TARGETS  = property journal sysfs xml_bytes xml_domain
 FUZZ_BUILD    = tests/fuzz/build
 FUZZ_SUPPORT  = tests/fuzz/support.c tests/fuzz/xmlcheck.c
 # the program's units the targets test, through their headers
-FUZZ_UNITS    = hostdev.c journal.c request.c sysfs.c text.c usb.c xmlpatch.c format.c
+FUZZ_UNITS    = hostdev.c journal.c request.c sysfs.c text.c usb.c xmlpatch.c xmltok.c xmlio.c format.c
 FUZZ_HEADERS  = tests/fuzz/fuzz.h tests/fuzz/xmlcheck.h tests/fuzz/hostusb_in.h
 FUZZ_LIBXML2  = $(shell pkg-config --cflags --libs libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2 -lxml2)
 FUZZ_CFLAGS   = $(STD_CFLAGS) -O1 -g -I. -DFUZZ_LIBFUZZER -DFUZZ_HAVE_LIBXML2 $(SAN_CFLAGS)
@@ -298,9 +299,15 @@ lint-shellcheck:
 # cost at 1 MiB); prints a table,
 # never fails on a figure.  Needs root; see tests/bench/bench.sh for BENCH_RUNS,
 # BENCH_GIB, BENCH_TMPDIR, BENCH_RUNDIR and BENCH_ONLY (BENCH_ONLY=perstart:
-# the start against an empty process alone).
+# the start against an empty process alone).  Then the patcher's throughput
+# against commit 26c95aa built side by side (tests/bench/patcher-vs-old.sh;
+# bench-patcher runs it alone).
 bench: hostusb
 	bash tests/bench/bench.sh
+	bash tests/bench/patcher-vs-old.sh
 
-.PHONY: bench
+bench-patcher: hostusb
+	bash tests/bench/patcher-vs-old.sh
+
+.PHONY: bench bench-patcher
 # --- end bench ---

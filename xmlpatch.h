@@ -76,7 +76,7 @@ struct xmlpatch_result {
  *  MALFORMED: a document that is not well-formed XML 1.0 (fifth edition):
  *    what libxml2 2.9 refuses, parsed without network access or external
  *    entities, among UTF-8 documents within the limits below.  The
- *    tokenizer's section in xmlpatch.c lists the checks.
+ *    tokenizer's interface, xmltok.h, lists the checks.
  *  LIMIT: a document past a limit of the patcher, or using a feature it
  *    does not support, though it may be well formed:
  *    - an encoding other than UTF-8 (a BOM is allowed; encoding="UTF-8" or
