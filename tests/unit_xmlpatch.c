@@ -473,6 +473,10 @@ static void check_well_formedness(void)
 		    "line 1:46: entity &e; holds \"]]>\", not allowed in text");
 	check_error("xmlpatch error: % in an entity value", "<!DOCTYPE domain [<!ENTITY e '%x;'>]><domain/>",
 		    "line 1:31: '%' in an entity's value");
+	/* a known difference: libxml2 2.9 reads "[...]>" after the DOCTYPE's '>' as its internal subset */
+	check_error("xmlpatch error: internal subset after the DOCTYPE's >",
+		    "<!DOCTYPE domain>[<!ENTITY e \"v\">]><domain>&e;<devices/></domain>",
+		    "line 1:18: text outside the root element");
 }
 
 /* Well formed, refused for a documented limit: the kind says so. */
