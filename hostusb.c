@@ -331,33 +331,6 @@ static size_t count_requested(const struct request *req, size_t i)
 	return req->entries[i].has_id ? plan_required(req, req->entries[i].id) : 0;
 }
 
-/* How many plain id entries that are not optional ask for the id of entry i. */
-static size_t count_plain_required(const struct request *req, size_t i)
-{
-	size_t n = 0;
-	for (size_t k = 0; k < req->count; k++)
-		n += req->entries[k].kind == SELECT_ID && !req->entries[k].optional &&
-		     usb_id_equal(req->entries[k].id, req->entries[i].id);
-	return req->entries[i].kind == SELECT_ID ? n : 0;
-}
-
-/*
- * Every plain id has as many devices as it is asked for; before anything
- * else is done.  The plan says what is wrong with the other entries.
- */
-static int check_present(const struct request *req, const struct usb_device_list *list, struct error *err)
-{
-	for (size_t i = 0; i < req->count; i++) {
-		size_t wanted = count_plain_required(req, i), present = count_matching(list, req->entries[i].id);
-		if (present < wanted) {
-			error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu present", req->entries[i].id.vendor,
-				  req->entries[i].id.product, wanted, present);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* One claim per entry the plan gives a device, in the order of the entries: *n of them. */
 static int plan_claims(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
 		       const struct journal *j, struct plan *plan, struct claim *claims, size_t *n, struct error *err)
@@ -865,7 +838,7 @@ static int before_vm_start(struct context *ctx)
 		return -1;
 	}
 	/* a device that is not there stops the start before the lock is even made */
-	int rc = check_present(&req, &list, &err);
+	int rc = plan_check_present(&req, &list, &err);
 	if (rc < 0)
 		say_error(&err);
 	else
@@ -1244,6 +1217,7 @@ static const char usage_text[] =
 	"  0xVVVV:0xPPPP@PORT     the one on this port, which must have this id\n"
 	"  @PORT                  whatever device is on this port (not a hub)\n"
 	"  ?ENTRY                 optional: when it cannot be had, start without it\n"
+	"A hub, root hubs too, is never given: an entry that only hubs match fails.\n"
 	"PORT is the kernel's port path, as in /sys/bus/usb/devices/1-3.1: bus 1-999, then\n"
 	"up to 7 port numbers 1-31 from the root hub down; list shows each device's.\n";
 

@@ -57,6 +57,7 @@ int command_of_program(const char *argv0, enum command *command, struct error *e
  *   @B-P[.P]...                whatever device (not a hub) is on this port
  *
  * and any of them behind '?': optional, started without when it cannot be had.
+ * A hub is never given, whatever names it (plan.h).
  */
 
 enum selector_kind {
