@@ -1201,16 +1201,19 @@ static int list_devices(const struct context *ctx)
 
 /* ---- main -------------------------------------------------------------- */
 
-static const char usage_text[] =
+/* usage_head, the hook points, usage_text */
+static const char usage_head[] =
 	"usage: hostusb [--root DIR] [--owner USER:GROUP] [--dry-run] [--lock-wait SEC] [HOOK]\n"
 	"       hostusb [--root DIR] [list [--property]]\n"
 	"       hostusb --help | --version\n"
-	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source.  Without HOOK\n"
-	"or list, the program runs the hook point its directory is named after, as VDSM runs\n"
-	"hooks/HOOK/50_hostusb (./50_hostusb there works too).  Anywhere else it does what\n"
-	"list does: a line per host USB device with its port, serial, speed, owner, the VM\n"
-	"holding it and the hostusb property value that selects it (--property: only those\n"
-	"values); in another directory of a hooks/ directory it fails.\n"
+	"HOOK is one of: ";
+static const char usage_text[] = ".\n"
+	"Without HOOK or list, the program runs the hook point its directory is named after,\n"
+	"as VDSM runs hooks/HOOK/50_hostusb: the name as given, else as resolved (so\n"
+	"./50_hostusb there works too).  Anywhere else it does what list does: a line per\n"
+	"host USB device with its port, serial, speed, owner, the VM holding it and the\n"
+	"hostusb property value that selects it (--property: only those values); but with\n"
+	"_hook_domxml set, or in another directory of a hooks/ directory, it fails.\n"
 	"Environment: hostusb=ENTRY[&ENTRY]... (at most 32), _hook_domxml, vmId.  ENTRY is\n"
 	"  0xVVVV:0xPPPP          any free device with this vendor:product id\n"
 	"  0xVVVV:0xPPPP#SERIAL   the one with this serial number (1-64 of A-Z a-z 0-9 . _ : -)\n"
@@ -1220,6 +1223,16 @@ static const char usage_text[] =
 	"A hub, root hubs too, is never given: an entry that only hubs match fails.\n"
 	"PORT is the kernel's port path, as in /sys/bus/usb/devices/1-3.1: bus 1-999, then\n"
 	"up to 7 port numbers 1-31 from the root hub down; list shows each device's.\n";
+
+static int write_usage(void)
+{
+	char names[HOOK_POINT_NAMES_SIZE];
+	hook_point_names(names, sizeof names);
+	if (write_all(STDOUT_FILENO, usage_head, sizeof usage_head - 1) < 0 ||
+	    write_all(STDOUT_FILENO, names, strlen(names)) < 0)
+		return -1;
+	return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1);
+}
 
 static int run(const struct options *opt)
 {
@@ -1245,7 +1258,7 @@ static int run(const struct options *opt)
 	case CMD_LIST:
 		return list_devices(&ctx);
 	case CMD_HELP:
-		return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1);
+		return write_usage();
 	case CMD_VERSION:
 		return write_all(STDOUT_FILENO, "hostusb " HOSTUSB_VERSION "\n", sizeof "hostusb " HOSTUSB_VERSION);
 	case CMD_NONE:
@@ -1258,7 +1271,7 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	struct error err;
-	if (parse_options(argc, argv, &opt, &err) < 0) {
+	if (parse_options(argc, argv, getenv("_hook_domxml") != NULL, &opt, &err) < 0) {
 		say_error(&err);
 		return EXIT_HOOK_FAILED;
 	}
