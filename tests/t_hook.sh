@@ -317,6 +317,18 @@ check_eq "the links' targets run as a hook: nothing changed" "$(snapshot)" "$bef
 linked / "$LINKED/vdsm/hooks/after_vm_destroy/50_hostusb" 0x0781:0x5567
 check_eq "linked after_vm_destroy: given back, the line dropped" "$RC:$ERR:$(owner 2 3):$(cat "$JOURNAL")" "0::0:0:"
 
+# --- _hook_domxml without a directory, where `virsh -r dumpxml VM >vm.xml` leads
+new_root bare
+ERR=$(cd "$TESTTMP" && env -i hostusb=0x0781:0x5567 _hook_domxml=domxml.bare vmId="$VM1" \
+	"$HOOKS/before_vm_start/50_hostusb" --root "$R" 2>&1); RC=$?
+check_eq "_hook_domxml=NAME, no directory: started, silent" "$RC:$ERR" "0:"
+check_eq "_hook_domxml=NAME: the node given, the hostdev added, no temporary file left" \
+	"$(owner 2 3):$(hostdevs):$(find "$TESTTMP" -maxdepth 1 -name 'domxml.*.hostusb-*' | wc -l)" "107:107:1:0"
+check "_hook_domxml=NAME: the rest byte for byte" only_added
+ERR=$(cd "$TESTTMP" && env -i hostusb=0x0781:0x5567 _hook_domxml=domxml.bare vmId="$VM1" \
+	"$HOOKS/after_vm_destroy/50_hostusb" --root "$R" 2>&1); RC=$?
+check_eq "_hook_domxml=NAME: destroy gives it back" "$RC:$ERR:$(owner 2 3)" "0::0:0"
+
 # --- owner, hook point, environment
 new_root owner
 hook before_vm_start 0x0781:0x5567 "$VM1" --owner vdsm:kvm
