@@ -40,11 +40,11 @@
 enum {
 	CHUNK = 64 * 1024,    /* bytes read at a time */
 	KEEP = 512,           /* bytes of the previous chunk kept: a tag's '<' is still at hand */
-	MAX_DEPTH = 256,      /* open elements */
+	MAX_DEPTH = 257,      /* open elements: libxml2 2.9 refuses a 258th (without XML_PARSE_HUGE) */
 	NAME_MAX_LEN = 256,   /* bytes in one name */
 	NAME_BUF = 16 * 1024, /* bytes of all open element names together */
 	INDENT_MAX = 128,     /* longer indentation is not used as a model */
-	DECL_MAX = 256,       /* bytes of the XML declaration's body */
+	DECL_MAX = 256,       /* bytes of the XML declaration between "<?xml" and "?>" */
 	ATTR_MAX = 64,        /* attributes in one start tag */
 	ATTR_BUF = 4096,      /* bytes of the attribute names of one start tag */
 	ENTITY_MAX = 64,      /* general entities declared in the internal subset */
@@ -492,13 +492,17 @@ static int check_utf8_end(struct io *io)
  *    identifier of PubidChars), an internal subset of whitespace,
  *    comments, PIs and <!ENTITY name "value"> declarations, whose values
  *    hold no '%' and only well-formed references
+ *  - nesting: more than 257 levels of elements (libxml2 2.9's limit without
+ *    XML_PARSE_HUGE)
  * UTF-8, the characters XML allows (not U+FFFE, U+FFFF) and control
  * characters are checked before it, by validate().
  *
- * Refused as limits, not as malformed (XMLPATCH_LIMIT): 256 levels of
- * elements, names of 256 bytes, 16 KiB of open element names in all, an XML
- * declaration of 256 bytes, 64 attributes in one tag (4 KiB of their
- * names), 64 declared entities (4 KiB of their names); in the internal
+ * Refused as limits, not as malformed (XMLPATCH_LIMIT), each past the
+ * number given: names longer than 256 bytes, open element names longer than
+ * 16,384 bytes in all, an XML declaration longer than 263 bytes (256 between
+ * "<?xml" and "?>"), more than 64 attributes in one tag or more than 4,096
+ * bytes of their names, more than 64 declared entities or more than 4,096
+ * bytes of their names; in the internal
  * subset <!ELEMENT>, <!ATTLIST>, <!NOTATION>, parameter entities and their
  * references, external entities; references to entities whose replacement
  * text holds markup (libxml2 parses it as content); entities not declared
@@ -1526,7 +1530,8 @@ static int decl_append(struct tok *t, const unsigned char *s, size_t n)
 	if (!t->in_decl)
 		return 0;
 	if (n > DECL_MAX - t->decl_len)
-		return tok_limit(t, t->tag_abs, "XML declaration longer than %d bytes", DECL_MAX);
+		return tok_limit(t, t->tag_abs, "XML declaration longer than %d bytes",
+				 DECL_MAX + (int)sizeof "<?xml?>" - 1);
 	memcpy(t->decl + t->decl_len, s, n);
 	t->decl_len += n;
 	return 0;

@@ -196,9 +196,9 @@ rm -f "$TESTTMP/pre"
 
 deep() { yes "$1" | head -n 100000 | tr -d '\n'; }
 { printf '<domain>\n  <devices>\n    '; deep '<a>'; } >"$DOM"
-broken "100,000-deep nesting inside <devices>" "nested more than 256 deep"
+broken "100,000-deep nesting inside <devices>" "nested more than 257 deep"
 { printf '<domain>\n  <metadata>'; deep '<a>'; deep '</a>'; printf '</metadata>\n  <devices/>\n</domain>\n'; } >"$DOM"
-broken "100,000-deep nesting outside <devices>" "nested more than 256 deep"
+broken "100,000-deep nesting outside <devices>" "nested more than 257 deep"
 { printf '<domain>\n  <devices>\n    <'; mb 1 n; printf '/>\n  </devices>\n</domain>\n'; } >"$DOM"
 broken "element name of 1 MB" "name longer than"
 { printf '<domain>\n  <devices>\n    <disk '; mb 1 n; printf '="x"/>\n  </devices>\n</domain>\n'; } >"$DOM"
