@@ -89,7 +89,8 @@ static size_t plain_required(const struct request *req, struct usb_id id)
 {
 	size_t n = 0;
 	for (size_t k = 0; k < req->count; k++)
-		n += req->entries[k].kind == SELECT_ID && !req->entries[k].optional && usb_id_equal(req->entries[k].id, id);
+		n += req->entries[k].kind == SELECT_ID && !req->entries[k].optional &&
+		     usb_id_equal(req->entries[k].id, id);
 	return n;
 }
 

@@ -258,7 +258,8 @@ static void test_hubs(void)
 	CHECK_STR("present: hubs are not counted", present("0x05e3:0x0608&0x05e3:0x0608"),
 		  "device 0x05e3:0x0608: 2 requested, 1 present (and hubs, which are never given to a VM)");
 	CHECK_STR("present: enough devices that are not hubs", present("0x05e3:0x0608&0x0529:0x0001"), "ok");
-	CHECK_STR("present: an id no device has", present("0x1234:0xbeef"), "device 0x1234:0xbeef: 1 requested, 0 present");
+	CHECK_STR("present: an id no device has", present("0x1234:0xbeef"),
+		  "device 0x1234:0xbeef: 1 requested, 0 present");
 	CHECK_STR("present: an id no device has, optional", present("?0x1234:0xbeef"), "ok");
 }
 
