@@ -325,7 +325,8 @@ int command_of_program(const char *argv0, bool hook_domxml_set, enum command *co
 	const char *slash = strrchr(argv0, '/'), *name = argv0;
 	int dir_len = slash ? (int)(slash - argv0) : 0;
 	char names[HOOK_POINT_NAMES_SIZE];
-	*command = hook_point_named(name, given_directory_name(argv0, &name));
+	size_t name_len = given_directory_name(argv0, &name);
+	*command = hook_point_named(name, name_len);
 	for (size_t i = 0; slash && *command == CMD_NONE && i < HOOK_POINTS; i++)
 		if (dir_is_named(argv0, dir_len, "", hook_points[i].name))
 			*command = hook_points[i].command;
