@@ -394,33 +394,6 @@ static size_t count_requested(const struct request *req, size_t i)
 	return req->entries[i].has_id ? plan_required(req, req->entries[i].id) : 0;
 }
 
-/* How many plain id entries that are not optional ask for the id of entry i. */
-static size_t count_plain_required(const struct request *req, size_t i)
-{
-	size_t n = 0;
-	for (size_t k = 0; k < req->count; k++)
-		n += req->entries[k].kind == SELECT_ID && !req->entries[k].optional &&
-		     usb_id_equal(req->entries[k].id, req->entries[i].id);
-	return req->entries[i].kind == SELECT_ID ? n : 0;
-}
-
-/*
- * Every plain id has as many devices as it is asked for; before anything
- * else is done.  The plan says what is wrong with the other entries.
- */
-static int check_present(const struct request *req, const struct usb_device_list *list, struct error *err)
-{
-	for (size_t i = 0; i < req->count; i++) {
-		size_t wanted = count_plain_required(req, i), present = count_matching(list, req->entries[i].id);
-		if (present < wanted) {
-			error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu present", req->entries[i].id.vendor,
-				  req->entries[i].id.product, wanted, present);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* One claim per entry the plan gives a device, in the order of the entries: *n of them. */
 static int plan_claims(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
 		       const struct journal *j, struct plan *plan, struct claim *claims, size_t *n, struct error *err)
@@ -930,7 +903,7 @@ static int before_vm_start(struct context *ctx)
 		return -1;
 	}
 	/* a device that is not there stops the start before the lock is even made */
-	int rc = check_present(&req, &list, &err);
+	int rc = plan_check_present(&req, &list, &err);
 	if (rc < 0)
 		say_error(&err);
 	else
@@ -1344,26 +1317,40 @@ static int list_devices(const struct context *ctx)
 
 /* ---- main -------------------------------------------------------------- */
 
-static const char usage_text[] =
+/* usage_head, the hook points, usage_text */
+static const char usage_head[] =
 	"usage: hostusb [--root DIR] [--owner USER:GROUP] [--dry-run] [--lock-wait SEC] [HOOK]\n"
 	"       hostusb [--root DIR] [list [--property]]\n"
 	"       hostusb [--root DIR] [--lock-wait SEC] release VMID\n"
 	"       hostusb --help | --version\n"
-	"HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source.  Without HOOK\n"
-	"or list, the program runs the hook point its directory is named after, as VDSM runs\n"
-	"hooks/HOOK/50_hostusb (./50_hostusb there works too).  Anywhere else it does what\n"
-	"list does: a line per host USB device with its port, serial, speed, owner, the VM\n"
-	"holding it and the hostusb property value that selects it (--property: only those\n"
-	"values); in another directory of a hooks/ directory it fails.  release gives back\n"
-	"every device the journal records for the VM VMID (one that no longer exists).\n"
+	"HOOK is one of: ";
+static const char usage_text[] = ".\n"
+	"Without HOOK or list, the program runs the hook point its directory is named after,\n"
+	"as VDSM runs hooks/HOOK/50_hostusb: the name as given, else as resolved (so\n"
+	"./50_hostusb there works too).  Anywhere else it does what list does: a line per\n"
+	"host USB device with its port, serial, speed, owner, the VM holding it and the\n"
+	"hostusb property value that selects it (--property: only those values); but with\n"
+	"_hook_domxml set, or in another directory of a hooks/ directory, it fails.  release\n"
+	"gives back every device the journal records for the VM VMID (one that no longer exists).\n"
 	"Environment: hostusb=ENTRY[&ENTRY]... (at most 32), _hook_domxml, vmId.  ENTRY is\n"
 	"  0xVVVV:0xPPPP          any free device with this vendor:product id\n"
 	"  0xVVVV:0xPPPP#SERIAL   the one with this serial number (1-64 of A-Z a-z 0-9 . _ : -)\n"
 	"  0xVVVV:0xPPPP@PORT     the one on this port, which must have this id\n"
 	"  @PORT                  whatever device is on this port (not a hub)\n"
 	"  ?ENTRY                 optional: when it cannot be had, start without it\n"
+	"A hub, root hubs too, is never given: an entry that only hubs match fails.\n"
 	"PORT is the kernel's port path, as in /sys/bus/usb/devices/1-3.1: bus 1-999, then\n"
 	"up to 7 port numbers 1-31 from the root hub down; list shows each device's.\n";
+
+static int write_usage(void)
+{
+	char names[HOOK_POINT_NAMES_SIZE];
+	hook_point_names(names, sizeof names);
+	if (write_all(STDOUT_FILENO, usage_head, sizeof usage_head - 1) < 0 ||
+	    write_all(STDOUT_FILENO, names, strlen(names)) < 0)
+		return -1;
+	return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1);
+}
 
 static int run(const struct options *opt)
 {
@@ -1391,7 +1378,7 @@ static int run(const struct options *opt)
 	case CMD_RELEASE:
 		return release_vm(&ctx);
 	case CMD_HELP:
-		return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1);
+		return write_usage();
 	case CMD_VERSION:
 		return write_all(STDOUT_FILENO, "hostusb " HOSTUSB_VERSION "\n", sizeof "hostusb " HOSTUSB_VERSION);
 	case CMD_NONE:
@@ -1404,7 +1391,7 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	struct error err;
-	if (parse_options(argc, argv, &opt, &err) < 0) {
+	if (parse_options(argc, argv, getenv("_hook_domxml") != NULL, &opt, &err) < 0) {
 		say_error(&err);
 		return EXIT_HOOK_FAILED;
 	}

@@ -18,8 +18,12 @@
 #define LOCK_PATH         JOURNAL_PATH ".lock"
 /* the one temporary name every run uses, under the lock */
 #define TEMP_SUFFIX       ".update"
-/* what is read and what is written alike: a journal written is always one that can be read */
-#define MAX_JOURNAL_BYTES (2u << 20)
+/*
+ * what is read (as the file is, and as it would be written back) and what is
+ * written alike: a journal written is always one that can be read, and one
+ * read can always be written back
+ */
+#define MAX_JOURNAL_BYTES JOURNAL_MAX_BYTES
 /*
  * A record the parser accepts is at most "/dev/bus/usb/BBB/DDD" 20, ":UID"
  * and ":GID" 11 each, ":VMID" 65, ":MODE" 5 bytes: with one more byte after
@@ -165,6 +169,7 @@ struct reader {
 	const char *p, *end;       /* read, not yet parsed */
 	bool eof;
 	size_t line, total;
+	size_t as_written;         /* bytes of the records read, written back one a line */
 };
 
 static struct reader reader_of_fd(int fd, char *buf)
@@ -204,6 +209,8 @@ static int fill(struct reader *r)
 	return 0;
 }
 
+static size_t entry_text_length(const struct journal_entry *e);
+
 /* The next record into *e: 1; 0 at the end; -1 with err set ("line N: malformed record"). */
 static int next_record(struct reader *r, struct journal_entry *e, struct error *err)
 {
@@ -223,6 +230,12 @@ static int next_record(struct reader *r, struct journal_entry *e, struct error *
 			return -1;
 		}
 		r->line += r->p[-1] == '\n';
+		r->as_written += entry_text_length(e);
+		if (r->as_written > MAX_JOURNAL_BYTES) {
+			error_set(err, "line %zu: over the %u bytes a journal may have once written back one record a line",
+				  r->line, MAX_JOURNAL_BYTES);
+			return -1;
+		}
 		return 1;
 	}
 }
@@ -274,6 +287,23 @@ static size_t format_entry(const struct journal_entry *e, char *out)
 	}
 	out[n++] = '\n';
 	return n;
+}
+
+static size_t decimal_digits(unsigned v)
+{
+	size_t n = 1;
+	while (v >= 10)
+		v /= 10, n++;
+	return n;
+}
+
+/* What format_entry writes for e, without writing it. */
+static size_t entry_text_length(const struct journal_entry *e)
+{
+	size_t n = sizeof "/dev/bus/usb/BBB/DDD:" - 1 + decimal_digits(e->uid) + 1 + decimal_digits(e->gid);
+	if (e->vmid[0] || e->has_mode)
+		n += 1 + strnlen(e->vmid, VMID_MAX);
+	return n + (e->has_mode ? 1 + MODE_DIGITS : 0) + 1;
 }
 
 /* Lines gathered in a fixed buffer and written to fd when it is full. */

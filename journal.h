@@ -17,6 +17,13 @@
  * changed and written back under its lock; entries change only through these
  * functions.  Lookups are by device address, in O(log n).
  *
+ * Its size is at most JOURNAL_MAX_BYTES, in the file and as written back
+ * one record a line (the Python hook's records, run together, each gain a
+ * newline): a file larger either way is refused when read, so whatever is
+ * read can be written back without its dropped lines and read again.  A
+ * start whose added lines would make it larger is refused.  Any journal of
+ * 2 MiB or less, in any form, is read.
+ *
  * Its cost is bounded whatever its size: it is read a record at a time
  * through a fixed buffer, and only the lines a run asks for are kept in
  * memory; the file stays open, and journal_commit and journal_restore stream
@@ -29,6 +36,8 @@
 #include "text.h"
 
 #define JOURNAL_PATH "/var/run/vdsm/hooks/hostusb-permissions"
+/* 2.25 MiB: 2 MiB of the shortest records, run together, are 2,184,534 bytes one a line */
+#define JOURNAL_MAX_BYTES (9u << 18)
 
 struct journal_entry {
 	struct usb_addr addr;

@@ -45,6 +45,74 @@ static size_t count_of_id(const struct usb_device_list *list, struct usb_id id)
 	return n;
 }
 
+/* ---- hubs: never given, not even by id or serial number ---- */
+
+/*
+ * A hub (bDeviceClass 09, root hubs too) is never a candidate: QEMU claiming
+ * it takes every device behind it away from the host.
+ */
+static bool candidate(const struct usb_device *dev)
+{
+	return !dev->hub;
+}
+
+/* The devices of id that may be given; *hub: the first hub of id, or NULL. */
+static size_t candidates_of_id(const struct usb_device_list *list, struct usb_id id, const struct usb_device **hub)
+{
+	size_t n = 0;
+	*hub = NULL;
+	for (size_t d = 0; d < list->count; d++) {
+		const struct usb_device *dev = &list->devices[d];
+		if (!usb_id_equal(dev->id, id))
+			continue;
+		n += candidate(dev);
+		if (!candidate(dev) && !*hub)
+			*hub = dev;
+	}
+	return n;
+}
+
+/* Entry i matches no device but hub: refused, even when optional. */
+static int refuse_hub(const struct request *req, size_t i, const struct usb_device *hub, struct error *err)
+{
+	char prefix[160], node[32];
+	entry_prefix(req, i, prefix, sizeof prefix);
+	sysfs_node_path(hub->addr, node, sizeof node);
+	error_set(err, "%s: %s is a hub (%s, %s), and a hub is never given to a VM", prefix,
+		  req->entries[i].kind == SELECT_SERIAL ? "the device with this serial" : "every device of this id",
+		  hub->name, node);
+	return -1;
+}
+
+/* How many plain id entries that are not optional ask for id. */
+static size_t plain_required(const struct request *req, struct usb_id id)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < req->count; k++)
+		n += req->entries[k].kind == SELECT_ID && !req->entries[k].optional &&
+		     usb_id_equal(req->entries[k].id, id);
+	return n;
+}
+
+int plan_check_present(const struct request *req, const struct usb_device_list *list, struct error *err)
+{
+	for (size_t i = 0; i < req->count; i++) {
+		const struct selector *s = &req->entries[i];
+		const struct usb_device *hub;
+		if (s->kind != SELECT_ID)
+			continue;
+		size_t wanted = plain_required(req, s->id), present = candidates_of_id(list, s->id, &hub);
+		if (present == 0 && hub)
+			return refuse_hub(req, i, hub, err);
+		if (present < wanted) {
+			error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu present%s", s->id.vendor, s->id.product,
+				  wanted, present, hub ? " (and hubs, which are never given to a VM)" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* ---- entries naming one device ---- */
 
 /* The device of the entry's id with its serial: *found, NONE when there is none; -1 when two have it. */
@@ -52,17 +120,24 @@ static int find_by_serial(const struct request *req, size_t i, const struct usb_
 			  struct error *err)
 {
 	const struct selector *s = &req->entries[i];
+	const struct usb_device *hub = NULL;
 	size_t n = 0, at[2] = { NONE, NONE };
 	for (size_t d = 0; d < list->count; d++) {
 		const struct usb_device *dev = &list->devices[d];
 		if (!usb_id_equal(dev->id, s->id) || dev->serial_kind != USB_SERIAL_USABLE ||
 		    strcmp(dev->serial, s->serial) != 0)
 			continue;
+		if (!candidate(dev)) {
+			hub = hub ? hub : dev;
+			continue;
+		}
 		if (n < 2)
 			at[n] = d;
 		n++;
 	}
 	*found = at[0];
+	if (n == 0 && hub)
+		return refuse_hub(req, i, hub, err);
 	if (n < 2)
 		return 0;
 	char prefix[160], first[USB_PORT_TEXT_SIZE], second[USB_PORT_TEXT_SIZE];
@@ -90,7 +165,7 @@ static int find_on_port(const struct request *req, size_t i, const struct usb_de
 	char prefix[160], port[USB_PORT_TEXT_SIZE];
 	entry_prefix(req, i, prefix, sizeof prefix);
 	usb_port_format(&s->port, port, sizeof port);
-	if (dev->hub) {
+	if (!candidate(dev)) {
 		error_set(err, "%s: port %s has a hub (%04x:%04x), which is not given to a VM: name a port behind it",
 			  prefix, port, dev->id.vendor, dev->id.product);
 		return -1;
@@ -191,7 +266,7 @@ static size_t choose(const struct usb_device_list *list, const struct journal *j
 	*other = NULL;
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t d = 0; d < list->count && found < want; d++) {
-			if (!usb_id_equal(list->devices[d].id, id) || taken(plan, d))
+			if (!usb_id_equal(list->devices[d].id, id) || !candidate(&list->devices[d]) || taken(plan, d))
 				continue;
 			const struct journal_entry *e = journal_find(j, list->devices[d].addr);
 			if (pass == 0 ? e && !held_by_other(e, vmid) : e == NULL)
@@ -209,9 +284,15 @@ static size_t choose(const struct usb_device_list *list, const struct journal *j
 }
 
 static int too_few_free(struct usb_id id, size_t required, size_t found, const struct journal_entry *other,
-			struct error *err)
+			const struct usb_device *hub, struct error *err)
 {
 	char inside[32], who[96];
+	if (!other && hub) {
+		sysfs_node_path(hub->addr, inside, sizeof inside);
+		error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu free; %s (%s) is a hub, never given to a VM",
+			  id.vendor, id.product, required, found, hub->name, inside);
+		return -1;
+	}
 	if (!other) {
 		error_set(err, "device 0x%04x:0x%04x: %zu requested, %zu free; the others are named by other entries",
 			  id.vendor, id.product, required, found);
@@ -234,6 +315,9 @@ static int resolve_id(const struct request *req, size_t first, const struct usb_
 {
 	struct usb_id id = req->entries[first].id;
 	size_t members[MAX_ENTRIES], n = 0, required = 0, chosen[MAX_ENTRIES];
+	const struct usb_device *hub;
+	if (candidates_of_id(list, id, &hub) == 0 && hub)
+		return refuse_hub(req, first, hub, err);
 	for (size_t k = first; k < req->count; k++)
 		if (req->entries[k].kind == SELECT_ID && usb_id_equal(req->entries[k].id, id)) {
 			members[n++] = k;
@@ -242,7 +326,7 @@ static int resolve_id(const struct request *req, size_t first, const struct usb_
 	const struct journal_entry *other;
 	size_t found = choose(list, j, vmid, plan, id, n, chosen, &other);
 	if (found < required)
-		return too_few_free(id, required, found, other, err);
+		return too_few_free(id, required, found, other, hub, err);
 	for (size_t m = n, skip = n - found; m-- > 0 && skip > 0;)
 		if (req->entries[members[m]].optional) {
 			cannot_have(req, members[m], other, plan, err);

@@ -9,9 +9,11 @@
  * Entries naming one device (a serial number, a port) are resolved first,
  * then each plain id takes the lowest free devices left, those this VM
  * already holds first (a re-start gets the same devices).  A device another
- * VM holds (or a line without vmId) is never taken.  An optional entry whose
- * device is absent or held is skipped; anything else wrong with an entry is
- * an error naming it.
+ * VM holds (or a line without vmId) is never taken.  A hub (bDeviceClass 09,
+ * root hubs too) is never given, whatever names it: an entry that only hubs
+ * match is an error naming the hub, even when optional.  An optional entry
+ * whose device is absent or held is skipped; anything else wrong with an
+ * entry is an error naming it.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +48,12 @@ struct plan {
  */
 int plan_make(const struct request *req, const struct usb_device_list *list, const struct journal *j,
 	      const char *vmid, struct plan *plan, struct error *err);
+/*
+ * Before the journal is read: no plain id entry matches only hubs, and each
+ * plain id has a device that is not a hub for every entry of it that is not
+ * optional.  0, or -1 with err naming the entry (and the hub) or the id.
+ */
+int plan_check_present(const struct request *req, const struct usb_device_list *list, struct error *err);
 /* How many entries that are not optional need a device of id. */
 size_t plan_required(const struct request *req, struct usb_id id);
 /* "0x0529:0x0001 not present" or "... held by VM <vmId>": why entry i was skipped. */

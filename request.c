@@ -229,6 +229,7 @@ int resolve_owner(const char *root, const char *spec, unsigned *uid, unsigned *g
 
 /* ---- the command line ---- */
 
+/* The hook points hostusb serves: every name the program knows them by comes from here. */
 static const struct {
 	const char *name;
 	enum command command;
@@ -237,13 +238,51 @@ static const struct {
 	{ "after_vm_destroy", CMD_AFTER_VM_DESTROY },
 	{ "before_vm_migrate_source", CMD_BEFORE_VM_MIGRATE_SOURCE },
 };
+#define HOOK_POINTS (sizeof hook_points / sizeof hook_points[0])
 
 static enum command hook_point_named(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof hook_points / sizeof hook_points[0]; i++)
+	for (size_t i = 0; i < HOOK_POINTS; i++)
 		if (strlen(hook_points[i].name) == len && memcmp(hook_points[i].name, name, len) == 0)
 			return hook_points[i].command;
 	return CMD_NONE;
+}
+
+static bool is_hook_point(enum command command)
+{
+	for (size_t i = 0; i < HOOK_POINTS; i++)
+		if (hook_points[i].command == command)
+			return true;
+	return false;
+}
+
+void hook_point_names(char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < HOOK_POINTS && used < size; i++) {
+		int n = format(buf + used, size - used, "%s%s", i ? ", " : "", hook_points[i].name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/*
+ * The name of argv0's directory as given, before anything is resolved
+ * ("before_vm_start" of ".../before_vm_start/50_hostusb", "." of
+ * "./50_hostusb"): *name and its length; 0 without a directory part.
+ */
+static size_t given_directory_name(const char *argv0, const char **name)
+{
+	const char *end = strrchr(argv0, '/');
+	if (!end)
+		return 0;
+	while (end > argv0 && end[-1] == '/')
+		end--;
+	const char *begin = end;
+	while (begin > argv0 && begin[-1] != '/')
+		begin--;
+	*name = begin;
+	return (size_t)(end - begin);
 }
 
 /*
@@ -262,20 +301,29 @@ static bool dir_is_named(const char *dir, int dir_len, const char *up, const cha
 	return stat(path, &at_dir) == 0 && at_dir.st_dev == at_name.st_dev && at_dir.st_ino == at_name.st_ino;
 }
 
-int command_of_program(const char *argv0, enum command *command, struct error *err)
+int command_of_program(const char *argv0, bool hook_domxml_set, enum command *command, struct error *err)
 {
-	const char *slash = strrchr(argv0, '/');
+	const char *slash = strrchr(argv0, '/'), *name = argv0;
 	int dir_len = slash ? (int)(slash - argv0) : 0;
-	*command = CMD_LIST;
-	for (size_t i = 0; slash && i < sizeof hook_points / sizeof hook_points[0]; i++)
-		if (dir_is_named(argv0, dir_len, "", hook_points[i].name)) {
+	char names[HOOK_POINT_NAMES_SIZE];
+	size_t name_len = given_directory_name(argv0, &name);
+	*command = hook_point_named(name, name_len);
+	for (size_t i = 0; slash && *command == CMD_NONE && i < HOOK_POINTS; i++)
+		if (dir_is_named(argv0, dir_len, "", hook_points[i].name))
 			*command = hook_points[i].command;
-			return 0;
-		}
+	if (*command != CMD_NONE)
+		return 0;
+	*command = CMD_LIST;
+	hook_point_names(names, sizeof names);
 	if (slash && dir_is_named(argv0, dir_len, "../", "hooks")) {
-		error_set(err, "%s: its directory is not a hook point hostusb serves (" HOOK_POINT_NAMES "); install "
-			  "it in one of those, or give the hook point or list as an argument; see hostusb --help",
-			  argv0);
+		error_set(err, "%s: its directory is not a hook point hostusb serves (%s); install it in one of those, "
+			  "or give the hook point or list as an argument; see hostusb --help", argv0, names);
+		return -1;
+	}
+	if (hook_domxml_set) {
+		error_set(err, "%s: run as a hook (_hook_domxml is set), but no hook point hostusb serves (%s) names "
+			  "its directory; install it in one of those, or give the hook point as an argument; see "
+			  "hostusb --help", argv0, names);
 		return -1;
 	}
 	return 0;
@@ -331,8 +379,9 @@ static int option_value(int argc, char **argv, int *i, size_t k, const char **va
 static int set_command(struct options *opt, enum command command, const char *word, struct error *err)
 {
 	if (command == CMD_NONE) {
-		error_set(err, "unknown command \"%s\": expected " HOOK_POINT_NAMES ", list or release; see hostusb --help",
-			  word);
+		char names[HOOK_POINT_NAMES_SIZE];
+		hook_point_names(names, sizeof names);
+		error_set(err, "unknown command \"%s\": expected %s, list or release; see hostusb --help", word, names);
 		return -1;
 	}
 	if (opt->command != CMD_NONE) {
@@ -414,9 +463,8 @@ static int check_release_options(const struct options *opt, const struct parse_s
  */
 static int check_hook_option(const struct options *opt, const struct parse_state *ps, struct error *err)
 {
-	bool hook = opt->command == CMD_BEFORE_VM_START || opt->command == CMD_AFTER_VM_DESTROY ||
-		    opt->command == CMD_BEFORE_VM_MIGRATE_SOURCE;
-	if (hook && ps->list_option) {
+	char names[HOOK_POINT_NAMES_SIZE];
+	if (is_hook_point(opt->command) && ps->list_option) {
 		error_set(err, "%s is for list, not for a hook point; see hostusb --help", ps->list_option);
 		return -1;
 	}
@@ -424,12 +472,13 @@ static int check_hook_option(const struct options *opt, const struct parse_state
 		return check_release_options(opt, ps, err);
 	if (opt->command != CMD_LIST || !ps->hook_option)
 		return 0;
-	error_set(err, "%s is for a hook point (" HOOK_POINT_NAMES "), not for list: name the hook point, or run "
-		  "the program from its hooks/ directory; see hostusb --help", ps->hook_option);
+	hook_point_names(names, sizeof names);
+	error_set(err, "%s is for a hook point (%s), not for list: name the hook point, or run the program from its "
+		  "hooks/ directory; see hostusb --help", ps->hook_option, names);
 	return -1;
 }
 
-int parse_options(int argc, char **argv, struct options *opt, struct error *err)
+int parse_options(int argc, char **argv, bool hook_domxml_set, struct options *opt, struct error *err)
 {
 	*opt = (struct options){ .root = "", .owner = DEFAULT_OWNER, .lock_wait = DEFAULT_LOCK_WAIT };
 	struct parse_state ps = { NULL, NULL, NULL, false };
@@ -441,7 +490,8 @@ int parse_options(int argc, char **argv, struct options *opt, struct error *err)
 		error_set(err, "--lock-wait \"%s\": expected a number of seconds", lock_wait);
 		return -1;
 	}
-	if (opt->command == CMD_NONE && command_of_program(argc > 0 ? argv[0] : "", &opt->command, err) < 0)
+	if (opt->command == CMD_NONE &&
+	    command_of_program(argc > 0 ? argv[0] : "", hook_domxml_set, &opt->command, err) < 0)
 		return -1;
 	return check_hook_option(opt, &ps, err);
 }

@@ -16,7 +16,6 @@
 #define MAX_ENTRIES       32
 #define DEFAULT_OWNER     "qemu:qemu"
 #define DEFAULT_LOCK_WAIT 30
-#define HOOK_POINT_NAMES  "before_vm_start, after_vm_destroy, before_vm_migrate_source"
 
 enum command {
 	CMD_NONE,
@@ -39,15 +38,25 @@ struct options {
 	enum command command;
 };
 
-/* The command line; without a command, the one command_of_program gives.  0, or -1 with err set. */
-int parse_options(int argc, char **argv, struct options *opt, struct error *err);
+/*
+ * The command line; without a command, the one command_of_program gives
+ * (hook_domxml_set: _hook_domxml is in the environment).  0, or -1 with err set.
+ */
+int parse_options(int argc, char **argv, bool hook_domxml_set, struct options *opt, struct error *err);
 /*
  * The command when none is named, from the directory part of argv[0]: the
- * hook point it is named after (VDSM runs .../hooks/before_vm_start/50_hostusb;
- * "./50_hostusb" there too).  A program elsewhere runs list; one in another
- * directory of a "hooks" directory fails, so a hook never silently does nothing.
+ * hook point its directory is named after, first as given, before any
+ * symbolic link is resolved (VDSM runs .../hooks/before_vm_start/50_hostusb,
+ * whatever before_vm_start links to), then as the kernel resolves it
+ * ("./50_hostusb" there).  A program elsewhere runs list.  So that a hook
+ * never silently does nothing, no hook point found is an error naming them
+ * when _hook_domxml is set (hook_domxml_set) or the directory is in a
+ * "hooks" directory.
  */
-int command_of_program(const char *argv0, enum command *command, struct error *err);
+int command_of_program(const char *argv0, bool hook_domxml_set, enum command *command, struct error *err);
+/* The names of the hook points hostusb serves, "before_vm_start, after_vm_destroy, ..." */
+#define HOOK_POINT_NAMES_SIZE 160
+void hook_point_names(char *buf, size_t size);
 
 /*
  * The hostusb property: entries separated by '&', at most MAX_ENTRIES, each
@@ -58,6 +67,7 @@ int command_of_program(const char *argv0, enum command *command, struct error *e
  *   @B-P[.P]...                whatever device (not a hub) is on this port
  *
  * and any of them behind '?': optional, started without when it cannot be had.
+ * A hub is never given, whatever names it (plan.h).
  */
 
 enum selector_kind {

@@ -313,8 +313,10 @@ static bool may_link_unnamed(void)
 static void dir_of(const char *path, char *dir, size_t size)
 {
 	const char *slash = strrchr(path, '/');
-	size_t len = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
-	format(dir, size, "%.*s", (int)len, len ? path : ".");
+	if (!slash)
+		format(dir, size, ".");
+	else
+		format(dir, size, "%.*s", (int)(slash == path ? 1 : slash - path), path);
 }
 
 static int open_named(struct replacement *r)

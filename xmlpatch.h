@@ -75,19 +75,25 @@ struct xmlpatch_result {
  * why):
  *  MALFORMED: a document that is not well-formed XML 1.0 (fifth edition):
  *    what libxml2 2.9 refuses, parsed without network access or external
- *    entities, among UTF-8 documents within the limits below.  The
- *    tokenizer's interface, xmltok.h, lists the checks.
+ *    entities, among UTF-8 documents within the limits below; so also more
+ *    than 257 levels of elements, which libxml2 refuses without
+ *    XML_PARSE_HUGE (257 are accepted).  The tokenizer's interface,
+ *    xmltok.h, lists the checks.
  *  LIMIT: a document past a limit of the patcher, or using a feature it
- *    does not support, though it may be well formed:
+ *    does not support, though it may be well formed; each number is the
+ *    most accepted, one more is refused:
  *    - an encoding other than UTF-8 (a BOM is allowed; encoding="UTF-8" or
  *      "UTF8" in any case), UTF-16 or UTF-32;
- *    - 256 levels of nesting, names of 256 bytes, 16 KiB of open element
- *      names in all, an XML declaration of 256 bytes, 64 attributes in one
- *      start tag and 4 KiB of their names;
+ *    - a name (of an element, attribute, PI target, entity, reference or
+ *      the DOCTYPE) longer than 256 bytes; open element names longer than
+ *      16,384 bytes in all; an XML declaration longer than 263 bytes (256
+ *      between "<?xml" and "?>"); more than 64 attributes in one start tag,
+ *      or their names longer than 4,096 bytes in all;
  *    - in the DOCTYPE's internal subset, only comments, PIs and
  *      <!ENTITY name "value"> are supported: <!ELEMENT>, <!ATTLIST>,
  *      <!NOTATION>, parameter entities and their references, and external
- *      entities are refused; so are more than 64 entities (4 KiB of names);
+ *      entities are refused; so are more than 64 entities, or their names
+ *      longer than 4,096 bytes in all;
  *    - a reference to a declared entity whose replacement text holds
  *      markup ('<', or '&' of a reference) where libxml2 would parse it
  *      (in an attribute value, an entity holding '<' is MALFORMED);
@@ -103,6 +109,11 @@ struct xmlpatch_result {
  * Accepted though libxml2 2.9 refuses them (its limits without
  * XML_PARSE_HUGE): start tags, attribute values, comments, PIs and CDATA
  * sections of about 10,000,000 bytes or more.
+ *
+ * Refused (MALFORMED) though libxml2 2.9 accepts it: an internal subset
+ * right after the DOCTYPE's closing '>', as in <!DOCTYPE domain>[<!ENTITY e
+ * "v">]><domain>, which libxml2 reads as the DOCTYPE's internal subset and
+ * XML does not allow ("text outside the root element" at the '[').
  */
 int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err);

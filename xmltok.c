@@ -19,10 +19,10 @@
 #include <string.h>
 
 enum {
-	MAX_DEPTH = 256,      /* open elements */
+	MAX_DEPTH = 257,      /* open elements: libxml2 2.9 refuses a 258th (without XML_PARSE_HUGE) */
 	NAME_MAX_LEN = 256,   /* bytes in one name */
 	NAME_BUF = 16 * 1024, /* bytes of all open element names together */
-	DECL_MAX = 256,       /* bytes of the XML declaration's body */
+	DECL_MAX = 256,       /* bytes of the XML declaration between "<?xml" and "?>" */
 	ATTR_MAX = 64,        /* attributes in one start tag */
 	ATTR_BUF = 4096,      /* bytes of the attribute names of one start tag */
 	ENTITY_MAX = 64,      /* general entities declared in the internal subset */
@@ -1102,7 +1102,8 @@ static int decl_append(struct tok *t, const unsigned char *s, size_t n)
 	if (!t->in_decl)
 		return 0;
 	if (n > DECL_MAX - t->decl_len)
-		return tok_limit(t, t->tag_abs, "XML declaration longer than %d bytes", DECL_MAX);
+		return tok_limit(t, t->tag_abs, "XML declaration longer than %d bytes",
+				 DECL_MAX + (int)sizeof "<?xml?>" - 1);
 	memcpy(t->decl + t->decl_len, s, n);
 	t->decl_len += n;
 	return 0;

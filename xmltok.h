@@ -36,13 +36,17 @@
  *    identifier of PubidChars), an internal subset of whitespace,
  *    comments, PIs and <!ENTITY name "value"> declarations, whose values
  *    hold no '%' and only well-formed references
+ *  - nesting: more than 257 levels of elements (libxml2 2.9's limit without
+ *    XML_PARSE_HUGE)
  * UTF-8, the characters XML allows (not U+FFFE, U+FFFF) and control
  * characters are checked before it, by io_validate() (xmlio.h).
  *
- * Refused as limits, not as malformed (XMLPATCH_LIMIT): 256 levels of
- * elements, names of 256 bytes, 16 KiB of open element names in all, an XML
- * declaration of 256 bytes, 64 attributes in one tag (4 KiB of their
- * names), 64 declared entities (4 KiB of their names); in the internal
+ * Refused as limits, not as malformed (XMLPATCH_LIMIT), each past the
+ * number given: names longer than 256 bytes, open element names longer than
+ * 16,384 bytes in all, an XML declaration longer than 263 bytes (256 between
+ * "<?xml" and "?>"), more than 64 attributes in one tag or more than 4,096
+ * bytes of their names, more than 64 declared entities or more than 4,096
+ * bytes of their names; in the internal
  * subset <!ELEMENT>, <!ATTLIST>, <!NOTATION>, parameter entities and their
  * references, external entities; references to entities whose replacement
  * text holds markup (libxml2 parses it as content); entities not declared

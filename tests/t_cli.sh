@@ -82,9 +82,30 @@ check_eq "hooks/before_vm_stop with list named: list" "$RC" 0
 run_in "$TESTTMP/sbin" ./hostusb --root "$R"
 check_eq "a copy named hostusb, no command: does what list does" "$RC:$OUT" "0:$(cat "$TESTTMP/list.want")"
 check_contains "a copy named hostusb: lists the device" "$OUT" "001 002 1-1  0781:5567 -            480 "
-run_in / hostusb=$PROP _hook_domxml="$DOM" "$TESTTMP/sbin/hostusb" --root "$R"
+run_in / hostusb=$PROP "$TESTTMP/sbin/hostusb" --root "$R"
 check_eq "a copy named hostusb, property set: still list, nothing else" "$RC:$OUT:$ERR" \
 	"0:$(cat "$TESTTMP/list.want"):"
+# run as a hook (_hook_domxml set) with no hook point found: never a silent list
+NOT_A_HOOK="run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help"
+run_in / hostusb=$PROP _hook_domxml="$DOM" "$TESTTMP/sbin/hostusb" --root "$R"
+check_eq "a copy named hostusb, _hook_domxml set: exit 2, one line naming the hook points" "$RC:$OUT:$ERR" \
+	"2::hostusb: $TESTTMP/sbin/hostusb: $NOT_A_HOOK"
+run_in / _hook_domxml="$DOM" "$TESTTMP/sbin/hostusb" --root "$R"
+check_eq "a copy named hostusb, _hook_domxml set, no property: exit 2 all the same" "$RC:$OUT:$ERR" \
+	"2::hostusb: $TESTTMP/sbin/hostusb: $NOT_A_HOOK"
+OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" _hook_domxml="$DOM" 50_hostusb --root "$R" 2>&1)
+check_eq "50_hostusb found through PATH, _hook_domxml set: exit 2" "$?:$OUT" "2:hostusb: 50_hostusb: $NOT_A_HOOK"
+
+# a hook directory that is a link to a directory of another name: its name as VDSM ran it counts
+mkdir -p "$TESTTMP/opt/migrate" "$TESTTMP/vdsm/hooks"
+cp "$HOSTUSB" "$TESTTMP/opt/migrate/50_hostusb"
+ln -s ../../opt/migrate "$TESTTMP/vdsm/hooks/before_vm_migrate_source"
+run_in / hostusb=$PROP _hook_domxml="$DOM" "$TESTTMP/vdsm/hooks/before_vm_migrate_source/50_hostusb"
+check_eq "hooks/before_vm_migrate_source linked to opt/migrate: the migration refused" "$RC:$OUT:$ERR" \
+	"2::hostusb: cannot migrate VM with host usb devices"
+run_in "$TESTTMP/vdsm/hooks/before_vm_migrate_source" hostusb=$PROP _hook_domxml="$DOM" ./50_hostusb
+check_eq "./50_hostusb in the linked directory (resolved: opt/migrate), as a hook: exit 2" "$RC:$OUT:$ERR" \
+	"2::hostusb: ./50_hostusb: $NOT_A_HOOK"
 OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" 50_hostusb --root "$R" 2>&1)
 check_eq "50_hostusb found through PATH (argv[0] has no directory): list" "$?:$OUT" \
 	"0:$(cat "$TESTTMP/list.want")"
@@ -172,7 +193,7 @@ check_eq "vmId unset, property unset: nothing to do" "$RC:$ERR" "0:"
 # --help says the rule
 run_in "$TESTTMP" "$HOSTUSB" --help
 check_contains "--help: list is what a command without HOOK does" "$RC:$OUT" "Anywhere else it does what"
-check_contains "--help: the valid hook points" "$OUT" "HOOK is before_vm_start, after_vm_destroy or before_vm_migrate_source"
+check_contains "--help: the valid hook points" "$OUT" "HOOK is one of: before_vm_start, after_vm_destroy, before_vm_migrate_source."
 
 # list on a host without a USB bus: says so, rather than a bare "No such file or directory"
 mkdir -p "$TESTTMP/nobus/sys"

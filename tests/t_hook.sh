@@ -289,6 +289,52 @@ check_eq "dry run: patched XML on stdout" "$(grep -c '<hostdev ' "$TESTTMP/stdou
 check_contains "dry run: plan on stderr" "$ERR" "would chown $R/dev/bus/usb/002/003"
 check "dry run: journal directory not created" test ! -e "$R/var/run/vdsm"
 
+# --- hook directories that are links to directories of other names: the
+# hook point is the name VDSM ran the program by
+new_root linked
+LINKED=$TESTTMP/linked
+mkdir -p "$LINKED/vdsm/hooks" "$LINKED/opt/start" "$LINKED/opt/destroy" "$LINKED/opt/migrate"
+ln -s ../../opt/start "$LINKED/vdsm/hooks/before_vm_start"
+ln -s ../../opt/destroy "$LINKED/vdsm/hooks/after_vm_destroy"
+ln -s ../../opt/migrate "$LINKED/vdsm/hooks/before_vm_migrate_source"
+for dir in start destroy migrate; do ln -s "$HOSTUSB" "$LINKED/opt/$dir/50_hostusb"; done
+# linked DIR PROGRAM PROPERTY: runs PROGRAM in DIR as VDSM would; RC, ERR, stdout in $TESTTMP/stdout
+linked() {
+	ERR=$(cd "$1" && env -i PATH=/usr/bin:/bin hostusb="$3" _hook_domxml="$DOM" vmId="$VM1" "$2" --root "$R" \
+		2>&1 >"$TESTTMP/stdout")
+	RC=$?
+}
+linked / "$LINKED/vdsm/hooks/before_vm_start/50_hostusb" 0x0781:0x5567
+check_eq "linked before_vm_start: started, its line, nothing listed" "$RC:$ERR:$(cat "$TESTTMP/stdout")" \
+	"0:hostusb: VM $VM1: gave /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 107:107; recorded owner 0:0 mode 0600:"
+check_eq "linked before_vm_start: the node given, the hostdev added" "$(owner 2 3):$(hostdevs)" 107:107:1
+linked / "$LINKED/vdsm/hooks/before_vm_migrate_source/50_hostusb" 0x0781:0x5567
+check_eq "linked before_vm_migrate_source: the migration refused" "$RC:$ERR" \
+	"2:hostusb: cannot migrate VM with host usb devices"
+before=$(snapshot)
+for dir in start destroy migrate; do
+	linked "$LINKED/opt/$dir" ./50_hostusb 0x0781:0x5567
+	check_eq "opt/$dir/50_hostusb (the link's target) run as a hook: exit 2, one line naming the hook points" \
+		"$RC:$ERR:$(cat "$TESTTMP/stdout")" \
+		"2:hostusb: ./50_hostusb: run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help:"
+done
+check_eq "the links' targets run as a hook: nothing changed" "$(snapshot)" "$before"
+linked / "$LINKED/vdsm/hooks/after_vm_destroy/50_hostusb" 0x0781:0x5567
+check_eq "linked after_vm_destroy: given back, the line dropped" "$RC:$ERR:$(owner 2 3):$(cat "$JOURNAL")" \
+	"0:hostusb: VM $VM1: gave back /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 0:0 mode 0600:0:0:"
+
+# --- _hook_domxml without a directory, where `virsh -r dumpxml VM >vm.xml` leads
+new_root bare
+ERR=$(cd "$TESTTMP" && env -i hostusb=0x0781:0x5567 _hook_domxml=domxml.bare vmId="$VM1" \
+	"$HOOKS/before_vm_start/50_hostusb" --root "$R" 2>&1); RC=$?
+check_eq "_hook_domxml=NAME, no directory: started, its line" "$RC:$ERR" "0:hostusb: VM $VM1: gave /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 107:107; recorded owner 0:0 mode 0600"
+check_eq "_hook_domxml=NAME: the node given, the hostdev added, no temporary file left" \
+	"$(owner 2 3):$(hostdevs):$(find "$TESTTMP" -maxdepth 1 -name 'domxml.*.hostusb-*' | wc -l)" "107:107:1:0"
+check "_hook_domxml=NAME: the rest byte for byte" only_added
+ERR=$(cd "$TESTTMP" && env -i hostusb=0x0781:0x5567 _hook_domxml=domxml.bare vmId="$VM1" \
+	"$HOOKS/after_vm_destroy/50_hostusb" --root "$R" 2>&1); RC=$?
+check_eq "_hook_domxml=NAME: destroy gives it back" "$RC:$ERR:$(owner 2 3)" "0:hostusb: VM $VM1: gave back /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 0:0 mode 0600:0:0"
+
 # --- owner, hook point, environment
 new_root owner
 hook before_vm_start 0x0781:0x5567 "$VM1" --owner vdsm:kvm
@@ -302,9 +348,15 @@ check_contains "--owner unknown user: names it and the file" "$ERR" "etc/passwd:
 new_root nohook
 # not in a hook directory and no HOOK: a command, which lists and changes nothing
 before=$(snapshot)
-ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" vmId="$VM1" "$HOSTUSB" --root "$R" 2>&1 >"$TESTTMP/stdout"); RC=$?
+ERR=$(env -i hostusb=0x0781:0x5567 vmId="$VM1" "$HOSTUSB" --root "$R" 2>&1 >"$TESTTMP/stdout"); RC=$?
 check_eq "no hook point: lists, exit 0" "$RC:$ERR:$(head -c 3 "$TESTTMP/stdout")" "0::BUS"
 check_eq "no hook point: nothing changed" "$(snapshot)" "$before"
+# ... but run as a hook (_hook_domxml set), it never silently does nothing
+ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" vmId="$VM1" "$HOSTUSB" --root "$R" 2>&1 >"$TESTTMP/stdout"); RC=$?
+check_eq "no hook point, _hook_domxml set: exit 2, one line naming the hook points, nothing listed" \
+	"$RC:$ERR:$(cat "$TESTTMP/stdout")" \
+	"2:hostusb: $HOSTUSB: run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help:"
+check_eq "no hook point, _hook_domxml set: nothing changed" "$(snapshot)" "$before"
 check_eq "--version" "$("$HOSTUSB" --version)" "hostusb $(sed -n 's/^VERSION *= *//p' "$SRCDIR/Makefile")"
 check_contains "--help" "$("$HOSTUSB" --help)" "usage: hostusb"
 rm -rf "$R/sys/bus/usb/devices"

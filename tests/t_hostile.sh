@@ -198,9 +198,9 @@ rm -f "$TESTTMP/pre"
 
 deep() { yes "$1" | head -n 100000 | tr -d '\n'; }
 { printf '<domain>\n  <devices>\n    '; deep '<a>'; } >"$DOM"
-broken "100,000-deep nesting inside <devices>" "nested more than 256 deep"
+broken "100,000-deep nesting inside <devices>" "nested more than 257 deep"
 { printf '<domain>\n  <metadata>'; deep '<a>'; deep '</a>'; printf '</metadata>\n  <devices/>\n</domain>\n'; } >"$DOM"
-broken "100,000-deep nesting outside <devices>" "nested more than 256 deep"
+broken "100,000-deep nesting outside <devices>" "nested more than 257 deep"
 { printf '<domain>\n  <devices>\n    <'; mb 1 n; printf '/>\n  </devices>\n</domain>\n'; } >"$DOM"
 broken "element name of 1 MB" "name longer than"
 { printf '<domain>\n  <devices>\n    <disk '; mb 1 n; printf '="x"/>\n  </devices>\n</domain>\n'; } >"$DOM"
@@ -368,6 +368,18 @@ WANT_OWNER=0:0 journal_bounded "1 MiB journal of 43,690 lines: the destroy after
 { head -c $((43689 * 24)) "$TESTTMP/journal.1mib"; printf '/dev/bus/usb/002/003:0:0'; } >"$JOURNAL"
 chown 107:107 "$NODE"
 WANT_OWNER=0:0 journal_bounded "1 MiB journal of 43,690 lines: a destroy, bounded" after_vm_destroy
+# ---- 2 MiB of the Python hook's records run together (87,381): written back
+# one a line they are 2,184,525 bytes, and every later run still reads them
+reset
+mkdir -p "$JDIR"
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+awk 'BEGIN { for (i = 0; i < 87381; i++) printf "/dev/bus/usb/%03d/%03d:0:0", 3 + int(i / 127), 1 + i % 127 }' >"$JOURNAL"
+WANT_OWNER=107:107 journal_bounded "2 MiB journal run together: a start" before_vm_start
+check_eq "2 MiB journal run together: written back one record a line, with the start's line" \
+	"$(stat -c %s "$JOURNAL"):$(wc -l <"$JOURNAL")" "$((87381 * 25 + 31 + ${#VM1})):87382"
+WANT_OWNER=0:0 journal_bounded "2 MiB journal run together: the destroy after that start" after_vm_destroy
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
+WANT_OWNER=107:107 journal_bounded "2 MiB journal run together: a start again" before_vm_start
 reset
 
 if [ "$HAVE_TIME" = 1 ]; then

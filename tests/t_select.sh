@@ -142,6 +142,20 @@ refused "optional, but another id on the port" "?0x0529:0x0001@1-3" \
 	"entry 1 ?0x0529:0x0001@1-3: port 1-3 has 0627:0001, not 0529:0001"
 refused "optional, but a hub on the port" "?@1-1" \
 	"entry 1 ?@1-1: port 1-1 has a hub (05e3:0608), which is not given to a VM: name a port behind it"
+# a hub, root hubs too, is never given, whatever names it
+refused "a root hub by its id" "0x1d6b:0x0002" \
+	"entry 1 0x1d6b:0x0002: every device of this id is a hub (usb1, /dev/bus/usb/001/001), and a hub is never given to a VM"
+refused "the SuperSpeed root hub by its id" "0x0781:0x5567&0x1d6b:0x0003" \
+	"entry 2 0x1d6b:0x0003: every device of this id is a hub (usb2, /dev/bus/usb/002/001), and a hub is never given to a VM"
+refused "a hub by its id" "0x05e3:0x0608" \
+	"entry 1 0x05e3:0x0608: every device of this id is a hub (1-1, /dev/bus/usb/001/002), and a hub is never given to a VM"
+refused "a root hub by its serial" "0x1d6b:0x0002#0000:00:01.0" \
+	"entry 1 0x1d6b:0x0002#0000:00:01.0: the device with this serial is a hub (usb1, /dev/bus/usb/001/001), and a hub is never given to a VM"
+refused "optional, but a hub by its id" "0x0781:0x5567&?0x05e3:0x0608" \
+	"entry 2 ?0x05e3:0x0608: every device of this id is a hub (1-1, /dev/bus/usb/001/002), and a hub is never given to a VM"
+hook before_vm_start "0x1d6b:0x0002" "$VM1" --dry-run
+check_eq "a hub by its id, dry run: refused the same way" "$RC:$ERR" \
+	"2:hostusb: entry 1 0x1d6b:0x0002: every device of this id is a hub (usb1, /dev/bus/usb/001/001), and a hub is never given to a VM"
 refused "optional, but an ambiguous serial" "?0x0529:0x0001#C3D4" \
 	"entry 1 ?0x0529:0x0001#C3D4: 2 devices of 0529:0001 have serial C3D4 (ports 1-1.2 and 1-2): name one by its port, e.g. 0x0529:0x0001@1-1.2"
 

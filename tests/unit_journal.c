@@ -237,6 +237,60 @@ static void test_journal_stream_duplicates(const char *root, const char *path)
 }
 
 
+/* n records of the Python hook's form, "/dev/bus/usb/BBB/DDD:0:0", run together or (nl) one a line */
+static size_t python_records(char *text, size_t n, bool nl)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "/dev/bus/usb/%03zu/%03zu:0:0%s", 2 + i / 127, 1 + i % 127,
+				       nl ? "\n" : "");
+	return len;
+}
+
+static void test_journal_limits(const char *root, const char *path)
+{
+	const struct usb_device_list none = { NULL, 0 };
+	size_t full = JOURNAL_MAX_BYTES, len;
+	struct journal j;
+	char *text = malloc(full + 64);
+	if (!CHECK("journal limits: memory", text))
+		return;
+	/* the Python hook's records run together, 2 MiB: 87,381 records, 24 bytes each */
+	len = python_records(text, (2u << 20) / 24, false);
+	CHECK("journal limits: 2 MiB run together, read", put_file(path, text, len) == 0 && len == 2097144 &&
+	      journal_read(root, &none, NULL, &j, &err) == 0);
+	CHECK("journal limits: 2 MiB run together, written back one record a line (larger)",
+	      journal_add(&j, (struct usb_addr){ 1, 2 }, 0, 0, "vm-a", 0600) == 0 && journal_commit(root, &j, &err) == 0);
+	journal_free(&j);
+	len = python_records(text, (2u << 20) / 24, true);
+	len += (size_t)sprintf(text + len, "/dev/bus/usb/001/002:0:0:vm-a:0600\n");
+	CHECK("journal limits: ... that is 2,184,525 bytes and the added line, read again",
+	      file_holds(path, text, len) && len == 2184525 + 35 && journal_read(root, &none, NULL, &j, &err) == 0);
+	journal_free(&j);
+
+	/* as large as the limit, run together: one a line it would be larger, so it is not read */
+	len = python_records(text, full / 24, false);
+	CHECK("journal limits: the limit's size run together, refused as it would be written back",
+	      put_file(path, text, len) == 0 && len == full && journal_read(root, &none, NULL, &j, &err) < 0 &&
+	      strstr(err.message, "bytes a journal may have once written back one record a line") != NULL);
+
+	/* as large as the limit, one record a line: read, written back, but not grown */
+	len = python_records(text, full / 25 - 1, true);
+	len += (size_t)sprintf(text + len, "/dev/bus/usb/999/001:0:0:%015d:0600\n", 0);
+	CHECK("journal limits: the limit's size one record a line, read", put_file(path, text, len) == 0 &&
+	      len == full && journal_read(root, &none, NULL, &j, &err) == 0);
+	CHECK("journal limits: ... written back as it is", journal_commit(root, &j, &err) == 0 &&
+	      file_holds(path, text, len));
+	CHECK("journal limits: ... a line more is refused, the file as it was",
+	      journal_add(&j, (struct usb_addr){ 1, 2 }, 0, 0, "vm-a", 0600) == 0 && journal_commit(root, &j, &err) < 0 &&
+	      strstr(err.message, "a journal may have") != NULL && file_holds(path, text, len));
+	journal_free(&j);
+	memset(text, '\n', full + 1);
+	CHECK("journal limits: a byte more in the file is refused", put_file(path, text, full + 1) == 0 &&
+	      journal_read(root, NULL, NULL, &j, &err) < 0 && strstr(err.message, ": file too large") != NULL);
+	free(text);
+}
+
 static void test_journal_stream(void)
 {
 	char root[256], path[400];
@@ -256,10 +310,7 @@ static void test_journal_stream(void)
 	test_journal_stream_ours(root, path);
 	test_journal_stream_python(root, path);
 	test_journal_stream_duplicates(root, path);
-	char *big = calloc(1, (2u << 20) + 1);
-	CHECK("journal stream: over 2 MiB is refused", big && put_file(path, big, (2u << 20) + 1) == 0 &&
-	      journal_read(root, NULL, NULL, &j, &err) < 0 && strstr(err.message, ": file too large") != NULL);
-	free(big);
+	test_journal_limits(root, path);
 	char lock_path[420];
 	snprintf(lock_path, sizeof lock_path, "%s.lock", path);
 	close(lock);

@@ -204,6 +204,65 @@ static void test_optional(void)
 	CHECK_STR("optional: why skipped, not present", text, "@1-9 not present");
 }
 
+/*
+ * Hubs: a root hub with a serial, a hub 05e3:0608 with serial S1 on 1-1, and
+ * on 1-2 a device that is not a hub with the hub's id and serial.
+ */
+static void hub_host(void)
+{
+	list.count = 0;
+	add("usb1", 0x1d6b, 0x0002, 1, 1, "0000:00:01.0", true);
+	add("1-1", 0x05e3, 0x0608, 1, 2, "S1", true);
+	add("1-1.1", 0x0529, 0x0001, 1, 3, "A1B2", false);
+	add("1-2", 0x05e3, 0x0608, 1, 4, "S1", false);
+}
+
+/* plan_check_present's verdict on property: "ok" or its message */
+static const char *present(const char *property)
+{
+	struct request req;
+	if (parse_property(property, &req, &err) < 0)
+		return err.message;
+	return plan_check_present(&req, &list, &err) == 0 ? "ok" : err.message;
+}
+
+static void test_hubs(void)
+{
+	hub_host();
+	check_refused("hub: a root hub's id, refused naming it", "0x1d6b:0x0002", "",
+		      "entry 1 0x1d6b:0x0002: every device of this id is a hub (usb1, /dev/bus/usb/001/001), and a hub is "
+		      "never given to a VM");
+	check_refused("hub: even when optional", "0x0529:0x0001&?0x1d6b:0x0002", "",
+		      "entry 2 ?0x1d6b:0x0002: every device of this id is a hub (usb1, /dev/bus/usb/001/001), and a hub "
+		      "is never given to a VM");
+	check_refused("hub: by its serial", "0x1d6b:0x0002#0000:00:01.0", "",
+		      "entry 1 0x1d6b:0x0002#0000:00:01.0: the device with this serial is a hub (usb1, "
+		      "/dev/bus/usb/001/001), and a hub is never given to a VM");
+	check_refused("hub: by its serial, optional", "?0x1d6b:0x0002#0000:00:01.0", "",
+		      "entry 1 ?0x1d6b:0x0002#0000:00:01.0: the device with this serial is a hub (usb1, "
+		      "/dev/bus/usb/001/001), and a hub is never given to a VM");
+	check_refused("hub: on its port", "@1-1", "",
+		      "entry 1 @1-1: port 1-1 has a hub (05e3:0608), which is not given to a VM: name a port behind it");
+	check_plan("hub: a plain id takes the device of that id that is not a hub", "0x05e3:0x0608", "", "1/4+");
+	check_plan("hub: so does a serial a hub shares", "0x05e3:0x0608#S1", "", "1/4+");
+	check_refused("hub: never the second device of an id", "0x05e3:0x0608&0x05e3:0x0608", "",
+		      "device 0x05e3:0x0608: 2 requested, 1 free; 1-1 (/dev/bus/usb/001/002) is a hub, never given to a "
+		      "VM");
+	check_plan("hub: an optional second entry is skipped", "0x05e3:0x0608&?0x05e3:0x0608", "", "1/4+ -absent");
+	CHECK_STR("present: a hub's id alone, refused naming it", present("0x1d6b:0x0002"),
+		  "entry 1 0x1d6b:0x0002: every device of this id is a hub (usb1, /dev/bus/usb/001/001), and a hub is "
+		  "never given to a VM");
+	CHECK_STR("present: the optional entry of a hub's id too", present("?0x1d6b:0x0002"),
+		  "entry 1 ?0x1d6b:0x0002: every device of this id is a hub (usb1, /dev/bus/usb/001/001), and a hub "
+		  "is never given to a VM");
+	CHECK_STR("present: hubs are not counted", present("0x05e3:0x0608&0x05e3:0x0608"),
+		  "device 0x05e3:0x0608: 2 requested, 1 present (and hubs, which are never given to a VM)");
+	CHECK_STR("present: enough devices that are not hubs", present("0x05e3:0x0608&0x0529:0x0001"), "ok");
+	CHECK_STR("present: an id no device has", present("0x1234:0xbeef"),
+		  "device 0x1234:0xbeef: 1 requested, 0 present");
+	CHECK_STR("present: an id no device has, optional", present("?0x1234:0xbeef"), "ok");
+}
+
 static void test_required_count(void)
 {
 	struct request req;
@@ -218,6 +277,7 @@ int main(void)
 	test_serials();
 	test_ports();
 	test_optional();
+	test_hubs();
 	test_required_count();
 	return check_status();
 }

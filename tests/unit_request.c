@@ -6,6 +6,7 @@
  * passwd and group, vmId, the hook point from the program's directory and the
  * options.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,13 +265,18 @@ static void test_vmid(void)
 }
 
 
-/* command_of_program(TOP/rel): 0 or -1, and the command in *command */
-static int program_command(const char *top, const char *rel, enum command *command)
+/* command_of_program(TOP/rel) run as a hook (_hook_domxml set) or not: 0 or -1, and the command in *command */
+static int program_command_as(const char *top, const char *rel, bool hook, enum command *command)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", top, rel);
 	*command = CMD_NONE;
-	return command_of_program(path, command, &err);
+	return command_of_program(path, hook, command, &err);
+}
+
+static int program_command(const char *top, const char *rel, enum command *command)
+{
+	return program_command_as(top, rel, false, command);
 }
 
 
@@ -278,7 +284,16 @@ static void test_hook_point(void)
 {
 	static const char *const dirs[] = {
 		"hooks", "hooks/before_vm_start", "hooks/after_vm_destroy", "hooks/before_vm_migrate_source",
-		"hooks/before_vm_stop", "hooks/before_vm_startx", "sbin",
+		"hooks/before_vm_stop", "hooks/before_vm_startx", "sbin", "opt", "opt/migrate", "opt/start", "vdsm",
+		"vdsm/hooks", "vdsm2",
+	};
+	/* vdsm/hooks/POINT: links to directories of other names */
+	static const char *const links[][2] = {
+		{ "../../opt/migrate", "vdsm/hooks/before_vm_migrate_source" },
+		{ "../../opt/start", "vdsm/hooks/before_vm_start" },
+		{ "../../hooks/after_vm_destroy", "vdsm/hooks/after_vm_destroy" },
+		{ "../hooks/after_vm_destroy", "opt/destroy" },
+		{ "../hooks/after_vm_destroy", "vdsm2/before_vm_start" },
 	};
 	char top[256], path[512];
 	enum command c;
@@ -287,6 +302,10 @@ static void test_hook_point(void)
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
 		CHECK("hook point: directory made", mkdir(path, 0755) == 0);
+	}
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", top, links[i][1]);
+		CHECK("hook point: link made", symlink(links[i][0], path) == 0);
 	}
 	CHECK("hook point: from VDSM's directory",
 	      program_command(top, "hooks/before_vm_start/50_hostusb", &c) == 0 && c == CMD_BEFORE_VM_START);
@@ -307,7 +326,40 @@ static void test_hook_point(void)
 	      c == CMD_LIST);
 	c = CMD_NONE;
 	CHECK("hook point: no directory part (found through PATH): list",
-	      command_of_program("50_hostusb", &c, &err) == 0 && c == CMD_LIST);
+	      command_of_program("50_hostusb", false, &c, &err) == 0 && c == CMD_LIST);
+
+	/* the name as given first: a hook directory that links to a directory of another name */
+	CHECK("hook point: a linked directory, its name as given",
+	      program_command(top, "vdsm/hooks/before_vm_migrate_source/50_hostusb", &c) == 0 &&
+	      c == CMD_BEFORE_VM_MIGRATE_SOURCE);
+	CHECK("hook point: a linked before_vm_start",
+	      program_command_as(top, "vdsm/hooks/before_vm_start/x", true, &c) == 0 && c == CMD_BEFORE_VM_START);
+	CHECK("hook point: the name as given wins over the one it resolves to",
+	      program_command(top, "vdsm2/before_vm_start/x", &c) == 0 && c == CMD_BEFORE_VM_START);
+	CHECK("hook point: repeated slashes", program_command(top, "vdsm/hooks/before_vm_start//x", &c) == 0 &&
+	      c == CMD_BEFORE_VM_START);
+	CHECK("hook point: a link of another name to a hook point's directory, resolved",
+	      program_command_as(top, "opt/destroy/x", true, &c) == 0 && c == CMD_AFTER_VM_DESTROY);
+	CHECK("hook point: the linked-to directory itself, not a hook: list",
+	      program_command(top, "opt/migrate/50_hostusb", &c) == 0 && c == CMD_LIST);
+	CHECK("hook point: the linked-to directory run as a hook: refused",
+	      program_command_as(top, "opt/migrate/50_hostusb", true, &c) < 0);
+	char want[1024];
+	snprintf(want, sizeof want, "%s/opt/migrate/50_hostusb: run as a hook (_hook_domxml is set), but no hook point "
+		 "hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; "
+		 "install it in one of those, or give the hook point as an argument; see hostusb --help", top);
+	CHECK_STR("hook point: the refusal names the program and the hook points", err.message, want);
+	CHECK("hook point: a program elsewhere run as a hook: refused",
+	      program_command_as(top, "sbin/hostusb", true, &c) < 0);
+	CHECK("hook point: the hooks directory itself run as a hook: refused",
+	      program_command_as(top, "hooks/x", true, &c) < 0);
+	CHECK("hook point: a program found through PATH run as a hook: refused",
+	      command_of_program("50_hostusb", true, &c, &err) < 0);
+	CHECK("hook point: an empty argv[0] run as a hook: refused", command_of_program("", true, &c, &err) < 0);
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", top, links[i][1]);
+		unlink(path);
+	}
 	for (size_t i = sizeof dirs / sizeof dirs[0]; i-- > 0;) {
 		snprintf(path, sizeof path, "%s/%s", top, dirs[i]);
 		rmdir(path);
@@ -318,7 +370,7 @@ static void test_hook_point(void)
 
 static int options_of(struct options *opt, int argc, const char **args)
 {
-	return parse_options(argc, (char **)args, opt, &err);
+	return parse_options(argc, (char **)args, false, opt, &err);
 }
 
 
@@ -376,6 +428,15 @@ static void test_options(void)
 	CHECK("options: release --property", options_of(&opt, 4, a22) < 0 && strstr(err.message, "--property"));
 	const char *a23[] = { "hostusb", "list", "release" };
 	CHECK("options: list and release", options_of(&opt, 3, a23) < 0);
+	const char *a24[] = { "/nowhere/hostusb", "--root", "/y" };
+	CHECK("options: no command, no hook point, run as a hook: refused",
+	      parse_options(3, (char **)a24, true, &opt, &err) < 0);
+	const char *a25[] = { "/nowhere/hostusb", "list" };
+	CHECK("options: list named, run as a hook: list", parse_options(2, (char **)a25, true, &opt, &err) == 0 &&
+	      opt.command == CMD_LIST);
+	const char *a26[] = { "/nowhere/before_vm_migrate_source/x" };
+	CHECK("options: no command, a hook point's directory as given",
+	      parse_options(1, (char **)a26, true, &opt, &err) == 0 && opt.command == CMD_BEFORE_VM_MIGRATE_SOURCE);
 }
 
 

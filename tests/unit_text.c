@@ -110,6 +110,14 @@ static void test_replacement(void)
 	      others_in(dir, "file"));
 	CHECK("replacement: a directory that does not exist", replacement_begin(&r, "/nonexistent/x", ".u", &err) < 0 &&
 	      strstr(err.message, "/nonexistent/x: cannot create a temporary file beside it") != NULL);
+	/* a name without a directory (_hook_domxml=vm.xml): beside it in "." */
+	int cwd = open(".", O_RDONLY | O_DIRECTORY);
+	CHECK("replacement: a name without a directory, committed durably",
+	      cwd >= 0 && chdir(dir) == 0 && replacement_begin(&r, "file", ".update", &err) == 0 &&
+	      write_all(r.fd, "newer", 5) == 0 && replacement_commit(&r, true, &err) == 0 && file_is("file", "newer") &&
+	      others_in(".", "file"));
+	if (cwd >= 0 && (fchdir(cwd) < 0 || close(cwd) < 0))
+		CHECK("replacement: back in the working directory", false);
 	unlink(path);
 	CHECK("replacement: temporary directory removed", rmdir(dir) == 0);
 }

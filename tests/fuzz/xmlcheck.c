@@ -252,14 +252,76 @@ static const char *libxml2_message(void)
 	return text;
 }
 
-/* Refused as not well formed: libxml2 must refuse it too. */
+/* The input offset of an error's line:column (a byte count), or SIZE_MAX. */
+static size_t error_offset(const struct xml_case *c)
+{
+	size_t at = 0;
+	for (unsigned long line = 1; line < c->err->line; line++) {
+		const uint8_t *nl = memchr(c->in + at, '\n', c->in_len - at);
+		if (!nl)
+			return SIZE_MAX;
+		at = (size_t)(nl - c->in) + 1;
+	}
+	return c->err->column == 0 ? SIZE_MAX : at + c->err->column - 1;
+}
+
+/* Offset of the first of s[at, n) that starts with text, or n. */
+static size_t find(const uint8_t *s, size_t n, size_t at, const char *text)
+{
+	size_t k = strlen(text);
+	for (; at + k <= n; at++)
+		if (memcmp(s + at, text, k) == 0)
+			return at;
+	return n;
+}
+
+/*
+ * The one known difference the other way: libxml2 2.9 reads an internal
+ * subset after the DOCTYPE's closing '>' when '[' follows at once
+ * (<!DOCTYPE domain>[<!ENTITY e "v">]>), which the patcher refuses as text
+ * outside the root element (tests/fuzz/regressions/xml_bytes/
+ * doctype-subset-after-gt).  True when the document libxml2 accepted has
+ * that '[' at offset at: the prolog before it is comments, PIs, blanks and a
+ * DOCTYPE without an internal subset.
+ */
+static bool subset_after_doctype(const uint8_t *s, size_t n, size_t at)
+{
+	size_t i = starts_with(s, n, "\xef\xbb\xbf") ? 3 : 0;
+	for (;;) {
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+			i++;
+		size_t end;
+		if (starts_with(s + i, n - i, "<?"))
+			end = find(s, n, i + 2, "?>") + 2;
+		else if (starts_with(s + i, n - i, "<!--"))
+			end = find(s, n, i + 4, "-->") + 3;
+		else
+			break;
+		if (end > n)
+			return false;
+		i = end;
+	}
+	if (!starts_with(s + i, n - i, "<!DOCTYPE"))
+		return false;
+	for (i += 9; i < n && s[i] != '>' && s[i] != '['; i++)
+		if (s[i] == '"' || s[i] == '\'') {
+			const uint8_t *close = memchr(s + i + 1, s[i], n - i - 1);
+			if (!close)
+				return false;
+			i = (size_t)(close - s);
+		}
+	return i < n && s[i] == '>' && at == i + 1 && at < n && s[at] == '[';
+}
+
+/* Refused as not well formed: libxml2 must refuse it too, but for the known difference. */
 static void check_refusal(const struct xml_case *c)
 {
 	int code;
 	xmlDocPtr doc = parse(c->in, c->in_len, &code);
 	if (doc)
 		xmlFreeDoc(doc);
-	FUZZ_ASSERT(doc == NULL, "refused as not well formed, libxml2 accepts it: %s", c->err->message);
+	FUZZ_ASSERT(doc == NULL || subset_after_doctype(c->in, c->in_len, error_offset(c)),
+		    "refused as not well formed, libxml2 accepts it: %s", c->err->message);
 }
 
 static void check_tree(const struct xml_case *c)

@@ -35,6 +35,9 @@ WRONGPORT_MESSAGE='port 1-3.1 has 0403:6001, not 0627:0001'
 # A serial two devices of the id share, and a hub's port: refused too.
 AMBIGUOUS='?0x0627:0x0001#SAME'
 HUBPORT='@1-3'
+# A hub by its id, the root hub's and QEMU's usb-hub's (at 1-3): never given.
+ROOTHUBID='0x1d6b:0x0002'
+HUBID='0x0627:0x0001&?0x0409:0x55aa'
 VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
 EXPECT_DEVICES=7        # besides the root hubs
 QEMU_TIMEOUT=${CHECK_VM_TIMEOUT:-100}
@@ -167,6 +170,8 @@ SELECT='$SELECT'
 WRONGPORT='$WRONGPORT'
 AMBIGUOUS='$AMBIGUOUS'
 HUBPORT='$HUBPORT'
+ROOTHUBID='$ROOTHUBID'
+HUBID='$HUBID'
 VMID='$VMID'
 EXPECT_DEVICES=$EXPECT_DEVICES
 EOF
@@ -522,5 +527,10 @@ for label in "${labels[@]}"; do
 	check_refused "$label" ambiguous "hostusb: entry 1 ... SAME ... 1-2 ... 1-3.2 ..." "entry 1" SAME " 1-2 " " 1-3.2"
 	# a hub on the port
 	check_refused "$label" hubport "hostusb: entry 1 ... 1-3 ... hub ..." "entry 1" " 1-3 " hub
+	# a hub by its id, even optional: refused, naming the hub
+	check_refused "$label" roothubid "hostusb: entry 1 0x1d6b:0x0002: ... a hub (usb1, /dev/bus/usb/001/001) ..." \
+		"entry 1 0x1d6b:0x0002: " "is a hub (usb1, /dev/bus/usb/001/001)" "never given to a VM"
+	check_refused "$label" hubid "hostusb: entry 2 ?0x0409:0x55aa: ... a hub (1-3, ...) ..." \
+		"entry 2 ?0x0409:0x55aa: " "is a hub (1-3, /dev/bus/usb/001/" "never given to a VM"
 done
 summary
