@@ -387,7 +387,7 @@ XML
 	if install_rule >/dev/null 2>&1; then
 		hook "$HOOK" '0x0627:0x0001'
 		as_qemu chmod 2666 /dev/bus/usb/001/002
-		if out=$(install_rule '/^Cmnd_Alias HOSTUSB_CHMOD/,/^$/d; /HOSTUSB_CHMOD/d' 2>&1); then
+		if out=$(install_rule '/^Cmnd_Alias HOSTUSB_TEST_CHMOD/,/^$/d; /HOSTUSB_TEST_CHMOD/d' 2>&1); then
 			hook "$DESTROY" '0x0627:0x0001'
 			check_eq old_rule_destroy_fails_node_kept "$status:$(stat -c '%u:%g %a' /dev/bus/usb/001/002):$(journal_lines)" \
 				"2:$OWNER 2666:1"
