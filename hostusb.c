@@ -304,7 +304,7 @@ static int chown_node(const struct context *ctx, int fd, struct usb_addr addr, u
 
 /*
  * Not root: sets the mode of the node open as fd at path through sudo, as
- * the node's owner; never as root, whom only root may chmod for.
+ * the node's owner; never as root, so a node root owns is refused here.
  */
 static int sudo_chmod_node(int fd, const char *path, unsigned mode, struct error *err)
 {
