@@ -47,6 +47,9 @@
 #ifndef HOSTUSB_CHOWN
 #define HOSTUSB_CHOWN "/bin/chown"
 #endif
+#ifndef HOSTUSB_CHMOD
+#define HOSTUSB_CHMOD "/bin/chmod"
+#endif
 
 #define SYSFS_USB_DEVICES "/sys/bus/usb/devices"   /* where sysfs.c scans */
 #define EXIT_HOOK_FAILED  2
@@ -141,7 +144,7 @@ static void say_given_back(const char *vmid, const struct usb_device *dev, const
 	sysfs_node_path(e->addr, inside, sizeof inside);
 	device_text(dev, device, sizeof device);
 	if (mode_kept)
-		format(mode, sizeof mode, "; warning: not to mode %04o: only root may chmod it", e->mode);
+		format(mode, sizeof mode, "; warning: not to mode %04o: chown cleared a set-id bit", e->mode);
 	else if (e->has_mode)
 		format(mode, sizeof mode, " mode %04o", e->mode);
 	say("VM %s: gave back %s (%s) to %u:%u%s", vmid[0] ? vmid : "(no vmId)", inside, device, e->uid, e->gid,
@@ -241,15 +244,16 @@ static const char *sudo_fix(const char *said)
 }
 
 /*
- * Runs HOSTUSB_SUDO -n HOSTUSB_CHOWN -h UID:GID PATH: -h, so that a symlink
- * put at path since the node was checked is never followed.  On failure err
- * has sudo's own words.
+ * Runs HOSTUSB_SUDO -n ARGS... (args NULL-terminated) with a fixed
+ * environment and no input.  On failure err says "PATH: SUDO -n WHAT
+ * failed: " and sudo's own words, what being the command as the reader
+ * needs it.
  */
-static int sudo_chown(const char *path, unsigned uid, unsigned gid, struct error *err)
+static int run_sudo(const char *path, const char *const *args, const char *what, struct error *err)
 {
-	char owner[32];
-	format(owner, sizeof owner, "%u:%u", uid, gid);
-	char *const argv[] = { HOSTUSB_SUDO, "-n", HOSTUSB_CHOWN, "-h", owner, (char *)path, NULL };
+	char *argv[8] = { HOSTUSB_SUDO, "-n" };
+	for (size_t i = 0; args[i] && i + 3 < sizeof argv / sizeof argv[0]; i++)
+		argv[i + 2] = (char *)args[i];
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0) {
@@ -286,9 +290,54 @@ static int sudo_chown(const char *path, unsigned uid, unsigned gid, struct error
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !said[0])
 		error_set(err, "%s: cannot run %s", path, HOSTUSB_SUDO);
 	else
-		error_set(err, "%s: %s -n %s -h %s failed: %s%s", path, HOSTUSB_SUDO, HOSTUSB_CHOWN, owner,
-			  said[0] ? said : "no reason given", sudo_fix(said));
+		error_set(err, "%s: %s -n %s failed: %s%s", path, HOSTUSB_SUDO, what, said[0] ? said : "no reason given",
+			  sudo_fix(said));
 	return -1;
+}
+
+/*
+ * Runs HOSTUSB_SUDO -n HOSTUSB_CHOWN -h UID:GID PATH: -h, so that a symlink
+ * put at path since the node was checked is never followed.
+ */
+static int sudo_chown(const char *path, unsigned uid, unsigned gid, struct error *err)
+{
+	char owner[32], what[64];
+	format(owner, sizeof owner, "%u:%u", uid, gid);
+	format(what, sizeof what, "%s -h %s", HOSTUSB_CHOWN, owner);
+	const char *const args[] = { HOSTUSB_CHOWN, "-h", owner, path, NULL };
+	return run_sudo(path, args, what, err);
+}
+
+/*
+ * Runs HOSTUSB_SUDO -n -u #OWNER HOSTUSB_CHMOD MODE PATH: the chmod runs as
+ * the node's owner, so it can change nothing that user could not change
+ * itself, even if path were a symlink (chmod has no -h).
+ */
+static int sudo_chmod(const char *path, unsigned owner, unsigned mode, struct error *err)
+{
+	char user[16], octal[8], what[64];
+	format(user, sizeof user, "#%u", owner);
+	format(octal, sizeof octal, "%04o", mode);
+	format(what, sizeof what, "-u %s %s %s", user, HOSTUSB_CHMOD, octal);
+	const char *const args[] = { "-u", user, HOSTUSB_CHMOD, octal, path, NULL };
+	return run_sudo(path, args, what, err);
+}
+
+/*
+ * After a command sudo ran on path: path must still name the node checked
+ * through fd, whose state is then in *st.  done says what sudo did to
+ * whatever is there ("changed the owner").
+ */
+static int still_the_node(int fd, const char *path, const char *done, struct stat *st, struct error *err)
+{
+	struct stat at_path;
+	if (fstat(fd, st) < 0 || lstat(path, &at_path) < 0 || at_path.st_dev != st->st_dev ||
+	    at_path.st_ino != st->st_ino) {
+		error_set(err, "%s: no longer the device node that was checked (replaced or removed meanwhile): "
+			  "sudo %s of what is there now, not of that node", path, done);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -307,18 +356,37 @@ static int chown_node(const struct context *ctx, int fd, struct usb_addr addr, u
 		error_set(err, "%s: chown to %u:%u: %s", path, uid, gid, strerror(errno));
 		return -1;
 	}
-	if (sudo_chown(path, uid, gid, err) < 0)
+	struct stat st;
+	if (sudo_chown(path, uid, gid, err) < 0 || still_the_node(fd, path, "chown changed the owner", &st, err) < 0)
 		return -1;
-	/* sudo chown works on the path: it must still name the node checked through fd */
-	struct stat st, at_path;
-	if (fstat(fd, &st) < 0 || lstat(path, &at_path) < 0 || at_path.st_dev != st.st_dev ||
-	    at_path.st_ino != st.st_ino) {
-		error_set(err, "%s: no longer the device node that was checked (replaced or removed meanwhile): "
-			  "sudo chown changed the owner of what is there now, not of that node", path);
-		return -1;
-	}
 	if (st.st_uid != uid || st.st_gid != gid) {
 		error_set(err, "%s: owner did not change to %u:%u after sudo chown", path, uid, gid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Not root: sets the mode of the node open as fd at path through sudo, as
+ * the node's owner; never as root, so a node root owns is refused here.
+ */
+static int sudo_chmod_node(int fd, const char *path, unsigned mode, struct error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		error_set(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid == 0) {
+		error_set(err, "%s: root owns it, and through sudo a node's mode is set only as its owner, never as root",
+			  path);
+		return -1;
+	}
+	if (sudo_chmod(path, (unsigned)st.st_uid, mode, err) < 0 ||
+	    still_the_node(fd, path, "chmod changed the mode", &st, err) < 0)
+		return -1;
+	if ((st.st_mode & 07777) != mode) {
+		error_set(err, "%s: mode did not change to %04o after sudo chmod", path, mode);
 		return -1;
 	}
 	return 0;
@@ -328,7 +396,8 @@ static int chown_node(const struct context *ctx, int fd, struct usb_addr addr, u
  * Sets the mode of the node open as fd (O_PATH, which fchmod refuses), through
  * its /proc/self/fd link: the very inode checked, whatever its path names now,
  * and the device is not opened (which may have side effects).  Without /proc
- * it fails, and the caller keeps the node's journal line.
+ * it fails, and the caller keeps the node's journal line.  Not root, and the
+ * kernel says we may not: through sudo, as the node's owner.
  */
 static int chmod_node(const struct context *ctx, int fd, struct usb_addr addr, unsigned mode, struct error *err)
 {
@@ -337,36 +406,58 @@ static int chmod_node(const struct context *ctx, int fd, struct usb_addr addr, u
 	if (chmod(link, mode) == 0)
 		return 0;
 	node_paths(ctx, addr, inside, path, sizeof path);
-	error_set(err, "%s: chmod to %04o through %s: %s", path, mode, link, strerror(errno));
-	return -1;
+	/* as for chown: the rule names the host's nodes, never one under --root */
+	if (errno != EPERM || geteuid() == 0 || ctx->opt->root[0]) {
+		error_set(err, "%s: chmod to %04o through %s: %s", path, mode, link, strerror(errno));
+		return -1;
+	}
+	return sudo_chmod_node(fd, path, mode, err);
+}
+
+/* What err says after "PATH: ", or all of it when it does not begin so. */
+static const char *reason_of(const struct error *err, const char *path)
+{
+	size_t len = strlen(path);
+	return strncmp(err->message, path, len) == 0 && strncmp(err->message + len, ": ", 2) == 0
+	       ? err->message + len + 2 : err->message;
 }
 
 /*
  * Gives the node open as fd back to uid:gid and, with has_mode, to mode: the
  * mode first, while the VM's user still owns it, so that the node is never
- * root's with the mode the VM left (0666, say); then the owner; then, as
- * chown may clear set-id bits, the mode again if it has any.  Not root, sudo
- * may only chown: the mode is left as it is (a warning in err, *mode_kept).
+ * root's with the mode the VM left (2666, say); then the owner; then, as
+ * chown may clear set-id bits, the mode again if it lost them.  A mode that
+ * cannot be set first leaves the node as it is (its owner kept, err says
+ * why and what to do).  Not root, the set-id bits chown cleared stay
+ * cleared (a warning in err, *mode_kept).
  */
 static int give_back(const struct context *ctx, int fd, struct usb_addr addr, unsigned uid, unsigned gid,
 		     bool has_mode, unsigned mode, bool *mode_kept, struct error *err)
 {
-	struct stat st = { .st_mode = mode };
-	bool root = geteuid() == 0;
-	*mode_kept = has_mode && fstat(fd, &st) == 0 && (st.st_mode & 07777) != mode;
-	if (*mode_kept && root && chmod_node(ctx, fd, addr, mode, err) < 0)
+	char inside[NODE_PATH_SIZE], path[PATH_SIZE];
+	struct stat st;
+	struct error why;
+	*mode_kept = false;
+	node_paths(ctx, addr, inside, path, sizeof path);
+	if (has_mode && fstat(fd, &st) == 0 && (st.st_mode & 07777) != mode &&
+	    chmod_node(ctx, fd, addr, mode, &why) < 0) {
+		error_set(err, "%s: not given back to %u:%u: its mode could not first be set back from %04o to %04o "
+			  "(%s); it stays %u:%u: %s", path, uid, gid, (unsigned)st.st_mode & 07777, mode,
+			  reason_of(&why, path), (unsigned)st.st_uid, (unsigned)st.st_gid,
+			  geteuid() == 0 ? "once that is fixed, run after_vm_destroy for its VM again"
+			  : "as root, run after_vm_destroy for its VM again (through sudo a mode is set only as the "
+			    "node's owner, and the sudoers rule allows that as qemu only)");
 		return -1;
+	}
 	if (chown_node(ctx, fd, addr, uid, gid, err) < 0)
 		return -1;
-	*mode_kept &= !root;
-	if (has_mode && root && (mode & 06000))
+	if (!has_mode || fstat(fd, &st) < 0 || (st.st_mode & 07777) == mode)
+		return 0;
+	if (geteuid() == 0)
 		return chmod_node(ctx, fd, addr, mode, err);
-	if (*mode_kept) {
-		char inside[NODE_PATH_SIZE], path[PATH_SIZE];
-		node_paths(ctx, addr, inside, path, sizeof path);
-		error_set(err, "warning: %s: given back to %u:%u, but not to mode %04o: only root may chmod it", path,
-			  uid, gid, mode);
-	}
+	*mode_kept = true;
+	error_set(err, "warning: %s: given back to %u:%u, but with mode %04o, not %04o: chown cleared a set-id bit "
+		  "and only root may set it again", path, uid, gid, (unsigned)st.st_mode & 07777, mode);
 	return 0;
 }
 
@@ -608,9 +699,7 @@ static void undo_chowns(const struct context *ctx, struct claim *claims, size_t 
 			continue;
 		char inside[NODE_PATH_SIZE], path[PATH_SIZE];
 		node_paths(ctx, claims[i].device.addr, inside, path, sizeof path);
-		size_t plen = strlen(path);
-		const char *reason = strncmp(err.message, path, plen) == 0 && strncmp(err.message + plen, ": ", 2) == 0
-				   ? err.message + plen + 2 : err.message;
+		const char *reason = reason_of(&err, path);
 		const struct journal_entry *e = journal_find(j, claims[i].device.addr);
 		error_set(undone, "%s: could not be given back to %u:%u (%s); it stays recorded as held by VM %s: "
 			  "run after_vm_destroy for that VM to give it back", path, e ? e->uid : claims[i].old_uid,

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -15,7 +16,10 @@
 #include "host.h"
 
 #define JOURNAL_DIR       "/var/run/vdsm/hooks"
-#define LOCK_PATH         JOURNAL_PATH ".lock"
+#define LOCK_NAME         "hostusb-permissions.lock"
+#define LOCK_PATH         JOURNAL_DIR "/" LOCK_NAME
+/* only its owner (the journal directory's, the hook's user) and root may open it */
+#define LOCK_MODE         0600u
 /* the one temporary name every run uses, under the lock */
 #define TEMP_SUFFIX       ".update"
 /*
@@ -753,13 +757,52 @@ static int make_journal_dirs(const char *root, struct error *err)
 	return 0;
 }
 
-static int open_lock(const char *path, struct error *err)
+/*
+ * Makes the lock file open as fd what it must be: mode LOCK_MODE and owned
+ * like the journal's directory dir, so that root and the hook's user share
+ * it and nobody else may open it to hold the lock.  Root makes it so; its
+ * owner may set its mode; anyone else refuses a file others may open (one
+ * an older version made 0644, say).
+ */
+static int secure_lock(int fd, const struct stat *lock, const struct stat *dir, const char *path,
+		       struct error *err)
 {
+	bool root = geteuid() == 0, mode_ok = (lock->st_mode & 07777) == LOCK_MODE;
+	bool owner_ok = !root || (lock->st_uid == dir->st_uid && lock->st_gid == dir->st_gid);
+	if (mode_ok && owner_ok)
+		return 0;
+	if (!root && lock->st_uid != geteuid()) {
+		error_set(err, "%s: mode %04o, owner %u:%u: others may open it and hold the lock, blocking every start "
+			  "and destroy; as root: chmod %04o %s && chown %u:%u %s", path, (unsigned)lock->st_mode & 07777,
+			  (unsigned)lock->st_uid, (unsigned)lock->st_gid, LOCK_MODE, path, (unsigned)dir->st_uid,
+			  (unsigned)dir->st_gid, path);
+		return -1;
+	}
+	if ((!mode_ok && fchmod(fd, LOCK_MODE) < 0) || (!owner_ok && fchown(fd, dir->st_uid, dir->st_gid) < 0)) {
+		error_set(err, "%s: cannot make it mode %04o, owner %u:%u (like its directory): %s", path, LOCK_MODE,
+			  (unsigned)dir->st_uid, (unsigned)dir->st_gid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens (or makes) the lock file path in the journal's directory dir_path, and secures it. */
+static int open_lock(const char *dir_path, const char *path, struct error *err)
+{
+	struct stat dir;
+	if (stat(dir_path, &dir) < 0) {
+		error_set(err, "%s: %s", dir_path, strerror(errno));
+		return -1;
+	}
 	struct stat st;
 	const char *wrong;
 	int fd = open_regular(path, O_CREAT, 0, &st, &wrong);
 	if (fd < 0) {
 		error_set(err, "%s: %s", path, wrong);
+		return -1;
+	}
+	if (secure_lock(fd, &st, &dir, path, err) < 0) {
+		close(fd);
 		return -1;
 	}
 	return fd;
@@ -778,12 +821,13 @@ static void remove_stale_temp(const char *root)
 
 int journal_lock(const char *root, unsigned wait_seconds, struct error *err)
 {
-	char path[PATH_SIZE];
+	char dir[PATH_SIZE], path[PATH_SIZE];
 	if (make_journal_dirs(root, err) < 0)
 		return -1;
-	if (path_under_root(root, LOCK_PATH, path, sizeof path, err) < 0)
+	if (path_under_root(root, JOURNAL_DIR, dir, sizeof dir, err) < 0 ||
+	    path_under_root(root, LOCK_PATH, path, sizeof path, err) < 0)
 		return -1;
-	int fd = open_lock(path, err);
+	int fd = open_lock(dir, path, err);
 	if (fd < 0)
 		return -1;
 	const struct timespec pause = { 0, 10L * 1000 * 1000 };
@@ -797,7 +841,8 @@ int journal_lock(const char *root, unsigned wait_seconds, struct error *err)
 			break;
 		}
 		if (waited_ms >= wait_seconds * 1000ul) {
-			error_set(err, "%s: still locked by another hostusb after %u s", path, wait_seconds);
+			error_set(err, "%s: the lock is still held after %u s (lslocks shows which process holds it)",
+				  path, wait_seconds);
 			break;
 		}
 		nanosleep(&pause, NULL);

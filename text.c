@@ -237,7 +237,7 @@ int write_all(int fd, const void *data, size_t len)
 
 int open_regular(const char *path, int flags, size_t max, struct stat *st, const char **why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | flags, 0644);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | flags, 0600);
 	if (fd < 0) {
 		int error = errno;
 		*why = strerror(error);

@@ -80,7 +80,7 @@ int write_all(int fd, const void *data, size_t len);
 /*
  * Opens path, which must be a regular file of at most max bytes (0: any
  * size): read-only, never through a symlink, never blocking on a fifo, closed
- * on exec, and with flags added (O_CREAT makes it, mode 0644).  The
+ * on exec, and with flags added (O_CREAT makes it, mode 0600).  The
  * descriptor, with *st filled in; or -1 with *why the reason for a message,
  * OPEN_MISSING (with *why too) when the file does not exist.
  */

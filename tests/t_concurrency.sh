@@ -149,7 +149,7 @@ for ((round = 0; round < rounds; round++)); do
 		msg=$(<"$TESTTMP/err.$lose")
 		case $msg in
 		"hostusb: device 0x0781:0x5567: 1 requested, 0 free; /dev/bus/usb/002/003 is held by VM $win") held_msgs=$((held_msgs + 1)) ;;
-		"hostusb: "*"still locked by another hostusb"*) lock_msgs=$((lock_msgs + 1)) ;;
+		"hostusb: "*"the lock is still held after"*) lock_msgs=$((lock_msgs + 1)) ;;
 		*) bad+=" round $round: loser said [$msg];" ;;
 		esac
 		[ "$(<"$TESTTMP/err.$win")" = "hostusb: VM $win: gave /dev/bus/usb/002/003 (0x0781:0x5567 port 2-2, bus 2 device 3) to 107:107; recorded owner 0:0 mode 0600" ] ||

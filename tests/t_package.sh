@@ -76,20 +76,26 @@ else
 	skip sudoers_visudo "visudo not installed (apt-get install sudo)"
 fi
 # Static shape: a sudoers "*" in arguments matches "/" and spaces, so none may
-# appear; the rule is for vdsm, as root only, without a password.  (The real
-# sudo's verdicts on allowed and refused commands: tests/system/run.sh.)
+# appear; the rules are for vdsm, chown as root and chmod as qemu only, without
+# a password.  (The real sudo's verdicts on allowed and refused commands:
+# tests/t_sudo.sh and tests/system/run.sh.)
 rules=$(sed -e 's/#.*//' "$rule" | tr -s ' \t' ' ')
 case $rules in
 *'*'*) fail sudoers_no_wildcard "a '*' in $rule matches any path" ;;
 *) pass sudoers_no_wildcard ;;
 esac
 if printf '%s\n' "$rules" | grep -qx 'vdsm ALL=(root) NOPASSWD: HOSTUSB_CHOWN' &&
-	[ "$(printf '%s\n' "$rules" | grep -c 'NOPASSWD')" = 1 ] &&
-	! printf '%s\n' "$rules" | grep -v '^ */bin/chown ' | grep -q '/dev/bus/usb'; then
+	printf '%s\n' "$rules" | grep -qx 'vdsm ALL=(qemu) NOPASSWD: HOSTUSB_CHMOD' &&
+	[ "$(printf '%s\n' "$rules" | grep -c 'NOPASSWD')" = 2 ] &&
+	! printf '%s\n' "$rules" | grep -v -e '^ */bin/chown ' -e '^ */bin/chmod ' | grep -q '/dev/bus/usb'; then
 	pass sudoers_shape
 else
-	fail sudoers_shape "expected one 'vdsm ALL=(root) NOPASSWD: HOSTUSB_CHOWN' rule over /bin/chown patterns"
+	fail sudoers_shape "expected 'vdsm ALL=(root) NOPASSWD: HOSTUSB_CHOWN' over /bin/chown patterns and 'vdsm ALL=(qemu) NOPASSWD: HOSTUSB_CHMOD' over /bin/chmod ones, no other rule"
 fi
+
+# chmod: one pattern, a mode of four octal digits and one node path, nothing else
+chmods=$(printf '%s\n' "$rules" | grep '/bin/chmod' | sed 's/^ *//; s/,* *\\*$//')
+check_eq sudoers_chmod_exact "$chmods" '/bin/chmod [0-7][0-7][0-7][0-7] /dev/bus/usb/[0-9][0-9][0-9]/[0-9][0-9][0-9]'
 
 # chown never follows a symlink put at the path after the node was checked
 chowns=$(printf '%s\n' "$rules" | grep '/bin/chown')

@@ -237,8 +237,8 @@ static void test_open_regular(void)
 		  "not a regular file");
 	CHECK_STR("open_regular: a directory", (try_open(dir, "dir", 0, 0, &st, &why), why), "not a regular file");
 	mode_t old_mask = umask(022);
-	CHECK("open_regular: O_CREAT makes it, 0644", try_open(dir, "made", O_CREAT, 0, &st, &why) == 0 && !why &&
-	      stat(made, &st) == 0 && (st.st_mode & 07777) == 0644 && st.st_size == 0);
+	CHECK("open_regular: O_CREAT makes it, 0600", try_open(dir, "made", O_CREAT, 0, &st, &why) == 0 && !why &&
+	      stat(made, &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_size == 0);
 	umask(old_mask);
 	char *data = NULL;
 	size_t len = 0;

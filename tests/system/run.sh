@@ -8,7 +8,8 @@
 #     root:root) at the real paths /dev/bus/usb/BBB/DDD, with a fake
 #     /sys/bus/usb/devices and an empty /var/run, all inside a private mount
 #     namespace (unshare -m), so the host's /dev, /sys and /run are untouched.
-#     The shipped sudoers rule, adapted to that user, is installed in
+#     The shipped sudoers rule, adapted to that user (vdsm) and a second
+#     throwaway user (hostusbtestqemu) in the place of qemu, is installed in
 #     /etc/sudoers.d for the run only; the real sudo decides.
 #  2. make dist: the tarball unpacked elsewhere passes make check.
 #  3. rpmbuild of hostusb.spec from that tarball, and the RPM's file list;
@@ -16,7 +17,7 @@
 #
 # Prints "PASS name", "FAIL name: detail" or "SKIP name: reason" per check
 # and "N passed, N failed, N skipped" last; exits 1 if anything failed.
-# Everything it creates (user, sudoers file, work directory) is removed on exit.
+# Everything it creates (users, sudoers file, work directory) is removed on exit.
 set -u
 umask 022
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +25,8 @@ SRCDIR=$(cd "$HERE/../.." && pwd)
 VERSION=$(sed -n 's/^VERSION *= *//p' "$SRCDIR/Makefile")
 TUSER=hostusbtest
 TUSER_COMMENT='hostusb system test'
-OWNER=4242:4242                     # what the hook gives nodes to (--owner)
+QUSER=hostusbtestqemu               # the VM's user, qemu: the hook gives nodes to it (--owner)
+QUSER_COMMENT='hostusb system test, qemu'
 VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
 SUDOERS_TEST=/etc/sudoers.d/zz_hostusb_system_test   # no '.': sudo reads it
 HOOKS=/usr/libexec/vdsm/hooks
@@ -45,6 +47,7 @@ oneline_in() { tr '\n' '|' | cut -c1-300; }
 if [ "${1:-}" = --namespace ]; then
 	WORK=$2
 	RESULTS=$WORK/results
+	OWNER=$(id -u "$QUSER"):$(id -g "$QUSER")
 	# shellcheck source-path=SCRIPTDIR source=../fixture.sh disable=SC1091
 	. "$SRCDIR/tests/fixture.sh"
 	FIX=$WORK/fix
@@ -93,11 +96,13 @@ if [ "${1:-}" = --namespace ]; then
 		exit 0
 	fi
 
-	# sudoers: the shipped rule, for $TUSER; alias renamed so that it cannot
-	# clash with an installed 50_vdsm_hook_hostusb; sudo logs to $SUDOLOG.
+	# sudoers: the shipped rule, for $TUSER and $QUSER in the place of vdsm and
+	# qemu; aliases renamed so that they cannot clash with an installed
+	# 50_vdsm_hook_hostusb; sudo logs to $SUDOLOG.
 	# adapted_rule [SED-EXPRESSION]: the rule for $TUSER, optionally altered
 	adapted_rule() {
-		sed -e 's/HOSTUSB_CHOWN/HOSTUSB_TEST_CHOWN/g' -e "s/^vdsm\\([[:space:]]\\)/$TUSER\\1/" \
+		sed -e 's/HOSTUSB_CHOWN/HOSTUSB_TEST_CHOWN/g' -e 's/HOSTUSB_CHMOD/HOSTUSB_TEST_CHMOD/g' \
+			-e "s/^vdsm\\([[:space:]]\\)/$TUSER\\1/" -e "s/^\\($TUSER ALL=\\)(qemu)/\\1($QUSER)/" \
 			${1:+-e "$1"} "$SRCDIR/sudoers.vdsm_hook_hostusb" &&
 			printf 'Defaults:%s logfile=%s, loglinelen=0, !syslog\n' "$TUSER" "$SUDOLOG"
 	}
@@ -105,7 +110,8 @@ if [ "${1:-}" = --namespace ]; then
 	install_rule() {
 		local tmp=$WORK/sudoers.tmp
 		adapted_rule "${1:-}" >"$tmp" || return 1
-		if ! grep -q "^$TUSER ALL=(root) NOPASSWD: HOSTUSB_TEST_CHOWN\$" "$tmp" || grep -q '^vdsm' "$tmp"; then
+		if ! grep -q "^$TUSER ALL=(root) NOPASSWD: HOSTUSB_TEST_CHOWN\$" "$tmp" || grep -q '^vdsm' "$tmp" ||
+			{ grep -q HOSTUSB_TEST_CHMOD "$tmp" && ! grep -q "^$TUSER ALL=($QUSER) NOPASSWD: HOSTUSB_TEST_CHMOD\$" "$tmp"; }; then
 			echo "could not adapt the rule to $TUSER"
 			return 1
 		fi
@@ -135,6 +141,7 @@ if [ "${1:-}" = --namespace ]; then
 		status=$?
 	}
 	sudo_allows() { as_user sudo -n -l "$@" >/dev/null 2>&1; }
+	as_qemu() { setpriv --reuid="$QUSER" --regid="$QUSER" --init-groups -- "$@"; }
 	owner_of() { stat -c %u:%g "$@"; }
 	owners() { owner_of /dev/bus/usb/001/002 /dev/bus/usb/001/003 /dev/bus/usb/002/002 | tr '\n' ' '; }
 	ORIGINAL_OWNERS='0:0 0:0 0:46 '
@@ -170,6 +177,12 @@ XML
 	sudo_commands() {
 		grep -v -e 'command not allowed' -e 'password is required' "$SUDOLOG" 2>/dev/null |
 			sed -n 's/.*COMMAND=//p'
+	}
+	# sudo_ran_as: what sudo ran, in order, "USER COMMAND|" each (a line of a
+	# refused command has the reason before PWD=)
+	sudo_ran_as() {
+		sed -n 's/.* : [^ :]* : \(TTY=[^;]* ; \)*PWD=[^;]* ; USER=\([^ ]*\) ; COMMAND=\(.*\)/\2 \3/p' "$SUDOLOG" |
+			tr '\n' '|'
 	}
 	# sudo_ran NAME LINE...: each command ran through sudo, in this order
 	sudo_ran() {
@@ -244,6 +257,42 @@ XML
 		check_eq sudoers_chown_h_symlink_not_followed "$?:$out:$(stat -c %u:%g "$WORK/victim"):$(stat -c %u:%g /dev/bus/usb/001/099)" \
 			"0::0:0:107:107"
 		rm -f /dev/bus/usb/001/099 "$WORK/victim"
+		# chmod: as the VM's user only, four octal digits, one node path
+		if sudo_allows -u "$QUSER" /bin/chmod 0600 /dev/bus/usb/001/002 &&
+			sudo_allows -u "#${OWNER%:*}" /bin/chmod 2666 /dev/bus/usb/002/002; then
+			pass sudoers_permits_hook_chmod
+		else
+			fail sudoers_permits_hook_chmod "sudo -n -l refuses -u $QUSER /bin/chmod MODE /dev/bus/usb/BBB/DDD"
+		fi
+		for refused in \
+			"chmod_as_root|-u|root|/bin/chmod|0600|/dev/bus/usb/001/002" \
+			"chmod_default_root|/bin/chmod|0600|/dev/bus/usb/001/002" \
+			"chmod_as_hook_user|-u|$TUSER|/bin/chmod|0600|/dev/bus/usb/001/002" \
+			"chmod_as_nobody|-u|nobody|/bin/chmod|0600|/dev/bus/usb/001/002" \
+			"chmod_shadow|-u|$QUSER|/bin/chmod|0666|/etc/shadow" \
+			"chmod_outside|-u|$QUSER|/bin/chmod|0666|/dev/bus/xyz/001/002" \
+			"chmod_dotdot|-u|$QUSER|/bin/chmod|0666|/dev/bus/usb/001/002/../../../../etc/shadow" \
+			"chmod_dotdot_bus|-u|$QUSER|/bin/chmod|0666|/dev/bus/usb/../../../etc/shadow" \
+			"chmod_two_nodes|-u|$QUSER|/bin/chmod|0666|/dev/bus/usb/001/002|/dev/bus/usb/001/003" \
+			"chmod_node_and_shadow|-u|$QUSER|/bin/chmod|0666|/dev/bus/usb/001/002|/etc/shadow" \
+			"chmod_recursive|-u|$QUSER|/bin/chmod|-R|0666|/dev/bus/usb/001/002" \
+			"chmod_reference|-u|$QUSER|/bin/chmod|--reference=/etc/shadow|/dev/bus/usb/001/002" \
+			"chmod_symbolic|-u|$QUSER|/bin/chmod|u+s|/dev/bus/usb/001/002" \
+			"chmod_three_digits|-u|$QUSER|/bin/chmod|666|/dev/bus/usb/001/002" \
+			"chmod_digit_8|-u|$QUSER|/bin/chmod|0686|/dev/bus/usb/001/002" \
+			"chmod_short_path|-u|$QUSER|/bin/chmod|0666|/dev/bus/usb/1/2" \
+			"chmod_newline|-u|$QUSER|/bin/chmod|0666|/dev/bus/usb/001/002
+/etc/shadow" \
+			"qemu_other_program|-u|$QUSER|/bin/sh|-c|id" \
+			"qemu_chown|-u|$QUSER|/bin/chown|-h|0:0|/dev/bus/usb/001/002"; do
+			IFS='|' read -r -d '' -a cmd <<<"$refused"
+			cmd[-1]=${cmd[-1]%$'\n'}
+			if sudo_allows "${cmd[@]:1}"; then
+				fail "sudoers_refuses_${cmd[0]}" "sudo allows: ${cmd[*]:1}"
+			else
+				pass "sudoers_refuses_${cmd[0]}"
+			fi
+		done
 	else
 		fail sudoers_rule_installs "$(oneline "$out")"
 	fi
@@ -293,6 +342,10 @@ $GAVE2"
 		else
 			fail journal_usable_by_hook_user "$(find "$RUNDIR/vdsm" -printf '%M %u:%g %p\n' 2>&1 | oneline_in)"
 		fi
+		# another user (here the VM's) cannot even open the lock to hold it
+		lock_open=$(as_qemu flock -n "$JOURNAL.lock" true 2>&1) && lock_open="it can"
+		check_eq lock_only_hook_user_and_root "$(stat -c '%a %U' "$JOURNAL.lock"):${lock_open##*: }" \
+			"600 $TUSER:Permission denied"
 		ww=$(find "$RUNDIR/vdsm" "$XMLDIR" ! -type l -perm -0002 2>&1)
 		check_eq nothing_world_writable "$ww" ""
 		check_eq start_owner_of_files "$(stat -c %U "$JOURNAL" "$JOURNAL.lock" "$DOMXML" 2>&1 | sort -u | tr '\n' ' ')" "$TUSER "
@@ -334,23 +387,52 @@ ${BACK2/$VMID/$vmid_upper}"
 		fail release_via_sudo "could not install the rule"
 	fi
 
-	# --- the VM's user changed the mode: sudo gives back the owner only ------
-	# sudo may only chown; the mode the VM left stays and one warning says so
+	# --- qemu made its nodes 2666: the recorded owner and mode come back ----
+	# the mode by a chmod run as qemu, then the owner by the chown as root:
+	# never root's and world-writable on the way
+	reset_state
+	if install_rule >/dev/null 2>&1; then
+		hook "$HOOK" '0x0627:0x0001&0x1234:0x5678'
+		check_eq sudo_mode_start "$status:$err" "0:$GAVE1
+$GAVE2"
+		as_qemu chmod 2666 /dev/bus/usb/001/002 /dev/bus/usb/002/002
+		check_eq sudo_mode_made_2666_by_qemu "$(stat -c '%u:%g %a' /dev/bus/usb/001/002 /dev/bus/usb/002/002 | tr '\n' ' ')" \
+			"$OWNER 2666 $OWNER 2666 "
+		: >"$SUDOLOG"
+		hook "$DESTROY" '0x0627:0x0001&0x1234:0x5678'
+		check_eq sudo_mode_destroy_exit "$status:$err" "0:$BACK1
+$BACK2"
+		check_eq sudo_mode_owner_and_mode_back "$(stat -c '%u:%g %a' /dev/bus/usb/001/002 /dev/bus/usb/002/002 | tr '\n' ' ')" \
+			"0:0 600 0:46 660 "
+		check_eq sudo_mode_chmod_as_qemu_then_chown "$(sudo_ran_as)" \
+			"$QUSER /bin/chmod 0600 /dev/bus/usb/001/002|root /bin/chown -h 0:0 /dev/bus/usb/001/002|$QUSER /bin/chmod 0660 /dev/bus/usb/002/002|root /bin/chown -h 0:46 /dev/bus/usb/002/002|"
+		check_eq sudo_mode_journal_empty "$(journal_lines)" 0
+	else
+		fail sudo_mode "could not install the rule"
+	fi
+
+	# --- the rule of an older version (chown only): not given back ----------
+	# the node stays qemu's rather than root's and world-writable; its line
+	# stays; with the rule of this version the next destroy gives it back
 	reset_state
 	if install_rule >/dev/null 2>&1; then
 		hook "$HOOK" '0x0627:0x0001'
-		check_eq sudo_mode_start "$status:$err" "0:$GAVE1"
-		chmod 0666 /dev/bus/usb/001/002
-		hook "$DESTROY" '0x0627:0x0001'
-		check_eq sudo_mode_destroy_exit "$status" 0
-		check_eq sudo_mode_warning "$err" \
-			"${BACK1% mode 0600}; warning: not to mode 0600: only root may chmod it"
-		check_eq sudo_mode_owner_back "$(owners)" "$ORIGINAL_OWNERS"
-		check_eq sudo_mode_left "$(stat -c %a /dev/bus/usb/001/002)" 666
-		check_eq sudo_mode_journal_empty "$(journal_lines)" 0
-		chmod 0600 /dev/bus/usb/001/002
+		as_qemu chmod 2666 /dev/bus/usb/001/002
+		if out=$(install_rule '/^Cmnd_Alias HOSTUSB_TEST_CHMOD/,/^$/d; /HOSTUSB_TEST_CHMOD/d' 2>&1); then
+			hook "$DESTROY" '0x0627:0x0001'
+			check_eq old_rule_destroy_fails_node_kept "$status:$(stat -c '%u:%g %a' /dev/bus/usb/001/002):$(journal_lines)" \
+				"2:$OWNER 2666:1"
+			check_contains old_rule_says_node_reason_fix "$err" \
+				"hostusb: /dev/bus/usb/001/002: not given back to 0:0: its mode could not first be set back from 2666 to 0600 (/usr/bin/sudo -n -u #${OWNER%:*} /bin/chmod 0600 failed: sudo: a password is required: the sudo rule is missing or does not apply: check /etc/sudoers.d/50_vdsm_hook_hostusb and `sudo -l -U vdsm`); it stays $OWNER: as root, run after_vm_destroy for its VM again"
+			install_rule >/dev/null 2>&1
+			hook "$DESTROY" '0x0627:0x0001'
+			check_eq old_rule_replaced_destroy_gives_back "$status:$err:$(stat -c '%u:%g %a' /dev/bus/usb/001/002):$(journal_lines)" \
+				"0:$BACK1:0:0 600:0"
+		else
+			fail old_rule "could not install the rule variant: $(oneline "$out")"
+		fi
 	else
-		fail sudo_mode "could not install the rule"
+		fail old_rule "could not install the rule"
 	fi
 
 	# --- a permissive umask leaves nothing world-writable --------------------
@@ -478,13 +560,16 @@ WORK=$(mktemp -d /tmp/hostusb-system.XXXXXX) || exit 2
 chmod 0755 "$WORK"
 RESULTS=$WORK/results
 : >"$RESULTS"
-created_user=
+created_user='' created_quser=''
 
 cleanup() {
 	local passed failed skipped
 	rm -f "$SUDOERS_TEST"
 	if [ -n "$created_user" ]; then
 		userdel "$TUSER" >/dev/null 2>&1 || printf 'run.sh: could not remove user %s\n' "$TUSER" >&2
+	fi
+	if [ -n "$created_quser" ]; then
+		userdel "$QUSER" >/dev/null 2>&1 || printf 'run.sh: could not remove user %s\n' "$QUSER" >&2
 	fi
 	passed=$(grep -c '^PASS ' "$RESULTS")
 	failed=$(grep -c '^FAIL ' "$RESULTS")
@@ -525,8 +610,16 @@ else
 		--shell /usr/sbin/nologin --comment "$TUSER_COMMENT" "$TUSER"; then
 		created_user=yes
 	fi
-	if [ -z "$created_user" ]; then
-		fail non_root "cannot create user $TUSER (or one not made by this test exists)"
+	if id "$QUSER" >/dev/null 2>&1; then
+		if [ "$(getent passwd "$QUSER" | cut -d: -f5)" = "$QUSER_COMMENT" ]; then
+			created_quser=yes
+		fi
+	elif useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --comment "$QUSER_COMMENT" "$QUSER"; then
+		created_quser=yes
+	fi
+	if [ -z "$created_user" ] || [ -z "$created_quser" ]; then
+		fail non_root "cannot create users $TUSER and $QUSER (or ones not made by this test exist)"
 	elif ! make -s --no-print-directory -C "$SRCDIR" install DESTDIR="$WORK/inst" >"$WORK/install.log" 2>&1; then
 		fail non_root "make install DESTDIR failed: $(oneline "$(cat "$WORK/install.log")")"
 	elif ! unshare -m --propagation private true 2>/dev/null; then
