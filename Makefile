@@ -42,8 +42,8 @@ else
 HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
-SOURCES  = hostusb.c hostdev.c journal.c plan.c request.c sysfs.c text.c usb.c xmlpatch.c xmltok.c xmlio.c format.c
-HEADERS  = format.h host.h hostdev.h journal.h plan.h request.h sysfs.h text.h usb.h xmlpatch.h xmltok.h xmlio.h xmlchar.h
+SOURCES  = hostusb.c hostdev.c journal.c plan.c request.c sysfs.c text.c usb.c xmlpatch.c domread.c xmltok.c xmlio.c format.c
+HEADERS  = domread.h format.h host.h hostdev.h journal.h plan.h request.h sysfs.h text.h usb.h xmlpatch.h xmltok.h xmlio.h xmlchar.h
 
 all: hostusb
 
@@ -52,7 +52,7 @@ hostusb: $(SOURCES) $(HEADERS)
 		$(SIZE_LDFLAGS) $(LDFLAGS) -o $@ $(SOURCES)
 
 # Unit tests, each built twice: plain, and under AddressSanitizer + UBSan.
-UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_help_grammar unit_sysfs unit_usb unit_hostdev unit_xmlpatch unit_xmltok unit_format
+UNIT_NAMES  = unit_text unit_journal unit_plan unit_request unit_engine_regex unit_help_grammar unit_sysfs unit_usb unit_hostdev unit_xmlpatch unit_xmltok unit_domread unit_format
 unit_text_SOURCES     = tests/unit_text.c text.c format.c
 unit_journal_SOURCES  = tests/unit_journal.c journal.c sysfs.c usb.c text.c format.c
 unit_plan_SOURCES     = tests/unit_plan.c plan.c journal.c request.c sysfs.c usb.c text.c format.c
@@ -61,9 +61,10 @@ unit_engine_regex_SOURCES = tests/unit_engine_regex.c tests/property_values.c re
 unit_help_grammar_SOURCES = tests/unit_help_grammar.c tests/property_values.c request.c usb.c text.c format.c
 unit_sysfs_SOURCES    = tests/unit_sysfs.c sysfs.c usb.c text.c format.c
 unit_usb_SOURCES      = tests/unit_usb.c usb.c text.c format.c
-unit_hostdev_SOURCES  = tests/unit_hostdev.c hostdev.c format.c
+unit_hostdev_SOURCES  = tests/unit_hostdev.c hostdev.c text.c format.c
 unit_xmlpatch_SOURCES = tests/unit_xmlpatch.c xmlpatch.c xmltok.c xmlio.c format.c
 unit_xmltok_SOURCES   = tests/unit_xmltok.c xmltok.c xmlio.c format.c
+unit_domread_SOURCES  = tests/unit_domread.c domread.c xmltok.c xmlio.c format.c
 unit_format_SOURCES   = tests/unit_format.c format.c
 UNIT_TESTS  = $(UNIT_NAMES:%=tests/%) $(UNIT_NAMES:%=tests/%.asan)
 SAN_CFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -148,7 +149,7 @@ help:
 # namespace, rpmbuild); see tests/system/run.sh.
 SUDOERSDIR   = $(SYSCONFDIR)/sudoers.d
 SUDOERSNAME  = 50_vdsm_hook_hostusb
-HOOK_POINTS  = before_vm_start after_vm_destroy before_vm_migrate_source
+HOOK_POINTS  = before_vm_start after_vm_destroy before_vm_migrate_source before_vm_dehibernate
 # the program as a hook point's directory sees it: ../../../../sbin/hostusb
 HOOK_TARGET  = $(shell realpath -m -s --relative-to='$(HOOKDIR)/before_vm_start' '$(SBINDIR)/hostusb')
 DISTNAME     = hostusb-$(VERSION)

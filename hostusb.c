@@ -2,11 +2,12 @@
 /*
  * hostusb: hands host USB devices to a virtual machine, as a VDSM hook.
  *
- * One binary serves three hook points, chosen by the directory it runs from:
+ * One binary serves four hook points, chosen by the directory it runs from:
  * before_vm_start claims the devices named by the "hostusb" custom property,
  * chowns their nodes to qemu and adds <hostdev> elements to the domain XML;
  * after_vm_destroy gives them back; before_vm_migrate_source refuses to
- * migrate a VM that uses them.  The original owners are kept in a journal so a
+ * migrate a VM that uses them; before_vm_dehibernate refuses to resume a VM
+ * whose saved domain XML names other devices than it was given.  The original owners are kept in a journal so a
  * crash at any point can be undone.
  *
  * This file is the program: the hook points, the ownership of device nodes
@@ -27,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "domread.h"
 #include "format.h"
 #include "host.h"
 #include "hostdev.h"
@@ -1227,6 +1229,139 @@ static int release_vm(struct context *ctx)
 	return give_back_vm(ctx, &none, true);
 }
 
+/* ---- before_vm_dehibernate --------------------------------------------- */
+
+/* The saved hostdevs found, as hostdev_read reads them, into saved[0, *n): 0, or -1 having said why. */
+static int read_hostdevs_found(const struct context *ctx, const struct domread_result *found,
+			       struct saved_hostdev *saved, size_t *n)
+{
+	struct error err;
+	int rc = 0;
+	for (size_t i = 0; i < found->count; i++) {
+		struct hostdev_values v = { .line = found->elements[i].line };
+		for (size_t f = 0; f < HOSTDEV_FIELDS; f++) {
+			const struct domread_value *value = &found->elements[i].values[f];
+			v.text[f] = value->present && !value->unreadable ? value->value : NULL;
+			v.unreadable[f] = value->unreadable;
+		}
+		int usb = hostdev_read(&v, &saved[*n], &err);
+		if (usb < 0) {
+			say("%s: %s", ctx->domxml, err.message);
+			rc = -1;
+		}
+		*n += usb > 0;
+	}
+	return rc;
+}
+
+/* The USB hostdevs of the domain XML, into *saved (free it): *n of them.  Says why it fails. */
+static int read_saved_hostdevs(const struct context *ctx, struct saved_hostdev **saved, size_t *n)
+{
+	struct domread_result found;
+	struct xmlpatch_error xml_err;
+	struct error err;
+	struct stat st;
+	*saved = NULL;
+	*n = 0;
+	int fd = open_domain(ctx, &st, &err);
+	if (fd < 0) {
+		say_error(&err);
+		return -1;
+	}
+	const struct xmlpatch_input in = { .fd = fd };
+	int rc = domread_children(&in, "hostdev", hostdev_fields, HOSTDEV_FIELDS, &found, &xml_err);
+	close(fd);
+	if (rc < 0) {
+		say("%s: %s", ctx->domxml, xml_err.message);
+		return -1;
+	}
+	*saved = malloc((found.count + 1) * sizeof **saved);
+	if (!*saved) {
+		say("%s", strerror(ENOMEM));
+		rc = -1;
+	} else {
+		rc = read_hostdevs_found(ctx, &found, *saved, n);
+	}
+	domread_free(&found);
+	return rc;
+}
+
+/*
+ * What the check looks at: every device (a resume is rare, and the saved
+ * addresses and this VM's lines may name any), and the journal's lines of
+ * this VM and of those devices.  Says why it fails.
+ */
+static int read_for_resume(const struct context *ctx, struct usb_device_list *list, struct journal *j)
+{
+	struct error err;
+	char scan_err[256];
+	if (sysfs_scan(ctx->opt->root, list, scan_err, sizeof scan_err) < 0) {
+		say("%s", scan_err);
+		return -1;
+	}
+	if (journal_read(ctx->opt->root, list, ctx->vmid, j, &err) < 0) {
+		say_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The verdicts on the saved hostdevs; a line for each refused.  0, or -1. */
+static int check_resume(const struct context *ctx, const struct request *req, const struct saved_hostdev *saved,
+			size_t n, const struct usb_device_list *list, const struct journal *j)
+{
+	struct resume_check *checks = malloc(n * sizeof *checks);
+	struct error err;
+	if (!checks) {
+		say("%s", strerror(ENOMEM));
+		return -1;
+	}
+	plan_resume(req, saved, n, list, j, ctx->vmid, checks);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (checks[i].verdict != RESUME_REFUSED)
+			continue;
+		plan_resume_text(&saved[i], &checks[i], j, err.message, sizeof err.message);
+		say_error(&err);
+		rc = -1;
+	}
+	free(checks);
+	return rc;
+}
+
+/*
+ * Resuming a hibernated VM (or a memory snapshot): the saved domain XML's
+ * USB hostdevs this VM's property could have made must name the devices the
+ * start just before gave it, or libvirt would attach others.  Changes
+ * nothing; a refusal says, for each such hostdev, what it names and what to
+ * do.
+ */
+static int before_vm_dehibernate(const struct context *ctx)
+{
+	struct request req;
+	struct error err;
+	if (!ctx->property[0])
+		return 0;
+	if (parse_property(ctx->property, &req, &err) < 0 || check_domxml_set(ctx, &err) < 0 ||
+	    check_vmid_set(ctx, &err) < 0) {
+		say_error(&err);
+		return -1;
+	}
+	struct saved_hostdev *saved;
+	size_t n;
+	struct usb_device_list list = { 0 };
+	struct journal j = { 0 };
+	int rc = read_saved_hostdevs(ctx, &saved, &n);
+	if (rc == 0 && n > 0)
+		rc = read_for_resume(ctx, &list, &j);
+	if (rc == 0 && n > 0)
+		rc = check_resume(ctx, &req, saved, n, &list, &j);
+	free(saved);
+	journal_free(&j);
+	sysfs_free(&list);
+	return rc;
+}
+
 /* ---- list -------------------------------------------------------------- */
 
 /* The port as list shows it: "?" for an entry whose name is not a port path. */
@@ -1456,6 +1591,8 @@ static int run(const struct options *opt)
 		return before_vm_start(&ctx);
 	case CMD_AFTER_VM_DESTROY:
 		return after_vm_destroy(&ctx);
+	case CMD_BEFORE_VM_DEHIBERNATE:
+		return before_vm_dehibernate(&ctx);
 	case CMD_BEFORE_VM_MIGRATE_SOURCE:
 		if (ctx.property[0]) {
 			say("cannot migrate VM with host usb devices");

@@ -377,3 +377,149 @@ void plan_skip_text(const struct request *req, const struct plan *plan, size_t i
 	else
 		format(buf, size, "%s not present", text);
 }
+
+/* ---- resuming from a saved domain XML ---- */
+
+static bool held_by_this_vm(const struct journal *j, struct usb_addr addr, const char *vmid)
+{
+	const struct journal_entry *e = journal_find(j, addr);
+	return e && vmid[0] && vmid_equal(e->vmid, vmid);
+}
+
+/* Whether the property names id, or a device this VM holds has it. */
+static bool id_of_this_vm(const struct request *req, const struct usb_device_list *list, const struct journal *j,
+			  const char *vmid, struct usb_id id)
+{
+	for (size_t i = 0; i < req->count; i++)
+		if (req->entries[i].has_id && usb_id_equal(req->entries[i].id, id))
+			return true;
+	for (size_t d = 0; d < list->count; d++)
+		if (usb_id_equal(list->devices[d].id, id) && held_by_this_vm(j, list->devices[d].addr, vmid))
+			return true;
+	return false;
+}
+
+static const struct usb_device *first_of_id(const struct usb_device_list *list, struct usb_id id)
+{
+	for (size_t d = 0; d < list->count; d++)
+		if (usb_id_equal(list->devices[d].id, id))
+			return &list->devices[d];
+	return NULL;
+}
+
+/* The verdict on h alone; c->there and c->of_id set for a refusal. */
+static void check_saved(const struct request *req, const struct saved_hostdev *h, const struct usb_device_list *list,
+			const struct journal *j, const char *vmid, struct resume_check *c)
+{
+	*c = (struct resume_check){ .verdict = RESUME_NOT_OURS };
+	bool addr_held = h->has_addr && held_by_this_vm(j, h->addr, vmid);
+	if (!addr_held && !(h->has_id && id_of_this_vm(req, list, j, vmid, h->id)))
+		return;
+	if (h->has_addr) {
+		c->there = sysfs_find(list, h->addr);
+		bool fine = c->there && addr_held && (!h->has_id || usb_id_equal(c->there->id, h->id));
+		c->verdict = fine ? RESUME_FINE : RESUME_REFUSED;
+		return;
+	}
+	c->of_id = count_of_id(list, h->id);
+	c->there = first_of_id(list, h->id);
+	bool fine = c->of_id == 1 && held_by_this_vm(j, c->there->addr, vmid);
+	c->verdict = fine ? RESUME_FINE : RESUME_REFUSED;
+}
+
+/* Whether a fine hostdev names device d. */
+static bool named_by_fine(const struct saved_hostdev *saved, size_t n, const struct resume_check *checks,
+			  const struct usb_device *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (checks[i].verdict == RESUME_FINE &&
+		    (saved[i].has_addr ? usb_addr_compare(saved[i].addr, d->addr) == 0 : usb_id_equal(saved[i].id, d->id)))
+			return true;
+	return false;
+}
+
+void plan_resume(const struct request *req, const struct saved_hostdev *saved, size_t n,
+		 const struct usb_device_list *list, const struct journal *j, const char *vmid,
+		 struct resume_check *checks)
+{
+	for (size_t i = 0; i < n; i++)
+		check_saved(req, &saved[i], list, j, vmid, &checks[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (checks[i].verdict != RESUME_REFUSED)
+			continue;
+		for (size_t d = 0; d < list->count && !checks[i].instead; d++) {
+			const struct usb_device *dev = &list->devices[d];
+			bool same_kind = saved[i].has_id ? usb_id_equal(dev->id, saved[i].id) : !dev->hub;
+			if (same_kind && held_by_this_vm(j, dev->addr, vmid) && !named_by_fine(saved, n, checks, dev))
+				checks[i].instead = dev;
+		}
+	}
+}
+
+/* "0529:0001 serial KEY-A on port 1-2 (bus 1 device 3)" */
+static void device_text(const struct usb_device *d, char *buf, size_t size)
+{
+	char port[USB_PORT_TEXT_SIZE] = "?", serial[SERIAL_MAX + 16] = "no serial";
+	if (d->port.bus)
+		usb_port_format(&d->port, port, sizeof port);
+	if (d->serial_kind != USB_SERIAL_NONE)
+		format(serial, sizeof serial, "serial %s%s", d->serial, d->serial_cut ? "..." : "");
+	format(buf, size, "%04x:%04x %s on port %s (bus %u device %u)", d->id.vendor, d->id.product, serial, port,
+	       d->addr.bus, d->addr.device);
+}
+
+/* Who holds d: "held by VM X", "held by no VM" */
+static void holder_of(const struct journal *j, const struct usb_device *d, char *buf, size_t size)
+{
+	const struct journal_entry *e = journal_find(j, d->addr);
+	char holder[VMID_MAX + 48];
+	if (e)
+		holder_text(e, holder, sizeof holder);
+	format(buf, size, "held by %s", e ? holder : "no VM");
+}
+
+/* What is where the saved hostdev h points now. */
+static void there_text(const struct saved_hostdev *h, const struct resume_check *c, const struct journal *j,
+		       char *buf, size_t size)
+{
+	char dev[160], who[112];
+	if (c->there) {
+		device_text(c->there, dev, sizeof dev);
+		holder_of(j, c->there, who, sizeof who);
+	}
+	if (h->has_addr && !c->there)
+		format(buf, size, "no device is there now");
+	else if (h->has_addr)
+		format(buf, size, "there is now %s, %s", dev, who);
+	else if (c->of_id == 0)
+		format(buf, size, "no device of that id is present now");
+	else if (c->of_id > 1)
+		format(buf, size, "%zu devices have that id now (%s, ...), and libvirt would not know which", c->of_id,
+		       dev);
+	else
+		format(buf, size, "the one device of that id is %s, %s", dev, who);
+}
+
+void plan_resume_text(const struct saved_hostdev *h, const struct resume_check *c, const struct journal *j,
+		      char *buf, size_t size)
+{
+	char named[64], now[320], got[192] = "this VM holds no device of that id";
+	if (h->has_id)
+		format(named, sizeof named, "%04x:%04x ", h->id.vendor, h->id.product);
+	else
+		named[0] = '\0';
+	size_t len = strlen(named);
+	if (h->has_addr)
+		format(named + len, sizeof named - len, "at bus %u device %u", h->addr.bus, h->addr.device);
+	else
+		format(named + len, sizeof named - len, "(no address)");
+	there_text(h, c, j, now, sizeof now);
+	if (c->instead) {
+		char dev[160];
+		device_text(c->instead, dev, sizeof dev);
+		format(got, sizeof got, "this VM was given %s instead", dev);
+	}
+	format(buf, size, "saved domain XML, line %lu: hostdev %s: %s; %s: resuming would attach another device "
+	       "than the VM's; start the VM from scratch, discarding its saved state (hibernation or memory "
+	       "snapshot)", h->line, named, now, got);
+}

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hostdev.h"
 #include "journal.h"
 #include "request.h"
 #include "text.h"
@@ -58,5 +59,39 @@ int plan_check_present(const struct request *req, const struct usb_device_list *
 size_t plan_required(const struct request *req, struct usb_id id);
 /* "0x0529:0x0001 not present" or "... held by VM <vmId>": why entry i was skipped. */
 void plan_skip_text(const struct request *req, const struct plan *plan, size_t i, char *buf, size_t size);
+
+/*
+ * Resuming from a saved domain XML (a hibernated VM, a memory snapshot):
+ * libvirt attaches what its USB hostdevs name, the device of that id at
+ * that address (or the one device of that id), whatever this VM was given
+ * by the start just before.  A saved hostdev is this VM's when its id is one
+ * the property names, or a device this VM holds has, or its address is a
+ * device this VM holds; such a hostdev must name a device this VM holds now:
+ * with an address, the device there, of its id; without one, the only
+ * device of its id.  Others (the engine's own) are left alone.
+ */
+enum resume_verdict { RESUME_NOT_OURS, RESUME_FINE, RESUME_REFUSED };
+
+struct resume_check {
+	enum resume_verdict verdict;
+	const struct usb_device *there;    /* REFUSED: with an address, the device there now (NULL: none);
+					      without, the first of its id (NULL: none) */
+	size_t of_id;                      /* REFUSED without an address: devices of its id on the host */
+	const struct usb_device *instead;  /* REFUSED: a device of its id this VM holds that no fine hostdev
+					      names, the entry's (NULL: none) */
+};
+
+/*
+ * checks[i] for saved[i], i < n.  list: the host's devices (at least those
+ * of the ids of the property and of the saved hostdevs, and those at their
+ * addresses and at this VM's journal lines); j: the journal with this VM's
+ * lines and those of the devices listed.
+ */
+void plan_resume(const struct request *req, const struct saved_hostdev *saved, size_t n,
+		 const struct usb_device_list *list, const struct journal *j, const char *vmid,
+		 struct resume_check *checks);
+/* The refusal of saved hostdev h, for one line: what it names, what is there, what to do. */
+void plan_resume_text(const struct saved_hostdev *h, const struct resume_check *c, const struct journal *j,
+		      char *buf, size_t size);
 
 #endif

@@ -237,6 +237,7 @@ static const struct {
 	{ "before_vm_start", CMD_BEFORE_VM_START },
 	{ "after_vm_destroy", CMD_AFTER_VM_DESTROY },
 	{ "before_vm_migrate_source", CMD_BEFORE_VM_MIGRATE_SOURCE },
+	{ "before_vm_dehibernate", CMD_BEFORE_VM_DEHIBERNATE },
 };
 #define HOOK_POINTS (sizeof hook_points / sizeof hook_points[0])
 

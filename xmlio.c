@@ -19,7 +19,7 @@ void io_init(struct io *io, int in_fd, int out_fd, ssize_t (*rd)(int fd, void *b
 
 /* ---- the window over the document, the output, error positions ---- */
 
-static size_t count_newlines(const unsigned char *s, size_t n)
+size_t io_count_newlines(const unsigned char *s, size_t n)
 {
 	size_t count = 0;
 	const unsigned char *end = s + n, *q;
@@ -45,11 +45,18 @@ static void locate(const struct io *io, unsigned long long at, unsigned long *li
 	size_t idx = (size_t)(at - io->abs);
 	if (idx > io->checked)
 		idx = io->checked;
-	size_t after = count_newlines(io->buf + idx, io->checked - idx);
+	size_t after = io_count_newlines(io->buf + idx, io->checked - idx);
 	size_t nl = last_newline(io->buf, idx);
 	unsigned long long line_begin = nl == NONE ? io->line_before : io->abs + nl + 1;
 	*line = (unsigned long)(io->newlines - after + 1);
 	*column = (unsigned long)(io->abs + idx - line_begin + 1);
+}
+
+unsigned long io_line(const struct io *io, unsigned long long at)
+{
+	unsigned long line, column;
+	locate(io, at, &line, &column);
+	return line;
 }
 
 /* "line L:C: " and the reason, for the document at offset at. */

@@ -98,6 +98,11 @@ int io_emit(struct io *io, const char *s, size_t n);
 int io_emit_str(struct io *io, const char *s);
 int io_emit_flush(struct io *io);
 
+/* '\n' bytes in s[0, n). */
+size_t io_count_newlines(const unsigned char *s, size_t n);
+/* The line (1-based) of document offset at, which is in the window. */
+unsigned long io_line(const struct io *io, unsigned long long at);
+
 /* Refusals: "line L:C: " and the reason, for document offset at; -1. */
 __attribute__((format(printf, 4, 5)))
 int io_refuse_at(struct io *io, enum xmlpatch_refusal kind, unsigned long long at, const char *fmt, ...);

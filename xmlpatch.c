@@ -430,23 +430,11 @@ static int deliver(void *sink, const struct tok_event *ev)
 	return 0;
 }
 
-/* Reads the document through the tokenizer, refilling the window as it is read. */
+/* Reads the document through the tokenizer and the splice, writing it out. */
 static int run(struct pipeline *p)
 {
 	struct io *io = &p->io;
-	for (;;) {
-		if (tok_read(p->tok) < 0)
-			return -1;
-		if (io->bad != NONE)
-			return io_fail_invalid_byte(io, tok_after_root(p->tok));
-		ssize_t got = io_refill(io, tok_keep_from(p->tok));
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			break;
-		io_validate(io);
-	}
-	if (io_check_utf8_end(io) < 0 || tok_finish(p->tok) < 0 || splice_finish(&p->splice) < 0)
+	if (tok_read_to_end(p->tok) < 0 || splice_finish(&p->splice) < 0)
 		return -1;
 	return io_copy_to(io, io->abs + io->len);
 }

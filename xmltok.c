@@ -1762,3 +1762,21 @@ void tok_report_attributes(struct tok *t, bool on)
 {
 	t->report_attributes = on;
 }
+
+int tok_read_to_end(struct tok *t)
+{
+	struct io *io = t->io;
+	for (;;) {
+		if (tok_read(t) < 0)
+			return -1;
+		if (io->bad != NONE)
+			return io_fail_invalid_byte(io, tok_after_root(t));
+		ssize_t got = io_refill(io, tok_keep_from(t));
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		io_validate(io);
+	}
+	return io_check_utf8_end(io) < 0 ? -1 : tok_finish(t);
+}

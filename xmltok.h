@@ -59,7 +59,7 @@
  * To drive it: tok_new(), then for each chunk tok_read() (after
  * io_refill() and io_validate(); io_refill() is given tok_keep_from() so
  * that a tag an event reports is still in the window), and at the end of
- * the document tok_finish().  The sink may change tok_set_depth() from
+ * the document tok_finish(); tok_read_to_end() does all of that.  The sink may change tok_set_depth() from
  * within an event.  A reader of elements' attributes turns on
  * tok_report_attributes() and sets the depth of the deepest element it
  * reads: it gets START, then ATTR pieces, then TEXT, MARKUP and the
@@ -136,5 +136,12 @@ bool tok_after_root(const struct tok *t);
 
 /* At the end of the document: everything is closed, and there was a root. */
 int tok_finish(struct tok *t);
+
+/*
+ * All of it, from the start of the document: tok_read() on each chunk
+ * io_refill() reads (keeping tok_keep_from()) and io_validate() checks, then
+ * the end (io_check_utf8_end(), tok_finish()).  0, or -1 on an error.
+ */
+int tok_read_to_end(struct tok *t);
 
 #endif

@@ -271,6 +271,114 @@ static void test_required_count(void)
 	      plan_required(&req, (struct usb_id){ 0x0529, 0x0001 }) == 3);
 }
 
+/* ---- resuming from a saved domain XML ---- */
+
+static struct saved_hostdev saved[8];
+static struct resume_check checks[8];
+static size_t nsaved;
+
+/* A saved hostdev: "0529:0001@1/3", "0781:5567" (no address), "@1/4" (no id). */
+static void saved_add(const char *spec)
+{
+	struct saved_hostdev *h = &saved[nsaved++];
+	*h = (struct saved_hostdev){ .line = 10 + nsaved };
+	h->has_id = spec[0] != '@';
+	if (h->has_id && sscanf(spec, "%4x:%4x", &h->id.vendor, &h->id.product) != 2)
+		printf("FAIL fixture: saved %s\n", spec);
+	const char *at = strchr(spec, '@');
+	h->has_addr = at && sscanf(at + 1, "%u/%u", &h->addr.bus, &h->addr.device) == 2;
+}
+
+/* The verdicts on the saved hostdevs, "fine refused(1/3>1/4) alone refused(-/2>-)": there > instead; of_id without address. */
+static const char *resume(const char *property, const char *journal_text, const char *vmid, const char *specs)
+{
+	static char out[256];
+	struct request req;
+	char copy[128];
+	nsaved = 0;
+	journal_free(&journal);
+	snprintf(copy, sizeof copy, "%s", specs);
+	for (char *spec = strtok(copy, " "); spec; spec = strtok(NULL, " "))
+		saved_add(spec);
+	if (parse_property(property, &req, &err) < 0 ||
+	    journal_parse(journal_text, strlen(journal_text), &journal, &err) < 0)
+		return err.message;
+	plan_resume(&req, saved, nsaved, &list, &journal, vmid, checks);
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < nsaved && used < sizeof out; i++) {
+		const struct resume_check *c = &checks[i];
+		char there[16] = "-", instead[16] = "-";
+		if (c->there)
+			snprintf(there, sizeof there, "%u/%u", c->there->addr.bus, c->there->addr.device);
+		if (!saved[i].has_addr)
+			snprintf(there, sizeof there, "%zu", c->of_id);
+		if (c->instead)
+			snprintf(instead, sizeof instead, "%u/%u", c->instead->addr.bus, c->instead->addr.device);
+		int n = c->verdict == RESUME_FINE ? snprintf(out + used, sizeof out - used, "%sfine", i ? " " : "")
+		      : c->verdict == RESUME_NOT_OURS ? snprintf(out + used, sizeof out - used, "%salone", i ? " " : "")
+		      : snprintf(out + used, sizeof out - used, "%srefused(%s>%s)", i ? " " : "", there, instead);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return out;
+}
+
+#define HOLDS(bus, dev, vm) "/dev/bus/usb/00" #bus "/00" #dev ":0:0:" vm ":0600\n"
+
+static void test_resume(void)
+{
+	host();
+	CHECK_STR("resume: the saved address is the other key now: refused, naming both",
+		  resume("0x0529:0x0001#C3D4", HOLDS(1, 4, VM1), VM1, "0529:0001@1/3"), "refused(1/3>1/4)");
+	CHECK_STR("resume: nothing moved: fine", resume("0x0529:0x0001#C3D4", HOLDS(1, 4, VM1), VM1, "0529:0001@1/4"),
+		  "fine");
+	CHECK_STR("resume: another id at the saved address: refused",
+		  resume("0x0529:0x0001", HOLDS(1, 4, VM1), VM1, "0529:0001@1/6"), "refused(1/6>1/4)");
+	CHECK_STR("resume: nothing at the saved address: refused",
+		  resume("0x0529:0x0001", HOLDS(1, 4, VM1), VM1, "0529:0001@1/9"), "refused(->1/4)");
+	CHECK_STR("resume: no address, the one device of its id, held: fine",
+		  resume("0x0781:0x5567", HOLDS(2, 2, VM1), VM1, "0781:5567"), "fine");
+	CHECK_STR("resume: no address, two devices of its id: refused",
+		  resume("0x0627:0x0001", HOLDS(1, 6, VM1), VM1, "0627:0001"), "refused(2>1/6)");
+	CHECK_STR("resume: no address, the one device of its id, not held: refused",
+		  resume("0x0781:0x5567", "", VM1, "0781:5567"), "refused(1>-)");
+	CHECK_STR("resume: the id at the address, held by another VM: refused",
+		  resume("0x0529:0x0001", HOLDS(1, 3, VM2) HOLDS(1, 4, VM1), VM1, "0529:0001@1/3"), "refused(1/3>1/4)");
+	CHECK_STR("resume: an id not asked for, at no address of this VM's: left alone",
+		  resume("0x0529:0x0001", HOLDS(1, 4, VM1), VM1, "046d:c52b@1/9 046d:c52b 0529:0001@1/4"),
+		  "alone alone fine");
+	CHECK_STR("resume: an id not asked for at an address this VM holds: refused",
+		  resume("0x0529:0x0001", HOLDS(1, 4, VM1), VM1, "046d:c52b@1/4"), "refused(1/4>-)");
+	CHECK_STR("resume: the id of a device a port gave this VM: its own",
+		  resume("@1-2", HOLDS(1, 5, VM1), VM1, "0529:0001@1/3"), "refused(1/3>1/5)");
+	CHECK_STR("resume: an address alone, this VM's: fine", resume("@1-2", HOLDS(1, 5, VM1), VM1, "@1/5"), "fine");
+	CHECK_STR("resume: instead is a device no fine hostdev names",
+		  resume("0x0529:0x0001&0x0529:0x0001", HOLDS(1, 3, VM1) HOLDS(1, 4, VM1), VM1,
+			 "0529:0001@1/3 0529:0001@1/5"), "fine refused(1/5>1/4)");
+	CHECK_STR("resume: another VM's lines do not make its hostdevs this VM's",
+		  resume("0x0781:0x5567", HOLDS(1, 4, VM2), VM1, "0529:0001@1/3"), "alone");
+
+	char text[1024];
+	resume("0x0529:0x0001#C3D4", HOLDS(1, 3, VM2) HOLDS(1, 4, VM1), VM1, "0529:0001@1/3");
+	plan_resume_text(&saved[0], &checks[0], &journal, text, sizeof text);
+	CHECK_STR("resume text: the saved address, what is there, the device given instead, what to do", text,
+		  "saved domain XML, line 11: hostdev 0529:0001 at bus 1 device 3: there is now 0529:0001 serial A1B2 "
+		  "on port 1-1.1 (bus 1 device 3), held by VM " VM2 "; this VM was given 0529:0001 serial C3D4 on port "
+		  "1-1.2 (bus 1 device 4) instead: resuming would attach another device than the VM's; start the VM "
+		  "from scratch, discarding its saved state (hibernation or memory snapshot)");
+	resume("0x0781:0x5567", "", VM1, "0781:5567");
+	plan_resume_text(&saved[0], &checks[0], &journal, text, sizeof text);
+	CHECK_STR("resume text: without an address", text,
+		  "saved domain XML, line 11: hostdev 0781:5567 (no address): the one device of that id is 0781:5567 "
+		  "serial 4C530001 on port 2-1 (bus 2 device 2), held by no VM; this VM holds no device of that id: "
+		  "resuming would attach another device than the VM's; start the VM from scratch, discarding its "
+		  "saved state (hibernation or memory snapshot)");
+	resume("0x0529:0x0001", HOLDS(1, 4, VM1), VM1, "0529:0001@1/9");
+	plan_resume_text(&saved[0], &checks[0], &journal, text, sizeof text);
+	CHECK("resume text: nothing at the address says so", strstr(text, "bus 1 device 9: no device is there now;"));
+	journal_free(&journal);
+}
+
 int main(void)
 {
 	test_plain_ids();
@@ -279,5 +387,6 @@ int main(void)
 	test_optional();
 	test_hubs();
 	test_required_count();
+	test_resume();
 	return check_status();
 }
