@@ -72,7 +72,7 @@ for how in ./50_hostusb "$HOOKS/before_vm_stop/50_hostusb" ../before_vm_stop/50_
 	run_in "$dir" hostusb=$PROP _hook_domxml="$DOM" "$how" --root "$R"
 	check_eq "hooks/before_vm_stop ($how): refused, nothing run" "$RC:$OUT" "2:"
 	check_eq "hooks/before_vm_stop ($how): one line naming the program and the hook points" "$ERR" \
-		"hostusb: $how: its directory is not a hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source); install it in one of those, or give the hook point or list as an argument; see hostusb --help"
+		"hostusb: $how: its directory is not a hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate); install it in one of those, or give the hook point or list as an argument; see hostusb --help"
 done
 run_in "$HOOKS/before_vm_stop" ./50_hostusb --root "$R" list
 check_eq "hooks/before_vm_stop with list named: list" "$RC" 0
@@ -86,7 +86,7 @@ run_in / hostusb=$PROP "$TESTTMP/sbin/hostusb" --root "$R"
 check_eq "a copy named hostusb, property set: still list, nothing else" "$RC:$OUT:$ERR" \
 	"0:$(cat "$TESTTMP/list.want"):"
 # run as a hook (_hook_domxml set) with no hook point found: never a silent list
-NOT_A_HOOK="run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help"
+NOT_A_HOOK="run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help"
 run_in / hostusb=$PROP _hook_domxml="$DOM" "$TESTTMP/sbin/hostusb" --root "$R"
 check_eq "a copy named hostusb, _hook_domxml set: exit 2, one line naming the hook points" "$RC:$OUT:$ERR" \
 	"2::hostusb: $TESTTMP/sbin/hostusb: $NOT_A_HOOK"
@@ -111,7 +111,7 @@ check_eq "50_hostusb found through PATH (argv[0] has no directory): list" "$?:$O
 	"0:$(cat "$TESTTMP/list.want")"
 OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" 50_hostusb --root "$R" --dry-run 2>&1)
 check_eq "50_hostusb --dry-run through PATH: asks for the hook point" "$?:$OUT" \
-	"2:hostusb: --dry-run is for a hook point (before_vm_start, after_vm_destroy, before_vm_migrate_source), not for list: name the hook point, or run the program from its hooks/ directory; see hostusb --help"
+	"2:hostusb: --dry-run is for a hook point (before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate), not for list: name the hook point, or run the program from its hooks/ directory; see hostusb --help"
 OUT=$(cd / && env -i PATH="$HOOKS/before_vm_start:/usr/bin:/bin" hostusb=$PROP _hook_domxml="$DOM" vmId=$VM1 \
 	50_hostusb --root "$R" --dry-run before_vm_start 2>&1 >/dev/null)
 check_contains "50_hostusb --dry-run before_vm_start through PATH: a dry run" "$OUT" "hostusb: dry run: "
@@ -134,7 +134,7 @@ usage "--owner without USER:GROUP" "--owner needs USER:GROUP; see hostusb --help
 usage "--lock-wait without seconds" "--lock-wait needs a number of seconds; see hostusb --help" --lock-wait
 usage "--lock-wait not a number" '--lock-wait "5s": expected a number of seconds' --lock-wait 5s after_vm_destroy
 usage "a mistyped hook point lists the valid ones" \
-	'unknown command "before_vm_stop": expected before_vm_start, after_vm_destroy, before_vm_migrate_source, list or release; see hostusb --help' \
+	'unknown command "before_vm_stop": expected before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate, list or release; see hostusb --help' \
 	before_vm_stop
 usage "two commands" 'unexpected argument "after_vm_destroy": give one command; see hostusb --help' \
 	list after_vm_destroy
@@ -142,7 +142,7 @@ usage "an unknown option" 'unknown option "--dryrun"; see hostusb --help' --dryr
 usage "--property with a hook point" "--property is for list, not for a hook point; see hostusb --help" \
 	--property before_vm_start
 usage "--owner with list" \
-	"--owner is for a hook point (before_vm_start, after_vm_destroy, before_vm_migrate_source), not for list: name the hook point, or run the program from its hooks/ directory; see hostusb --help" \
+	"--owner is for a hook point (before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate), not for list: name the hook point, or run the program from its hooks/ directory; see hostusb --help" \
 	--owner 1:1 list
 
 # property: the entry, its position and what was expected, on one line
@@ -193,7 +193,7 @@ check_eq "vmId unset, property unset: nothing to do" "$RC:$ERR" "0:"
 # --help says the rule
 run_in "$TESTTMP" "$HOSTUSB" --help
 check_contains "--help: list is what a command without HOOK does" "$RC:$OUT" "Anywhere else it does what"
-check_contains "--help: the valid hook points" "$OUT" "HOOK is one of: before_vm_start, after_vm_destroy, before_vm_migrate_source."
+check_contains "--help: the valid hook points" "$OUT" "HOOK is one of: before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate."
 
 # list on a host without a USB bus: says so, rather than a bare "No such file or directory"
 mkdir -p "$TESTTMP/nobus/sys"

@@ -316,7 +316,7 @@ for dir in start destroy migrate; do
 	linked "$LINKED/opt/$dir" ./50_hostusb 0x0781:0x5567
 	check_eq "opt/$dir/50_hostusb (the link's target) run as a hook: exit 2, one line naming the hook points" \
 		"$RC:$ERR:$(cat "$TESTTMP/stdout")" \
-		"2:hostusb: ./50_hostusb: run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help:"
+		"2:hostusb: ./50_hostusb: run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help:"
 done
 check_eq "the links' targets run as a hook: nothing changed" "$(snapshot)" "$before"
 linked / "$LINKED/vdsm/hooks/after_vm_destroy/50_hostusb" 0x0781:0x5567
@@ -355,7 +355,7 @@ check_eq "no hook point: nothing changed" "$(snapshot)" "$before"
 ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" vmId="$VM1" "$HOSTUSB" --root "$R" 2>&1 >"$TESTTMP/stdout"); RC=$?
 check_eq "no hook point, _hook_domxml set: exit 2, one line naming the hook points, nothing listed" \
 	"$RC:$ERR:$(cat "$TESTTMP/stdout")" \
-	"2:hostusb: $HOSTUSB: run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help:"
+	"2:hostusb: $HOSTUSB: run as a hook (_hook_domxml is set), but no hook point hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate) names its directory; install it in one of those, or give the hook point as an argument; see hostusb --help:"
 check_eq "no hook point, _hook_domxml set: nothing changed" "$(snapshot)" "$before"
 check_eq "--version" "$("$HOSTUSB" --version)" "hostusb $(sed -n 's/^VERSION *= *//p' "$SRCDIR/Makefile")"
 check_contains "--help" "$("$HOSTUSB" --help)" "usage: hostusb"

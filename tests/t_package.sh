@@ -55,7 +55,7 @@ if man=$(find_tool man) && command -v groff >/dev/null 2>&1; then
 	else fail man_groff_warnings "$(printf '%s' "$out" | head -3 | tr '\n' ' ')"; fi
 	text=$(tr -s ' \n' ' ' <"$TESTTMP/man.txt" | sed 's/‐ //g; s/- //g')
 	missing=
-	for want in SYNOPSIS "HOOK POINTS" before_vm_start after_vm_destroy before_vm_migrate_source \
+	for want in SYNOPSIS "HOOK POINTS" before_vm_start after_vm_destroy before_vm_migrate_source before_vm_dehibernate \
 		PROPERTY OPTIONS --root --owner --dry-run ENVIRONMENT _hook_domxml vmId FILES \
 		hostusb-permissions 50_vdsm_hook_hostusb "EXIT STATUS" EXAMPLES engine-config \
 		UserDefinedVMProperties "cannot migrate" "sudo -n /bin/chown"; do
@@ -111,7 +111,7 @@ check_eq spec_version_matches_makefile "$(sed -n 's/^Version: *//p' "$spec")" "$
 missing=
 for want in "%license LICENSE" "%{_sbindir}/hostusb" "SBINDIR=%{_sbindir}" \
 	"%{hookdir}/before_vm_start/50_hostusb" "%{hookdir}/after_vm_destroy/50_hostusb" \
-	"%{hookdir}/before_vm_migrate_source/50_hostusb" \
+	"%{hookdir}/before_vm_migrate_source/50_hostusb" "%{hookdir}/before_vm_dehibernate/50_hostusb" \
 	"%attr(0440,root,root) %{_sysconfdir}/sudoers.d/50_vdsm_hook_hostusb" \
 	"%{_mandir}/man8/hostusb.8" "make check" "Source0: hostusb-%{version}.tar.gz"; do
 	grep -qF -- "$want" <(tr -s ' \t' ' ' <"$spec") || missing="$missing [$want]"
@@ -164,13 +164,13 @@ check_eq spdx_line_placement "$misplaced" ""
 # --- make install / uninstall ----------------------------------------------
 # The program in /usr/sbin; each hook entry a relative symbolic link to it.
 LAYOUT=$(printf '%s\n' "$PROGRAM" "$SUDOERS" "$MAN8" \
-	"$HOOKS"/{before_vm_start,after_vm_destroy,before_vm_migrate_source}/"$HOOKNAME" | LC_ALL=C sort)
+	"$HOOKS"/{before_vm_start,after_vm_destroy,before_vm_migrate_source,before_vm_dehibernate}/"$HOOKNAME" | LC_ALL=C sort)
 
-# hook_links DEST PROGRAM [HOOKDIR]: what is wrong with the three hook
+# hook_links DEST PROGRAM [HOOKDIR]: what is wrong with the four hook
 # entries under DEST: each must be a relative symbolic link to DEST/PROGRAM
 hook_links() {
 	local dest=$1 program=$2 hookdir=${3:-$HOOKS} point link target
-	for point in before_vm_start after_vm_destroy before_vm_migrate_source; do
+	for point in before_vm_start after_vm_destroy before_vm_migrate_source before_vm_dehibernate; do
 		link=$dest$hookdir/$point/$HOOKNAME
 		target=$(readlink "$link")
 		case $target in
@@ -200,6 +200,10 @@ entries_dispatch() {
 		"$dest$HOOKS/before_vm_start/$HOOKNAME" --root "$root" 2>&1)
 	status=$?
 	check_contains "${name}_start_entry_fails_on_empty_root" "$status:$out" "2:hostusb: $root/"
+	out=$(env -i hostusb=0x1234:0x5678 vmId=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de \
+		"$dest$HOOKS/before_vm_dehibernate/$HOOKNAME" --root "$root" 2>&1)
+	status=$?
+	check_contains "${name}_dehibernate_entry_reads_the_saved_xml" "$status:$out" "2:hostusb: _hook_domxml is not set"
 }
 
 # Files that were there before (another hook, another program) stay.
@@ -245,7 +249,7 @@ if ! mk install DESTDIR="$dest" PREFIX=/opt/hu SBINDIR=/usr/local/sbin LIBEXECDI
 else
 	out=$(cd "$dest" && find . -type l -name "$HOOKNAME" | LC_ALL=C sort | tr '\n' ' ')
 	check_eq install_other_dirs_entries "$out" \
-		"./opt/hu/lib/exec/vdsm/hooks/after_vm_destroy/$HOOKNAME ./opt/hu/lib/exec/vdsm/hooks/before_vm_migrate_source/$HOOKNAME ./opt/hu/lib/exec/vdsm/hooks/before_vm_start/$HOOKNAME "
+		"./opt/hu/lib/exec/vdsm/hooks/after_vm_destroy/$HOOKNAME ./opt/hu/lib/exec/vdsm/hooks/before_vm_dehibernate/$HOOKNAME ./opt/hu/lib/exec/vdsm/hooks/before_vm_migrate_source/$HOOKNAME ./opt/hu/lib/exec/vdsm/hooks/before_vm_start/$HOOKNAME "
 	check_eq install_other_dirs_links "$(hook_links "$dest" /usr/local/sbin/hostusb /opt/hu/lib/exec/vdsm/hooks)" ""
 	if mk uninstall DESTDIR="$dest" PREFIX=/opt/hu SBINDIR=/usr/local/sbin LIBEXECDIR=/opt/hu/lib/exec; then
 		check_eq uninstall_leaves_no_files "$(files "$dest" | tr '\n' ' ')" ""

@@ -59,6 +59,7 @@ if [ "${1:-}" = --namespace ]; then
 	PROGRAM=$WORK/inst/usr/sbin/hostusb
 	HOOK=$WORK/inst$HOOKS/before_vm_start/50_hostusb
 	DESTROY=$WORK/inst$HOOKS/after_vm_destroy/50_hostusb
+	DEHIBERNATE=$WORK/inst$HOOKS/before_vm_dehibernate/50_hostusb
 
 	# The host as the kernel would lay it out: bus 1 with a root hub and three
 	# devices (two of them 0627:0001, like QEMU's tablet and keyboard), bus 2
@@ -354,6 +355,17 @@ $GAVE2"
 
 		list=$(cd / && as_user "$PROGRAM" list 2>&1)
 		check_contains list_shows_holder "$(printf '%s\n' "$list" | grep ' 001 002 \|^001 002 ')" "$VMID"
+
+		# a resume on the XML the start wrote, as the hook's user: nothing moved, nothing changed
+		: >"$SUDOLOG"
+		journal_before=$(cat "$JOURNAL")
+		cp "$DOMXML" "$WORK/domxml.started"
+		hook "$DEHIBERNATE" '0x0627:0x0001&0x1234:0x5678'
+		check_eq dehibernate_as_hook_user_accepted "$status:$err" "0:"
+		check_eq dehibernate_changes_nothing "$(owners):$(cat "$JOURNAL"):$(sudo_commands)" \
+			"$OWNER 0:0 $OWNER :$journal_before:"
+		if cmp -s "$DOMXML" "$WORK/domxml.started"; then pass dehibernate_domain_unchanged
+		else fail dehibernate_domain_unchanged "the domain file changed"; fi
 
 		: >"$SUDOLOG"
 		hook "$DESTROY" '0x0627:0x0001&0x1234:0x5678'
@@ -670,13 +682,13 @@ else
 		*) fail rpm_licence_is_license "rpm -qL lists [$(oneline "$licence")]" ;;
 		esac
 		files=$(rpm -qlp "$rpmfile" 2>/dev/null | sed 's/\.gz$//' | tr '\n' ' ')
-		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/sbin/hostusb ${licence%/LICENSE} $licence /usr/share/man/man8/hostusb.8 "
+		check_eq rpm_files "$files" "/etc/sudoers.d/50_vdsm_hook_hostusb $HOOKS/after_vm_destroy/50_hostusb $HOOKS/before_vm_dehibernate/50_hostusb $HOOKS/before_vm_migrate_source/50_hostusb $HOOKS/before_vm_start/50_hostusb /usr/sbin/hostusb ${licence%/LICENSE} $licence /usr/share/man/man8/hostusb.8 "
 		modes=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES} %{FILELINKTOS}\n]' "$rpmfile" 2>/dev/null)
 		want_line() {
 			if printf '%s\n' "$modes" | grep -qxF -e "$2"; then pass "$1"; else fail "$1" "no [$2] in [$(oneline "$modes")]"; fi
 		}
 		want_line rpm_program_mode "-rwxr-xr-x root:root /usr/sbin/hostusb "
-		for point in before_vm_start after_vm_destroy before_vm_migrate_source; do
+		for point in before_vm_start after_vm_destroy before_vm_migrate_source before_vm_dehibernate; do
 			want_line "rpm_${point}_link" "lrwxrwxrwx root:root $HOOKS/$point/50_hostusb ../../../../sbin/hostusb"
 		done
 		want_line rpm_sudoers_mode "-r--r----- root:root /etc/sudoers.d/50_vdsm_hook_hostusb "
