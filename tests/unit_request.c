@@ -284,6 +284,7 @@ static void test_hook_point(void)
 {
 	static const char *const dirs[] = {
 		"hooks", "hooks/before_vm_start", "hooks/after_vm_destroy", "hooks/before_vm_migrate_source",
+		"hooks/before_vm_dehibernate",
 		"hooks/before_vm_stop", "hooks/before_vm_startx", "sbin", "opt", "opt/migrate", "opt/start", "vdsm",
 		"vdsm/hooks", "vdsm2",
 	};
@@ -313,6 +314,8 @@ static void test_hook_point(void)
 	      program_command(top, "hooks/after_vm_destroy/50_hostusb", &c) == 0 && c == CMD_AFTER_VM_DESTROY);
 	CHECK("hook point: migrate", program_command(top, "hooks/before_vm_migrate_source/x", &c) == 0 &&
 	      c == CMD_BEFORE_VM_MIGRATE_SOURCE);
+	CHECK("hook point: dehibernate", program_command(top, "hooks/before_vm_dehibernate/50_hostusb", &c) == 0 &&
+	      c == CMD_BEFORE_VM_DEHIBERNATE);
 	CHECK("hook point: . and .. resolved", program_command(top, "sbin/../hooks/after_vm_destroy/./x", &c) == 0 &&
 	      c == CMD_AFTER_VM_DESTROY);
 	CHECK("hook point: another directory of hooks/ is refused",
@@ -346,7 +349,8 @@ static void test_hook_point(void)
 	      program_command_as(top, "opt/migrate/50_hostusb", true, &c) < 0);
 	char want[1024];
 	snprintf(want, sizeof want, "%s/opt/migrate/50_hostusb: run as a hook (_hook_domxml is set), but no hook point "
-		 "hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source) names its directory; "
+		 "hostusb serves (before_vm_start, after_vm_destroy, before_vm_migrate_source, before_vm_dehibernate) "
+		 "names its directory; "
 		 "install it in one of those, or give the hook point as an argument; see hostusb --help", top);
 	CHECK_STR("hook point: the refusal names the program and the hook points", err.message, want);
 	CHECK("hook point: a program elsewhere run as a hook: refused",
@@ -437,6 +441,12 @@ static void test_options(void)
 	const char *a26[] = { "/nowhere/before_vm_migrate_source/x" };
 	CHECK("options: no command, a hook point's directory as given",
 	      parse_options(1, (char **)a26, true, &opt, &err) == 0 && opt.command == CMD_BEFORE_VM_MIGRATE_SOURCE);
+	const char *a27[] = { "hostusb", "--lock-wait", "3", "before_vm_dehibernate" };
+	CHECK("options: before_vm_dehibernate named", options_of(&opt, 4, a27) == 0 &&
+	      opt.command == CMD_BEFORE_VM_DEHIBERNATE && opt.lock_wait == 3);
+	const char *a28[] = { "hostusb", "--property", "before_vm_dehibernate" };
+	CHECK("options: --property with before_vm_dehibernate", options_of(&opt, 3, a28) < 0 &&
+	      strstr(err.message, "--property is for list"));
 }
 
 

@@ -38,6 +38,12 @@ HUBPORT='@1-3'
 # A hub by its id, the root hub's and QEMU's usb-hub's (at 1-3): never given.
 ROOTHUBID='0x1d6b:0x0002'
 HUBID='0x0627:0x0001&?0x0409:0x55aa'
+# Hibernation: KB-B, one of four devices of its id (so its hostdev has an
+# address), re-plugged with the devices behind its hub: the hub's authorized
+# attribute written 0, then 1.
+RESUME='0x0627:0x0001#KB-B'
+RESUME_PORT=1-3.3
+RESUME_HUB=1-3
 VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
 EXPECT_DEVICES=7        # besides the root hubs
 QEMU_TIMEOUT=${CHECK_VM_TIMEOUT:-100}
@@ -170,6 +176,9 @@ SELECT='$SELECT'
 WRONGPORT='$WRONGPORT'
 AMBIGUOUS='$AMBIGUOUS'
 HUBPORT='$HUBPORT'
+RESUME='$RESUME'
+RESUME_PORT='$RESUME_PORT'
+RESUME_HUB='$RESUME_HUB'
 ROOTHUBID='$ROOTHUBID'
 HUBID='$HUBID'
 VMID='$VMID'
@@ -532,5 +541,39 @@ for label in "${labels[@]}"; do
 		"entry 1 0x1d6b:0x0002: " "is a hub (usb1, /dev/bus/usb/001/001)" "never given to a VM"
 	check_refused "$label" hubid "hostusb: entry 2 ?0x0409:0x55aa: ... a hub (1-3, ...) ..." \
 		"entry 2 ?0x0409:0x55aa: " "is a hub (1-3, /dev/bus/usb/001/" "never given to a VM"
+done
+
+# --- hibernation: a resume after a real re-plug is refused ------------------------
+for label in "${labels[@]}"; do
+	if ! grep -qx "@$label RESUMEEND -" "$work/records"; then
+		fail "$label" resume "the guest did not finish this binary's resume run"
+		continue
+	fi
+	check "$label" resume-start-exit-0 "$(recs "$label" RC resume-start):$(recs "$label" RC resume-destroy)" 0:0
+	check "$label" resume-unmoved-accepted \
+		"$(recs "$label" RC resume-still-start):$(recs "$label" RC resume-still):$(recs "$label" STDERR resume-still)" "0:0:"
+	check "$label" resume-unmoved-destroy-exit-0 "$(recs "$label" RC resume-still-destroy)" 0
+	before=$(recs "$label" ADDR resume-before) after=$(recs "$label" ADDR resume-after)
+	check "$label" resume-replug "$(recs "$label" REPLUG -)" 0
+	if [ -n "$before" ] && [ "$before" != - ] && [ "$after" != - ] && [ "$before" != "$after" ]; then
+		pass "$label" resume-renumbered
+	else fail "$label" resume-renumbered "KB-B at [$before] before, [$after] after the re-plug"; fi
+	check "$label" resume-moved-start-exit-0 "$(recs "$label" RC resume-moved-start)" 0
+	check "$label" resume-moved-exit-2 "$(recs "$label" RC resume-moved)" 2
+	err=$(recs "$label" STDERR resume-moved)
+	want_at="hostdev 0627:0001 at bus ${before% *} device ${before#* }: "
+	want_got="this VM was given 0627:0001 serial KB-B on port $RESUME_PORT (bus ${after% *} device ${after#* }) instead"
+	if [[ $err == "hostusb: "* && $err != *$'\n'* && $err == *"$want_at"* && $err == *"$want_got"* &&
+		$err == *"start the VM from scratch"* ]]; then
+		pass "$label" resume-moved-message
+	else fail "$label" resume-moved-message "want one line with [$want_at] and [$want_got], got [$err]"; fi
+	for what in LS JOURNAL XMLSUM; do
+		check "$label" "resume-moved-unchanged-${what,,}" "$(recs "$label" "$what" resume-moved-after)" \
+			"$(recs "$label" "$what" resume-moved-before)"
+	done
+	check "$label" resume-moved-destroy-exit-0 "$(recs "$label" RC resume-moved-destroy)" 0
+	gave_back="hostusb: VM $VMID: gave back /dev/bus/usb/$(printf '%03d/%03d' "${after% *}" "${after#* }") (0x0627:0x0001 serial KB-B"
+	check "$label" resume-moved-destroy-gives-kb-b-back \
+		"$(recs "$label" STDERR resume-moved-destroy | grep -c -F "$gave_back")" 1
 done
 summary
