@@ -7,8 +7,9 @@
  * chowns their nodes to qemu and adds <hostdev> elements to the domain XML;
  * after_vm_destroy gives them back; before_vm_migrate_source refuses to
  * migrate a VM that uses them; before_vm_dehibernate refuses to resume a VM
- * whose saved domain XML names other devices than it was given.  The original owners are kept in a journal so a
- * crash at any point can be undone.
+ * whose saved domain XML names other devices than it was given.  The
+ * original owners are kept in a journal so a crash at any point can be
+ * undone.
  *
  * This file is the program: the hook points, the ownership of device nodes
  * and the transaction around them; which device each entry of the property
