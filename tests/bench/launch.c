@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * launch: times whole processes, two commands against each other, from a
+ * process that costs next to nothing to fork (a bash fork costs more than a
+ * start of hostusb, and that fixed cost added to both sides pulls every ratio
+ * towards 1).
+ *
+ *   launch [-n PAIRS] [-r RESET] [-s STATUS] [-o PAIRS_FILE] A... -- B...
+ *
+ * N pairs (default 150), the order alternating (A B, B A, ...); before each
+ * run RESET is run by /bin/sh -c, untimed; each run is fork, exec, wait, timed
+ * with CLOCK_MONOTONIC, its stdout and stderr on /dev/null.  Every run of A
+ * must exit with STATUS (default 0), every run of B with 0; anything else
+ * stops the bench.  Prints one line:
+ *
+ *   A_median_us B_median_us ratio_median ratio_p10 ratio_p90
+ *
+ * the ratio being A/B taken pair by pair; with -o, "a_us b_us" per pair too.
+ * The environment is passed on as it is.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	fprintf(stderr, "launch: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static double now_us(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_MONOTONIC, &t) != 0)
+		die("clock_gettime");
+	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* Runs argv with stdout and stderr on /dev/null; its wall time in us. */
+static double run(char *const argv[], int want_status)
+{
+	double t0 = now_us();
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid");
+	double t1 = now_us();
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != want_status) {
+		fprintf(stderr, "launch: %s: %s %d, expected exit %d\n", argv[0],
+			WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), want_status);
+		exit(2);
+	}
+	return t1 - t0;
+}
+
+static void reset(const char *command)
+{
+	if (!command)
+		return;
+	char *argv[] = {"/bin/sh", "-c", (char *)command, NULL};
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "launch: the reset command failed: %s\n", command);
+		exit(2);
+	}
+}
+
+static int compare_doubles(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+/* The q-quantile of sorted v[0, n): the nearest rank. */
+static double quantile(const double *v, size_t n, double q)
+{
+	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+	return v[i];
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, compare_doubles);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: launch [-n PAIRS] [-r RESET] [-s STATUS] [-o FILE] A... -- B...\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	long pairs = 150, want_status = 0;
+	const char *reset_command = NULL, *out_path = NULL;
+	int opt;
+	while ((opt = getopt(argc, argv, "+n:r:s:o:")) != -1) {
+		switch (opt) {
+		case 'n': pairs = strtol(optarg, NULL, 10); break;
+		case 'r': reset_command = optarg; break;
+		case 's': want_status = strtol(optarg, NULL, 10); break;
+		case 'o': out_path = optarg; break;
+		default: usage();
+		}
+	}
+	char **a = argv + optind, **b = NULL;
+	for (char **p = a; *p; p++)
+		if (strcmp(*p, "--") == 0) {
+			*p = NULL;
+			b = p + 1;
+			break;
+		}
+	if (pairs < 1 || pairs > 1000000 || want_status < 0 || want_status > 255 || !b || !*a || !*b)
+		usage();
+
+	size_t n = (size_t)pairs;
+	double *ta = calloc(n, sizeof *ta), *tb = calloc(n, sizeof *tb), *ratio = calloc(n, sizeof *ratio);
+	if (!ta || !tb || !ratio)
+		die("calloc");
+	for (size_t i = 0; i < n; i++) {
+		if (i % 2 == 0) {
+			reset(reset_command);
+			ta[i] = run(a, (int)want_status);
+			reset(reset_command);
+			tb[i] = run(b, 0);
+		} else {
+			reset(reset_command);
+			tb[i] = run(b, 0);
+			reset(reset_command);
+			ta[i] = run(a, (int)want_status);
+		}
+		ratio[i] = ta[i] / tb[i];
+	}
+	if (out_path) {
+		FILE *out = fopen(out_path, "w");
+		if (!out)
+			die(out_path);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%.1f %.1f\n", ta[i], tb[i]);
+		if (fclose(out) != 0)
+			die(out_path);
+	}
+	double ma = median(ta, n), mb = median(tb, n), mr = median(ratio, n);
+	printf("%.1f %.1f %.4f %.4f %.4f\n", ma, mb, mr, quantile(ratio, n, 0.1), quantile(ratio, n, 0.9));
+	return 0;
+}
