@@ -5,7 +5,8 @@
  * start of hostusb, and that fixed cost added to both sides pulls every ratio
  * towards 1).
  *
- *   launch [-n PAIRS] [-r RESET] [-s STATUS] [-o PAIRS_FILE] A... -- B...
+ *   launch [-n PAIRS] [-r RESET] [-s STATUS] [-a NAME=VALUE]... [-b NAME=VALUE]...
+ *          [-o PAIRS_FILE] A... -- B...
  *
  * N pairs (default 150), the order alternating (A B, B A, ...); before each
  * run RESET is run by /bin/sh -c, untimed; each run is fork, exec, wait, timed
@@ -16,7 +17,7 @@
  *   A_median_us B_median_us ratio_median ratio_p10 ratio_p90
  *
  * the ratio being A/B taken pair by pair; with -o, "a_us b_us" per pair too.
- * The environment is passed on as it is.
+ * The environment is passed on, with the -a settings for A, the -b ones for B.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +42,18 @@ static double now_us(void)
 	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
 }
 
-/* Runs argv with stdout and stderr on /dev/null; its wall time in us. */
-static double run(char *const argv[], int want_status)
+#define MAX_SETTINGS 16
+struct side {
+	char **argv;
+	char *env[MAX_SETTINGS]; /* NAME=VALUE, set in the child before the exec */
+	size_t nenv;
+	int want_status;
+};
+
+/* Runs a side with stdout and stderr on /dev/null; its wall time in us. */
+static double run(const struct side *side)
 {
+	char *const *argv = side->argv;
 	double t0 = now_us();
 	pid_t pid = fork();
 	if (pid < 0)
@@ -52,6 +62,9 @@ static double run(char *const argv[], int want_status)
 		int null = open("/dev/null", O_WRONLY);
 		if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 			_exit(126);
+		for (size_t i = 0; i < side->nenv; i++)
+			if (putenv(side->env[i]) != 0)
+				_exit(126);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -60,10 +73,10 @@ static double run(char *const argv[], int want_status)
 		if (errno != EINTR)
 			die("waitpid");
 	double t1 = now_us();
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != want_status) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != side->want_status) {
 		fprintf(stderr, "launch: %s: %s %d, expected exit %d\n", argv[0],
 			WIFEXITED(status) ? "exit" : "signal",
-			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), want_status);
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), side->want_status);
 		exit(2);
 	}
 	return t1 - t0;
@@ -112,33 +125,45 @@ static double median(double *v, size_t n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: launch [-n PAIRS] [-r RESET] [-s STATUS] [-o FILE] A... -- B...\n");
+	fprintf(stderr, "usage: launch [-n PAIRS] [-r RESET] [-s STATUS] [-a NAME=VALUE]... [-b NAME=VALUE]...\n"
+			"              [-o FILE] A... -- B...\n");
 	exit(2);
+}
+
+static void add_setting(struct side *side, char *setting)
+{
+	if (side->nenv == MAX_SETTINGS || !strchr(setting, '='))
+		usage();
+	side->env[side->nenv++] = setting;
 }
 
 int main(int argc, char **argv)
 {
 	long pairs = 150, want_status = 0;
 	const char *reset_command = NULL, *out_path = NULL;
+	struct side a = { 0 }, b = { 0 };
 	int opt;
-	while ((opt = getopt(argc, argv, "+n:r:s:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:r:s:a:b:o:")) != -1) {
 		switch (opt) {
 		case 'n': pairs = strtol(optarg, NULL, 10); break;
 		case 'r': reset_command = optarg; break;
 		case 's': want_status = strtol(optarg, NULL, 10); break;
+		case 'a': add_setting(&a, optarg); break;
+		case 'b': add_setting(&b, optarg); break;
 		case 'o': out_path = optarg; break;
 		default: usage();
 		}
 	}
-	char **a = argv + optind, **b = NULL;
-	for (char **p = a; *p; p++)
+	a.argv = argv + optind;
+	for (char **p = a.argv; *p; p++)
 		if (strcmp(*p, "--") == 0) {
 			*p = NULL;
-			b = p + 1;
+			b.argv = p + 1;
 			break;
 		}
-	if (pairs < 1 || pairs > 1000000 || want_status < 0 || want_status > 255 || !b || !*a || !*b)
+	if (pairs < 1 || pairs > 1000000 || want_status < 0 || want_status > 255 || !b.argv || !*a.argv || !*b.argv)
 		usage();
+	a.want_status = (int)want_status;
 
 	size_t n = (size_t)pairs;
 	double *ta = calloc(n, sizeof *ta), *tb = calloc(n, sizeof *tb), *ratio = calloc(n, sizeof *ratio);
@@ -147,14 +172,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		if (i % 2 == 0) {
 			reset(reset_command);
-			ta[i] = run(a, (int)want_status);
+			ta[i] = run(&a);
 			reset(reset_command);
-			tb[i] = run(b, 0);
+			tb[i] = run(&b);
 		} else {
 			reset(reset_command);
-			tb[i] = run(b, 0);
+			tb[i] = run(&b);
 			reset(reset_command);
-			ta[i] = run(a, (int)want_status);
+			ta[i] = run(&a);
 		}
 		ratio[i] = ta[i] / tb[i];
 	}
