@@ -27,6 +27,11 @@
 #define RECORD_WINDOW     (112u + 1)
 /* a line written: as above, '\n', and room for an address of ten digits each */
 #define ENTRY_TEXT_MAX    128u
+/*
+ * The buffers are on the stack: a start's few reads and writes of the
+ * journal then touch the same pages, where musl's malloc maps and unmaps
+ * each 64 KiB buffer anew (each costing as much as several system calls).
+ */
 #define READ_BUFFER_BYTES (64u << 10)
 #define WRITE_BUFFER_BYTES (64u << 10)
 #define MODE_DIGITS       4
@@ -515,16 +520,10 @@ int journal_read(const char *root, const struct usb_device_list *devices, const 
 		return found < 0 ? -1 : 0;
 	j->fd = fd;
 	j->existed = true;
-	char *buf = malloc(READ_BUFFER_BYTES);
+	char buf[READ_BUFFER_BYTES];
 	struct reader r = reader_of_fd(fd, buf);
 	struct error why;
-	int rc = -1;
-	if (!buf)
-		error_set(&why, "%s", strerror(ENOMEM));
-	else
-		rc = read_records(&r, devices, vmid, j, &why);
-	free(buf);
-	if (rc < 0) {
+	if (read_records(&r, devices, vmid, j, &why) < 0) {
 		error_set(err, "%s: %s", path, why.message);
 		journal_free(j);
 		return -1;
@@ -637,21 +636,17 @@ static int write_entries(const struct journal *j, struct writer *w, unsigned cha
 static int fill_new_journal(const struct journal *j, struct replacement *r, struct error *err)
 {
 	unsigned char **seen = NULL;
-	char *in = malloc(READ_BUFFER_BYTES);
-	struct writer w = { .fd = r->fd, .buf = malloc(WRITE_BUFFER_BYTES) };
+	char in[READ_BUFFER_BYTES], out[WRITE_BUFFER_BYTES];
+	struct writer w = { .fd = r->fd, .buf = out };
 	struct error why;
 	int rc = -1;
-	if (!in || !w.buf)
-		error_set(err, "journal: %s", strerror(ENOMEM));
-	else if (write_entries(j, &w, &seen, in, &why) < 0)
+	if (write_entries(j, &w, &seen, in, &why) < 0)
 		error_set(err, "%s: %s", r->temp, why.message);
 	else if (w.total > MAX_JOURNAL_BYTES)
 		error_set(err, "journal: %zu bytes, over the %u a journal may have", w.total, MAX_JOURNAL_BYTES);
 	else
 		rc = 0;
 	free_set(seen);
-	free(in);
-	free(w.buf);
 	return rc;
 }
 
@@ -683,18 +678,15 @@ int journal_commit(const char *root, const struct journal *j, struct error *err)
 /* Copies the file as read to fd.  0, or -1 with errno set. */
 static int copy_original(const struct journal *j, int fd)
 {
-	char *buf = malloc(READ_BUFFER_BYTES);
-	int rc = buf && lseek(j->fd, 0, SEEK_SET) == 0 ? 0 : -1;
+	char buf[READ_BUFFER_BYTES];
+	int rc = lseek(j->fd, 0, SEEK_SET) == 0 ? 0 : -1;
 	for (ssize_t n = 1; rc == 0 && n > 0;) {
-		n = read(j->fd, buf, READ_BUFFER_BYTES);
+		n = read(j->fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			n = 1;
 		else if (n < 0 || write_all(fd, buf, (size_t)n) < 0)
 			rc = -1;
 	}
-	if (!buf)
-		errno = ENOMEM;
-	free(buf);
 	return rc;
 }
 
