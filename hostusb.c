@@ -140,21 +140,20 @@ static int open_node(const struct context *ctx, const struct usb_device *dev, st
 	}
 	if (fd < 0 && errno == ENOENT && missing_ok)
 		return -2;
-	node_paths(ctx, dev->addr, inside, node, sizeof node);
-	if (fd < 0) {
-		error_set(err, "%s: %s", node, errno == ENOTDIR ? "not a directory or a symlink" : strerror(errno));
-		return -1;
-	}
 	const char *wrong = NULL;
-	if (fstat(fd, st) < 0)
+	if (fd < 0)
+		wrong = errno == ENOTDIR ? "not a directory or a symlink" : strerror(errno);
+	else if (fstat(fd, st) < 0)
 		wrong = strerror(errno);
 	else if (!S_ISCHR(st->st_mode))
 		wrong = S_ISLNK(st->st_mode) ? "a symbolic link, not a device" : "not a character device";
 	else if (st->st_rdev != makedev(dev->dev_major, dev->dev_minor))
 		wrong = "its device number is not the one sysfs gives";
 	if (wrong) {
+		node_paths(ctx, dev->addr, inside, node, sizeof node);
 		error_set(err, "%s: %s", node, wrong);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return fd;

@@ -524,7 +524,7 @@ RESET5=$(printf 'cp %q %q && cp %q %q && cp %q %q && : >%q && chown 0:0' "$W/sta
 launch_pairs() {
 	local key=$1 line a b r r10 r90
 	shift
-	line=$(hostusb=$PROP _hook_domxml=$DOM5 vmId=$VMID "$LAUNCH" -n "$RUNS" -r "$RESET5" "$@") ||
+	line=$(hostusb=$PROP _hook_domxml=$DOM5 vmId=$VMID "$LAUNCH" -f 10 -n "$RUNS" -r "$RESET5" "$@") ||
 		die "the launcher failed on $*"
 	read -r a b r r10 r90 <<<"$line"
 	p5_hook[$key]=$a; p5_other[$key]=$b; p5_ratio[$key]=$r; p5_r10[$key]=$r10; p5_r90[$key]=$r90
@@ -759,7 +759,8 @@ us() { case $1 in na|"") echo na ;; *) awk -v u="$1" 'BEGIN { printf "%+.3f ms",
 echo
 echo "5. Start against an empty process and against the floor: the start of 1, binaries installed out of the tree;" \
 	"fake root and domain file on $(df --output=fstype "$RD" | tail -1) (the phases: domain file on $(df --output=fstype "$W" | tail -1))"
-echo "   timed by tests/bench/launch.c: fork, exec, wait; A and B alternating; an untimed reset before each run"
+echo "   timed by tests/bench/launch.c: fork, exec, wait; A and B alternating; an untimed reset before each run;"
+echo "   the runs at SCHED_FIFO, so that other work on the machine does not preempt them"
 echo "   empty = int main(void) { return 0; } built by the Makefile's rule for hostusb (same CC, flags, static linking);"
 echo "   floor = tests/bench/floor.c, built the same way: the same sysfs attributes read, the journal replaced"
 echo "   (O_TMPFILE, write, fsync, link, rename, fsync of its directory), the nodes chowned, the domain file"

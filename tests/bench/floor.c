@@ -10,7 +10,7 @@
  *   - lists ROOT/sys/bus/usb/devices and reads idProduct and idVendor of every
  *     device there (entries without ':'), and of each ENTRY (e.g. "1-3") the
  *     rest of what hostusb reads of a device it claims: busnum, devnum, dev,
- *     serial (may be missing), speed, bDeviceClass
+ *     serial (may be missing), bDeviceClass
  *   - replaces the journal ROOT/var/run/vdsm/hooks/hostusb-permissions with
  *     JOURNAL: O_TMPFILE, write, fsync, link, rename, fsync of its directory
  *   - chowns each NODE (e.g. "dev/bus/usb/001/003", under ROOT) to 107:107
@@ -63,7 +63,7 @@ static void read_sysfs(const char *root, char **claims, int nclaims)
 			read_attribute(dirfd(dir), entry->d_name, "idProduct", 0);
 			read_attribute(dirfd(dir), entry->d_name, "idVendor", 0);
 		}
-	static const char *const claimed[] = {"busnum", "devnum", "dev", "serial", "speed", "bDeviceClass"};
+	static const char *const claimed[] = {"busnum", "devnum", "dev", "serial", "bDeviceClass"};
 	for (int i = 0; i < nclaims; i += 2)
 		for (size_t k = 0; k < sizeof claimed / sizeof *claimed; k++)
 			read_attribute(dirfd(dir), claims[i], claimed[k], k == 3);
