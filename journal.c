@@ -732,9 +732,16 @@ static int make_journal_dirs(const char *root, struct error *err)
 	return 0;
 }
 
-static int open_lock(const char *path, struct error *err)
+/* The lock file, made if missing, with the directories above it when they are (the first start on a host). */
+static int open_lock(const char *root, const char *path, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	const int flags = O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+	int fd = open(path, flags, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		if (make_journal_dirs(root, err) < 0)
+			return -1;
+		fd = open(path, flags, 0644);
+	}
 	struct stat st;
 	const char *wrong = fd < 0 || fstat(fd, &st) < 0 ? strerror(errno)
 			  : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
@@ -761,11 +768,9 @@ static void remove_stale_temp(const char *root)
 int journal_lock(const char *root, unsigned wait_seconds, struct error *err)
 {
 	char path[PATH_SIZE];
-	if (make_journal_dirs(root, err) < 0)
-		return -1;
 	if (path_in(root, LOCK_PATH, path, sizeof path, err) < 0)
 		return -1;
-	int fd = open_lock(path, err);
+	int fd = open_lock(root, path, err);
 	if (fd < 0)
 		return -1;
 	const struct timespec pause = { 0, 10L * 1000 * 1000 };
