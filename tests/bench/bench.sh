@@ -10,11 +10,15 @@
 #   2. scale: 1 MiB, 64 MiB, 1 GiB documents: throughput vs cp+mv, peak RSS
 #   3. host scale: fake roots with 1, 127 and 1000 USB devices
 #   4. footprint: stripped glibc and musl static sizes, syscalls of one start
-#   5. start against an empty process: the start of 1 vs an empty static
-#      program built by the Makefile with the same flags (glibc, and musl when
-#      musl-gcc is there), pair by pair; a start with 1,000 unrelated files
-#      beside the domain file vs one without; and where one start's time goes,
-#      phase by phase (runs cut short at the end of each phase)
+#   5. start against an empty process and against the floor: the start of 1
+#      vs an empty static program and vs tests/bench/floor.c (a start's I/O,
+#      no parsing, no checks), both built by the Makefile with the same flags
+#      (glibc, and musl when musl-gcc is there), timed pair by pair by
+#      tests/bench/launch.c (fork, exec, wait; the runs at SCHED_FIFO) with the
+#      fake root and the domain file on the run directory's file system; a
+#      start with 1,000 unrelated files beside the domain file vs one without;
+#      and where one start's time goes, phase by phase (runs cut short at the
+#      end of each phase, timed from bash: differences, so its fork cancels)
 #   6. journal: a start and a destroy with a 1 MiB journal of 43,690 lines
 #      (other devices on other buses; 24 bytes a line is the Python hook's
 #      form, lines run together without vmId: only that fits 43,690 lines in
