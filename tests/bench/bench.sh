@@ -361,8 +361,6 @@ explain() {
 # $took, its exit status in $status, its stderr in $case_err (default
 # /dev/null: a file written in the timed window would time its writeback).
 #   hook, empty         the hook, an empty program ($CASE_HOOK, $CASE_EMPTY)
-#   sparse, crowded     the hook, the domain file alone in its directory or
-#                       beside 1,000 unrelated files
 #   Cut short (each stops at the first step the previous one did not reach):
 #   noprop              no hostusb property: the hook returns at once
 #   journal             the journal is a directory: stops at the first journal read
@@ -374,8 +372,6 @@ run_case() {
 	shift
 	case $name in
 	empty) binary=$CASE_EMPTY ;;
-	sparse) dom=$SPARSE/domxml copy=$SPARSE/domxml ;;
-	crowded) dom=$CROWDED/domxml copy=$CROWDED/domxml ;;
 	noprop) prop= ;;
 	domain) dom=$W/no-such-domxml ;;
 	dry) args=(--dry-run) ;;
@@ -395,21 +391,6 @@ run_case() {
 	journal) rmdir "$JOURNAL" ;;
 	lock) rmdir "$LOCK" && : >"$LOCK" ;;
 	esac
-}
-
-# case_pairs N A B: N pairs of runs of cases A and B, order alternating;
-# "a_us b_us" lines in $W/pairs
-case_pairs() {
-	local n=$1 a=$2 b=$3 i ta tb
-	: >"$W/pairs"
-	for ((i = 0; i < n; i++)); do
-		if ((i % 2 == 0)); then
-			run_case "$a"; ta=$took; run_case "$b"; tb=$took
-		else
-			run_case "$b"; tb=$took; run_case "$a"; ta=$took
-		fi
-		printf '%s %s\n' "$ta" "$tb" >>"$W/pairs"
-	done
 }
 
 # The cuts in the order the phases run, then the two dry runs.
@@ -500,19 +481,13 @@ if want perstart; then
 note "5. start against an empty process ($RUNS pairs each, $RUNS rounds of the cuts)..."
 JOURNAL=$R1/var/run/vdsm/hooks/hostusb-permissions
 LOCK=$JOURNAL.lock
-SPARSE=$W/domdir.sparse
-CROWDED=$W/domdir.crowded
-mkdir -p "$SPARSE" "$CROWDED" || die "mkdir"
-for ((i = 0; i < 1000; i++)); do
-	printf -v f '%s/tmp%04dx.xml' "$CROWDED" "$i"
-	: >"$f" || die "cannot create $f"
-done
 case_err=/dev/null
 declare -A p5_hook p5_other p5_ratio p5_r10 p5_r90 ins sys pf cputime
 declare -A cut_error phase_wall floor_error
 # The launcher's runs: the domain files beside the fake root (on a tmpfs, the
-# disk's writeback would time whatever else the machine writes meanwhile);
-# the state before a start, restored (untimed) before each run
+# disk's writeback would time whatever else the machine writes meanwhile),
+# one alone in its directory and one beside 1,000 unrelated files; the state
+# before a start, restored (untimed) before each run
 DOM5=$RD/domxml.start
 mkdir -p "$RD/domdir.sparse" "$RD/domdir.crowded" || die "mkdir"
 for ((i = 0; i < 1000; i++)); do
