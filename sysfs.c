@@ -4,7 +4,6 @@
 #include "format.h"
 #include "text.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DEVICES_DIR "/sys/bus/usb/devices"
@@ -445,13 +445,22 @@ static void sort_devices(struct usb_device *devices, size_t count)
  * The bus list is read with getdents64 into a buffer on the stack, not
  * through opendir: musl's DIR is a heap block its malloc maps and unmaps
  * for this one listing, which costs a start more than the reads themselves.
+ * Through syscall(2): glibc before 2.30 (RHEL 8) has no getdents64().
  * Returns the next entry's name, NULL at the end or on an error (errno set,
  * 0 at the end).
  */
+struct linux_dirent64 {           /* what the kernel writes, as getdents64(2) gives it */
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
 struct listing {
 	int fd;
 	size_t at, len;
-	_Alignas(struct dirent) char buf[32768];
+	_Alignas(struct linux_dirent64) char buf[32768];
 };
 
 static const char *next_entry(struct listing *l)
@@ -459,7 +468,7 @@ static const char *next_entry(struct listing *l)
 	if (l->at >= l->len) {
 		ssize_t n;
 		do
-			n = getdents64(l->fd, (void *)l->buf, sizeof l->buf);
+			n = syscall(SYS_getdents64, l->fd, l->buf, sizeof l->buf);
 		while (n < 0 && errno == EINTR);
 		if (n <= 0) {
 			if (n == 0)
@@ -471,9 +480,9 @@ static const char *next_entry(struct listing *l)
 	}
 	unsigned short reclen;
 	const char *entry = l->buf + l->at;
-	memcpy(&reclen, entry + offsetof(struct dirent, d_reclen), sizeof reclen);
+	memcpy(&reclen, entry + offsetof(struct linux_dirent64, d_reclen), sizeof reclen);
 	l->at += reclen;
-	return entry + offsetof(struct dirent, d_name);
+	return entry + offsetof(struct linux_dirent64, d_name);
 }
 
 static int scan_entries(struct listing *l, const char *path, const struct filter *f, struct usb_device_list *list,
