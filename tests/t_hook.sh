@@ -279,6 +279,16 @@ check_eq "node replaced by a file: still an error (exit 2), line kept" "$RC:$(ca
 	"2:/dev/bus/usb/002/003:0:0:$VM1:0600"
 check_contains "node replaced by a file: says why" "$ERR" "$R/dev/bus/usb/002/003: not a character device"
 
+# two nodes on one bus are reached through the one bus directory: the second
+# is checked as the first is
+new_root samebus
+rm "$R/dev/bus/usb/001/003"
+ln -s 002 "$R/dev/bus/usb/001/003"
+before=$(snapshot)
+hook before_vm_start "0x0627:0x0001&0x0627:0x0001"
+check_eq "second node on a bus a symlink: exit 2, nothing changed" "$RC:$(snapshot)" "2:$before"
+check_contains "second node on a bus a symlink: names it" "$ERR" "$R/dev/bus/usb/001/003: a symbolic link, not a device"
+
 # --- dry run: XML to stdout, plan to stderr, nothing changed
 new_root dry
 before=$(snapshot)
