@@ -51,12 +51,25 @@ page_examples() {
 # what the program can do, asked of the program
 has_release() { "$HOSTUSB" --help 2>&1 | grep -q 'release'; }
 has_dehibernate() { "$HOSTUSB" --help 2>&1 | grep -q 'before_vm_dehibernate'; }
-# audit_lines: what a successful start prints on the example host (empty when nothing)
+# audit_lines: what a start, its destroy and a second destroy print on the
+# example host (a start printing nothing: nothing at all)
 audit_lines() {
-	local root=$TESTTMP/audit-root
-	rm -rf "$root" && example_host "$root" && cp "$SRCDIR/tests/data/ovirt-domain.xml" "$TESTTMP/audit.xml" &&
-		{ env -i hostusb=0x0781:0x5567 _hook_domxml="$TESTTMP/audit.xml" vmId=$VMID \
-			"$HOSTUSB" --root "$root" before_vm_start >/dev/null; } 2>&1
+	local root=$TESTTMP/audit-root hook out
+	rm -rf "$root" && example_host "$root" && cp "$SRCDIR/tests/data/ovirt-domain.xml" "$TESTTMP/audit.xml" || return
+	for hook in before_vm_start after_vm_destroy after_vm_destroy; do
+		out=$({ env -i hostusb=0x0781:0x5567 _hook_domxml="$TESTTMP/audit.xml" vmId=$VMID \
+			"$HOSTUSB" --root "$root" "$hook" >/dev/null; } 2>&1)
+		[ "$hook" = before_vm_start ] && [ -z "$out" ] && return
+		printf '%s\n' "$out"
+	done
+}
+# shown_after FILE LINE: README's lines below the example LINE, to the next
+# empty line, less their indentation
+shown_after() {
+	LINE="    $2" awk '
+		found && /^$/ { exit }
+		found { print substr($0, 5) }
+		$0 == ENVIRON["LINE"] { found = 1 }' "$1"
 }
 
 # fresh_place: the example host, the stand-ins, an empty /tmp; sets EX, ROOT
@@ -194,10 +207,13 @@ example() {
 		run "$cmd"
 		check_eq "$name: exit status" "$RC" 0
 		check_contains "$name: a line per node" "$OUT$ERR" "hostusb: "
-		check_eq "$name: given back" "$(stat -c %u:%g "$ROOT/dev/bus/usb/001/005")" 0:0 ;;
+		check_eq "$name: given back" "$(stat -c %u:%g "$ROOT/dev/bus/usb/001/005")" 0:0
+		if [ "$doc" = README ]; then
+			check_eq "$name: prints what README shows" "$OUT$ERR" "$(shown_after "$SRCDIR/README" "# $cmd")"
+		fi ;;
 	"grep hostusb /var/log/vdsm/vdsm.log")
 		local lines
-		lines=$(audit_lines)
+		lines=$(audit_lines | head -1)
 		if [ -z "$lines" ]; then
 			skip "$name" "hostusb prints no audit line at a start yet"
 			return
@@ -246,6 +262,18 @@ examples_of hostusb.8 "$SRCDIR/hostusb.8" page_examples
 # README: no command shown without a prompt, where the test would miss it
 unprompted=$(grep -nE '^    (hostusb( |=|$)|sudo |\./50_hostusb|virsh |grep hostusb)' "$SRCDIR/README" | head -3)
 check_eq "README examples: every hostusb command has a prompt" "$unprompted" ""
+
+# README's audit lines are the program's own, for the VM, device and owners they name
+shown=$(sed -n 's/^    \(hostusb: VM .*\)/\1/p' "$SRCDIR/README")
+printed=$(audit_lines)
+if [ -z "$shown" ]; then
+	fail "README audit lines: shown" "no line '    hostusb: VM ...' in README"
+elif [ -z "$printed" ]; then
+	skip "README audit lines: the program's own" "hostusb prints no audit line at a start yet"
+else
+	strange=$(printf '%s\n' "$shown" | grep -vxF -f <(printf '%s\n' "$printed"))
+	check_eq "README audit lines: the program's own" "$strange" ""
+fi
 
 # README's list of installed files is what make install installs
 dest=$TESTTMP/dest
