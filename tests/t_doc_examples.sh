@@ -13,6 +13,22 @@
 . "$SRCDIR/tests/lib.sh"
 
 VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
+
+# HACKING's "How the program is built" names every unit of the program: each
+# source file, and each header without one, is a word of its map
+map=$(sed -n '/^How the program is built$/,/^Behaviour in detail$/p' "$SRCDIR/HACKING")
+unnamed=
+for unit in "$SRCDIR"/*.c "$SRCDIR"/*.h; do
+	unit=${unit##*/}
+	case $unit in *.h) [ -e "$SRCDIR/${unit%.h}.c" ] && continue ;; esac
+	printf '%s\n' "$map" | grep -qE "(^| )${unit//./\\.}( |$)" || unnamed="$unnamed $unit"
+done
+if [ -z "$map" ]; then
+	fail "HACKING names every unit" "no section \"How the program is built\" in HACKING"
+else
+	check_eq "HACKING names every unit" "$unnamed" ""
+fi
+
 if ! is_root; then
 	skip "document examples" "needs root to make the example host's device nodes"
 	exit 0
