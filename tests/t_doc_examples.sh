@@ -74,7 +74,7 @@ audit_lines() {
 	rm -rf "$root" && example_host "$root" && cp "$SRCDIR/tests/data/ovirt-domain.xml" "$TESTTMP/audit.xml" || return
 	for hook in before_vm_start after_vm_destroy after_vm_destroy; do
 		out=$({ env -i hostusb=0x0781:0x5567 _hook_domxml="$TESTTMP/audit.xml" vmId=$VMID \
-			"$HOSTUSB" --root "$root" "$hook" >/dev/null; } 2>&1)
+			"$HOSTUSB" --root "$root" "$hook" >/dev/null; } 2>&1) || out="$hook failed: $out"
 		[ "$hook" = before_vm_start ] && [ -z "$out" ] && return
 		printf '%s\n' "$out"
 	done
@@ -240,7 +240,7 @@ example() {
 		if [ "$doc" = README ]; then
 			check_eq "$name: prints what README shows" "$OUT$ERR" "$(shown_after "$SRCDIR/README" "# $cmd")"
 		fi ;;
-	"grep hostusb /var/log/vdsm/vdsm.log")
+	"grep "*" /var/log/vdsm/vdsm.log")
 		local lines
 		lines=$(audit_lines | head -1)
 		if [ -z "$lines" ]; then
@@ -291,6 +291,11 @@ examples_of hostusb.8 "$SRCDIR/hostusb.8" page_examples
 # README: no command shown without a prompt, where the test would miss it
 unprompted=$(grep -nE '^    (hostusb( |=|$)|sudo |\./50_hostusb|virsh |grep hostusb)' "$SRCDIR/README" | head -3)
 check_eq "README examples: every hostusb command has a prompt" "$unprompted" ""
+
+# the page: no command shown without a prompt in an example block
+unprompted=$(awk '/^\.EX/ { inside = 1; next } /^\.EE/ { inside = 0 }
+	inside && /^(hostusb|sudo|grep|virsh|\.\/50_hostusb)[ =]/' "$SRCDIR/hostusb.8" | head -3)
+check_eq "hostusb.8 examples: every hostusb command has a prompt" "$unprompted" ""
 
 # README's audit lines are the program's own, for the VM, device and owners they name
 shown=$(sed -n 's/^    \(hostusb: VM .*\)/\1/p' "$SRCDIR/README")
