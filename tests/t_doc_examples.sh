@@ -10,6 +10,9 @@
 # private mount namespace whose /etc/sudoers.d holds only the shipped rule.
 # An example no rule below knows is a failure; an example whose feature the
 # program lacks (found by asking the program, not assumed) is a SKIP naming it.
+# Beside the commands: README's output lines (the audit lines, release's,
+# the refused property) are the program's own, README's list of installed
+# files is what make install installs, and HACKING's map names every unit.
 . "$SRCDIR/tests/lib.sh"
 
 VMID=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
@@ -27,6 +30,20 @@ if [ -z "$map" ]; then
 	fail "HACKING names every unit" "no section \"How the program is built\" in HACKING"
 else
 	check_eq "HACKING names every unit" "$unnamed" ""
+fi
+
+# README's example of a refused property is the program's message for the
+# value the example names: the entry as printed, the entries before it valid
+shown=$(sed -n 's/^    \(hostusb: hostusb property, entry [0-9]* .*\)/\1/p' "$SRCDIR/README")
+bad=$(printf '%s' "$shown" | sed -n 's/^hostusb: hostusb property, entry \([0-9]*\) "\([^"]*\)".*/\1 \2/p')
+if [ -z "$bad" ]; then
+	fail "README property error: shown" "no line '    hostusb: hostusb property, entry N \"ENTRY\": ...' in README"
+else
+	value=
+	for ((i = 1; i < ${bad%% *}; i++)); do value="${value}0x0781:0x5567&"; done
+	value="$value${bad#* }"
+	said=$(env -i hostusb="$value" _hook_domxml=/nonexistent vmId=$VMID "$HOSTUSB" --dry-run before_vm_start 2>&1)
+	check_eq "README property error: the program's message" "$said" "$shown"
 fi
 
 if ! is_root; then
