@@ -306,7 +306,7 @@ else
 	bad=$(printf '%s\n' "$list" | grep -v "^hostusb-$VERSION/" | head -3)
 	check_eq dist_single_top_dir "$bad" ""
 	missing=
-	for want in LICENSE README HACKING Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h hostusb.8 \
+	for want in LICENSE Makefile hostusb.c sysfs.c sysfs.h xmlpatch.c xmlpatch.h format.c format.h hostusb.8 \
 		hostusb.spec sudoers.vdsm_hook_hostusb tests/run tests/lib.sh tests/fixture.sh tests/t_package.sh \
 		tests/distcheck.sh tests/system/run.sh; do
 		printf '%s\n' "$list" | grep -qx "hostusb-$VERSION/$want" || missing="$missing $want"
