@@ -32,6 +32,15 @@ else
 	check_eq "HACKING names every unit" "$unnamed" ""
 fi
 
+# README is the administrator's: short, in the order they work, and it sends
+# developers to HACKING
+lines=$(wc -l <"$SRCDIR/README")
+if [ "$lines" -le 320 ]; then pass "README: at most 320 lines ($lines)"; else fail "README: at most 320 lines" "$lines lines"; fi
+sections=$(grep -B1 -E '^-{3,}$' "$SRCDIR/README" | grep -vE '^(-{3,}|--)$' | tr '\n' '|')
+check_eq "README: the sections in the administrator's order" "$sections" \
+	"Install|Define the property on the engine|Choose devices|Check a host|Troubleshooting|Several hosts|Hibernation and snapshots|Upgrade from the Python hook|Uninstall|Limits|Licence|"
+check_contains "README: developers are sent to HACKING" "$(tr '\n' ' ' <"$SRCDIR/README")" "HACKING is for developers"
+
 # README's example of a refused property is the program's message for the
 # value the example names: the entry as printed, the entries before it valid
 shown=$(sed -n 's/^    \(hostusb: hostusb property, entry [0-9]* .*\)/\1/p' "$SRCDIR/README")
