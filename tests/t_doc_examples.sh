@@ -105,13 +105,20 @@ audit_lines() {
 		printf '%s\n' "$out"
 	done
 }
-# shown_after FILE LINE: README's lines below the example LINE, to the next
-# empty line, less their indentation
+# shown_after DOC LINE: the lines a document shows below the example LINE:
+# in README to the next empty line, less their indentation; in the page to
+# the end of the .EX block, roff escapes undone
 shown_after() {
-	LINE="    $2" awk '
-		found && /^$/ { exit }
-		found { print substr($0, 5) }
-		$0 == ENVIRON["LINE"] { found = 1 }' "$1"
+	if [ "$1" = README ]; then
+		LINE="    $2" awk '
+			found && /^$/ { exit }
+			found { print substr($0, 5) }
+			$0 == ENVIRON["LINE"] { found = 1 }' "$SRCDIR/README"
+	else
+		awk '/^\.EX/ { inside = 1; next } /^\.EE/ { inside = 0; print ""; next } inside' "$SRCDIR/hostusb.8" |
+			sed -e 's/\\-/-/g' -e "s/\\\\(aq/'/g" -e 's/\\e/\\/g' |
+			LINE=$2 awk 'found && /^([$#] |$)/ { exit } found { print } $0 == ENVIRON["LINE"] { found = 1 }'
+	fi
 }
 
 # fresh_place: the example host, the stand-ins, an empty /tmp; sets EX, ROOT
@@ -254,17 +261,23 @@ example() {
 			skip "$name" "hostusb has no release command yet"
 			return
 		fi
-		local uuid=${cmd#hostusb release }
+		# the VM holds first what the document shows given back (the stick
+		# when it shows nothing): "gave back NODE (0xVVVV:0xPPPP serial S, ..."
+		local uuid=${cmd#hostusb release } shown entry node
+		shown=$(shown_after "$doc" "# $cmd")
+		entry=$(printf '%s\n' "$shown" | sed -n 's/.* gave back [^ ]* (\(0x[0-9a-f]*:0x[0-9a-f]*\) serial \([^,]*\),.*/\1#\2/p' | head -1)
+		node=$(printf '%s\n' "$shown" | sed -n 's/.* gave back \([^ ]*\) .*/\1/p' | head -1)
 		cp "$SRCDIR/tests/data/ovirt-domain.xml" "$EX/tmp/held.xml"
-		env -i hostusb=0x0781:0x5567 _hook_domxml="$EX/tmp/held.xml" vmId="$uuid" \
+		env -i hostusb="${entry:-0x0781:0x5567}" _hook_domxml="$EX/tmp/held.xml" vmId="$uuid" \
 			"$HOSTUSB" --root "$ROOT" before_vm_start >/dev/null 2>&1
-		check_eq "$name: a device held first" "$(stat -c %u:%g "$ROOT/dev/bus/usb/001/005")" 107:107
+		node=$ROOT${node:-/dev/bus/usb/001/005}
+		check_eq "$name: a device held first" "$(stat -c %u:%g "$node" 2>&1)" 107:107
 		run "$cmd"
 		check_eq "$name: exit status" "$RC" 0
 		check_contains "$name: a line per node" "$OUT$ERR" "hostusb: "
-		check_eq "$name: given back" "$(stat -c %u:%g "$ROOT/dev/bus/usb/001/005")" 0:0
-		if [ "$doc" = README ]; then
-			check_eq "$name: prints what README shows" "$OUT$ERR" "$(shown_after "$SRCDIR/README" "# $cmd")"
+		check_eq "$name: given back" "$(stat -c %u:%g "$node")" 0:0
+		if [ -n "$shown" ]; then
+			check_eq "$name: prints what the document shows" "$OUT$ERR" "$shown"
 		fi ;;
 	"grep "*" /var/log/vdsm/vdsm.log")
 		local lines
