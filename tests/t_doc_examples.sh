@@ -336,6 +336,15 @@ unprompted=$(awk '/^\.EX/ { inside = 1; next } /^\.EE/ { inside = 0 }
 	inside && /^(hostusb|sudo|grep|virsh|\.\/50_hostusb)[ =]/' "$SRCDIR/hostusb.8" | head -3)
 check_eq "hostusb.8 examples: every hostusb command has a prompt" "$unprompted" ""
 
+# README's "Several hosts" quotes what a host without the device says
+fresh_place
+cp "$SRCDIR/tests/data/ovirt-domain.xml" "$EX/tmp/absent.xml"
+said=$(env -i hostusb='0x0529:0x0001#A1B2C3' _hook_domxml="$EX/tmp/absent.xml" vmId=$VMID \
+	"$HOSTUSB" --root "$ROOT" before_vm_start 2>&1)
+said=${said#hostusb: }
+check_contains "README: a host without the device, as the program says it" \
+	"$(tr -s '\n ' '  ' <"$SRCDIR/README")" "\"${said% (*}\""
+
 # README's audit lines are the program's own, for the VM, device and owners they name
 shown=$(sed -n 's/^    \(hostusb: VM .*\)/\1/p' "$SRCDIR/README")
 printed=$(audit_lines)
