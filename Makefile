@@ -103,7 +103,7 @@ man-example: hostusb
 .PHONY: man-example
 
 # As root: `make demo` and `make check` in a minimal Debian root with only what
-# README names (gcc, make, libc6-dev), as root and as a user; tests/fresh/run.sh.
+# HACKING names (gcc, make, libc6-dev), as root and as a user; tests/fresh/run.sh.
 check-fresh:
 	@bash tests/fresh/run.sh
 

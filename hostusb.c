@@ -674,7 +674,7 @@ static int check_vmid_set(const struct context *ctx, struct error *err)
 	if (ctx->vmid[0])
 		return 0;
 	error_set(err, "vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too "
-		  "(vmId=$(uuidgen))");
+		  "(vmId=$(cat /proc/sys/kernel/random/uuid))");
 	return -1;
 }
 

@@ -113,7 +113,7 @@ new_root novmid
 before=$(snapshot)
 ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" "$HOOKS/before_vm_start/50_hostusb" --root "$R" 2>&1); RC=$?
 check_eq "no vmId: refused, one line" "$RC:$ERR" \
-	"2:hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(uuidgen))"
+	"2:hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(cat /proc/sys/kernel/random/uuid))"
 check_eq "no vmId: nodes, journal and domain file untouched" "$(snapshot)" "$before"
 check "no vmId: no journal directory created" test ! -e "$R/var/run/vdsm"
 
