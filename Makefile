@@ -104,7 +104,7 @@ man-example: hostusb
 .PHONY: man-example
 
 # As root: `make demo` and `make check` in a minimal Debian root with only what
-# README names (gcc, make, libc6-dev), as root and as a user; tests/fresh/run.sh.
+# HACKING names (gcc, make, libc6-dev), as root and as a user; tests/fresh/run.sh.
 check-fresh:
 	@bash tests/fresh/run.sh
 
@@ -296,8 +296,9 @@ lint-shellcheck:
 # --- end fuzz and lint ---
 # --- bench ---
 # bench: what a VM start costs (per start vs cp+mv, scale to 1 GiB, host scale,
-# footprint, a start against an empty process and its phases, the journal's
-# cost at 1 MiB); prints a table,
+# footprint, a start against an empty process and against the floor,
+# tests/bench/floor.c, timed by tests/bench/launch.c, and its phases, the
+# journal's cost at 1 MiB); prints a table,
 # never fails on a figure.  Needs root; see tests/bench/bench.sh for BENCH_RUNS,
 # BENCH_GIB, BENCH_TMPDIR, BENCH_RUNDIR and BENCH_ONLY (BENCH_ONLY=perstart:
 # the start against an empty process alone).  Then the patcher's throughput

@@ -21,6 +21,15 @@ static void format_char(struct format_output *out, char c)
 	out->len++;
 }
 
+/* len bytes of text: what fits copied at once */
+static void format_text(struct format_output *out, const char *text, size_t len)
+{
+	size_t room = out->len + 1 < out->size ? out->size - 1 - out->len : 0;
+	if (room > 0 && len > 0)
+		memcpy(out->buf + out->len, text, len < room ? len : room);
+	out->len += len;
+}
+
 static void format_repeat(struct format_output *out, char c, size_t count)
 {
 	for (; count > 0; count--)
@@ -69,8 +78,7 @@ static void format_field(struct format_output *out, const struct format_spec *sp
 		format_char(out, '-');
 	if (zeros)
 		format_repeat(out, '0', fill);
-	for (size_t i = 0; i < len; i++)
-		format_char(out, text[i]);
+	format_text(out, text, len);
 	if (spec->left)
 		format_repeat(out, ' ', fill);
 }
@@ -141,7 +149,9 @@ int vformat(char *buf, size_t size, const char *fmt, va_list ap)
 	va_copy(args, ap);
 	for (const char *f = fmt; status == 0 && *f; f++) {
 		if (*f != '%') {
-			format_char(&out, *f);
+			const char *next = strchrnul(f, '%');
+			format_text(&out, f, (size_t)(next - f));
+			f = next - 1;
 			continue;
 		}
 		f = format_parse(f + 1, &spec, &args);

@@ -172,44 +172,81 @@ static void node_paths(const struct context *ctx, struct usb_addr addr, char *in
 /* ---- device nodes ------------------------------------------------------ */
 
 /*
+ * The directory <root>/dev/bus/usb/BBB of the last node open_node walked to,
+ * kept (O_PATH) so that another node on that bus is one openat away.
+ */
+struct node_walk {
+	unsigned bus;
+	int dir_fd;   /* -1: none */
+};
+
+static void node_walk_end(struct node_walk *walk)
+{
+	if (walk->dir_fd >= 0)
+		close(walk->dir_fd);
+	walk->dir_fd = -1;
+}
+
+/*
+ * <root>/dev/bus/usb/BBB opened without following a symlink at any step:
+ * an O_PATH descriptor, or -1 with errno set.
+ */
+static int open_bus_dir(const char *top, const char *bus)
+{
+	const char *steps[] = { "dev", "bus", "usb", bus };
+	int fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; fd >= 0 && i < 4; i++) {
+		int next = openat(fd, steps[i], O_PATH | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+		close(fd);   /* of an O_PATH descriptor: does not fail, errno stays openat's */
+		fd = next;
+	}
+	return fd;
+}
+
+/*
  * Opens <root>/dev/bus/usb/BBB/DDD without following a symlink at any step
  * and checks it is the character device sysfs names.  Returns an O_PATH
  * descriptor, or -1 with err set; with missing_ok, -2 when the node (or a
- * directory above it) does not exist.
+ * directory above it) does not exist.  With walk, the bus directory is
+ * taken from it when it is that of the node's bus, and left in it.
  */
 static int open_node(const struct context *ctx, const struct usb_device *dev, struct stat *st, bool missing_ok,
-		     struct error *err)
+		     struct node_walk *walk, struct error *err)
 {
 	char top[PATH_SIZE], part[2][8], inside[NODE_PATH_SIZE], node[PATH_SIZE];
 	format(part[0], sizeof part[0], "%03u", dev->addr.bus);
 	format(part[1], sizeof part[1], "%03u", dev->addr.device);
-	if (host_path(ctx, "/", top, sizeof top, err) < 0)
-		return -1;
-	const char *steps[] = { "dev", "bus", "usb", part[0], part[1] };
-	int fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; fd >= 0 && i < 5; i++) {
-		int flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (i < 4 ? O_DIRECTORY : 0);
-		int next = openat(fd, steps[i], flags);
-		close(fd);   /* of an O_PATH descriptor: does not fail, errno stays openat's */
-		fd = next;
+	int dir_fd = walk && walk->dir_fd >= 0 && walk->bus == dev->addr.bus ? walk->dir_fd : -1;
+	if (dir_fd < 0) {
+		if (host_path(ctx, "/", top, sizeof top, err) < 0)
+			return -1;
+		dir_fd = open_bus_dir(top, part[0]);
 	}
+	int fd = dir_fd < 0 ? -1 : openat(dir_fd, part[1], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int saved = errno;
+	if (walk && dir_fd >= 0 && dir_fd != walk->dir_fd) {
+		node_walk_end(walk);
+		*walk = (struct node_walk){ dev->addr.bus, dir_fd };
+	} else if (!walk && dir_fd >= 0) {
+		close(dir_fd);
+	}
+	errno = saved;
 	if (fd < 0 && errno == ENOENT && missing_ok)
 		return -2;
-	node_paths(ctx, dev->addr, inside, node, sizeof node);
-	if (fd < 0) {
-		error_set(err, "%s: %s", node, errno == ENOTDIR ? "not a directory or a symlink" : strerror(errno));
-		return -1;
-	}
 	const char *wrong = NULL;
-	if (fstat(fd, st) < 0)
+	if (fd < 0)
+		wrong = errno == ENOTDIR ? "not a directory or a symlink" : strerror(errno);
+	else if (fstat(fd, st) < 0)
 		wrong = strerror(errno);
 	else if (!S_ISCHR(st->st_mode))
 		wrong = S_ISLNK(st->st_mode) ? "a symbolic link, not a device" : "not a character device";
 	else if (st->st_rdev != makedev(dev->dev_major, dev->dev_minor))
 		wrong = "its device number is not the one sysfs gives";
 	if (wrong) {
+		node_paths(ctx, dev->addr, inside, node, sizeof node);
 		error_set(err, "%s: %s", node, wrong);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return fd;
@@ -549,15 +586,17 @@ static int check_before_lock(const struct context *ctx, const struct request *re
 	struct claim claims[MAX_ENTRIES];
 	struct plan plan;
 	struct stat st;
+	struct node_walk walk = { 0, -1 };
 	size_t n;
 	for (size_t i = 0; i < list->count; i++)
 		fds[i] = -1;
 	int rc = plan_unlocked(ctx, req, list, &plan, claims, &n, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
-		fds[at] = open_node(ctx, &list->devices[at], &st, false, err);
+		fds[at] = open_node(ctx, &list->devices[at], &st, false, &walk, err);
 		rc = fds[at] < 0 ? -1 : 0;
 	}
+	node_walk_end(&walk);
 	return rc;
 }
 
@@ -571,7 +610,7 @@ static int take_claimed_nodes(const struct context *ctx, const struct usb_device
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
-		claims[i].node_fd = fds[at] >= 0 ? fds[at] : open_node(ctx, &claims[i].device, &st, false, err);
+		claims[i].node_fd = fds[at] >= 0 ? fds[at] : open_node(ctx, &claims[i].device, &st, false, NULL, err);
 		fds[at] = -1;
 		if (claims[i].node_fd < 0)
 			return -1;
@@ -638,7 +677,7 @@ static int check_vmid_set(const struct context *ctx, struct error *err)
 	if (ctx->vmid[0])
 		return 0;
 	error_set(err, "vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too "
-		  "(vmId=$(uuidgen))");
+		  "(vmId=$(cat /proc/sys/kernel/random/uuid))");
 	return -1;
 }
 
@@ -875,7 +914,7 @@ static int look_at_node(const struct context *ctx, struct claim *c, bool uncheck
 	struct stat st = { .st_uid = (uid_t)-1, .st_gid = (gid_t)-1 };
 	char inside[NODE_PATH_SIZE], path[PATH_SIZE];
 	c->node_unchecked = unchecked;
-	c->node_fd = unchecked ? -1 : open_node(ctx, &c->device, &st, false, err);
+	c->node_fd = unchecked ? -1 : open_node(ctx, &c->device, &st, false, NULL, err);
 	if (c->node_fd < 0 && !unchecked) {
 		node_paths(ctx, c->device.addr, inside, path, sizeof path);
 		(void)lstat(path, &st);
@@ -1060,7 +1099,7 @@ static enum release_outcome release_entry(const struct context *ctx, const struc
 		return DEVICE_GONE;
 	}
 	struct stat st;
-	int fd = open_node(ctx, dev, &st, true, err);
+	int fd = open_node(ctx, dev, &st, true, NULL, err);
 	if (fd == -2) {
 		error_set(err, "warning: %s: device 0x%04x:0x%04x is in sysfs but its node is missing; still held by "
 			  "VM %s, owner %u:%u kept to restore: once the node is back, run after_vm_destroy for that "

@@ -36,6 +36,11 @@
 #define RECORD_WINDOW     (112u + 1)
 /* a line written: as above, '\n', and room for an address of ten digits each */
 #define ENTRY_TEXT_MAX    128u
+/*
+ * The buffers are on the stack: a start's few reads and writes of the
+ * journal then touch the same pages, where musl's malloc maps and unmaps
+ * each 64 KiB buffer anew (each costing as much as several system calls).
+ */
 #define READ_BUFFER_BYTES (64u << 10)
 #define WRITE_BUFFER_BYTES (64u << 10)
 #define MODE_DIGITS       4
@@ -534,16 +539,10 @@ int journal_read(const char *root, const struct usb_device_list *devices, const 
 		return found < 0 ? -1 : 0;
 	j->fd = fd;
 	j->existed = true;
-	char *buf = malloc(READ_BUFFER_BYTES);
+	char buf[READ_BUFFER_BYTES];
 	struct reader r = reader_of_fd(fd, buf);
 	struct error why;
-	int rc = -1;
-	if (!buf)
-		error_set(&why, "%s", strerror(ENOMEM));
-	else
-		rc = read_records(&r, devices, vmid, j, &why);
-	free(buf);
-	if (rc < 0) {
+	if (read_records(&r, devices, vmid, j, &why) < 0) {
 		error_set(err, "%s: %s", path, why.message);
 		journal_free(j);
 		return -1;
@@ -656,21 +655,17 @@ static int write_entries(const struct journal *j, struct writer *w, unsigned cha
 static int fill_new_journal(const struct journal *j, struct replacement *r, struct error *err)
 {
 	unsigned char **seen = NULL;
-	char *in = malloc(READ_BUFFER_BYTES);
-	struct writer w = { .fd = r->fd, .buf = malloc(WRITE_BUFFER_BYTES) };
+	char in[READ_BUFFER_BYTES], out[WRITE_BUFFER_BYTES];
+	struct writer w = { .fd = r->fd, .buf = out };
 	struct error why;
 	int rc = -1;
-	if (!in || !w.buf)
-		error_set(err, "journal: %s", strerror(ENOMEM));
-	else if (write_entries(j, &w, &seen, in, &why) < 0)
+	if (write_entries(j, &w, &seen, in, &why) < 0)
 		error_set(err, "%s: %s", r->temp, why.message);
 	else if (w.total > MAX_JOURNAL_BYTES)
 		error_set(err, "journal: %zu bytes, over the %u a journal may have", w.total, MAX_JOURNAL_BYTES);
 	else
 		rc = 0;
 	free_set(seen);
-	free(in);
-	free(w.buf);
 	return rc;
 }
 
@@ -702,18 +697,15 @@ int journal_commit(const char *root, const struct journal *j, struct error *err)
 /* Copies the file as read to fd.  0, or -1 with errno set. */
 static int copy_original(const struct journal *j, int fd)
 {
-	char *buf = malloc(READ_BUFFER_BYTES);
-	int rc = buf && lseek(j->fd, 0, SEEK_SET) == 0 ? 0 : -1;
+	char buf[READ_BUFFER_BYTES];
+	int rc = lseek(j->fd, 0, SEEK_SET) == 0 ? 0 : -1;
 	for (ssize_t n = 1; rc == 0 && n > 0;) {
-		n = read(j->fd, buf, READ_BUFFER_BYTES);
+		n = read(j->fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			n = 1;
 		else if (n < 0 || write_all(fd, buf, (size_t)n) < 0)
 			rc = -1;
 	}
-	if (!buf)
-		errno = ENOMEM;
-	free(buf);
 	return rc;
 }
 
@@ -786,19 +778,28 @@ static int secure_lock(int fd, const struct stat *lock, const struct stat *dir, 
 	return 0;
 }
 
-/* Opens (or makes) the lock file path in the journal's directory dir_path, and secures it. */
-static int open_lock(const char *dir_path, const char *path, struct error *err)
+/*
+ * Opens (or makes) the lock file path, with the directories above it when
+ * they are missing (the first start on a host), and secures it like the
+ * journal's directory dir_path.
+ */
+static int open_lock(const char *root, const char *dir_path, const char *path, struct error *err)
 {
-	struct stat dir;
-	if (stat(dir_path, &dir) < 0) {
-		error_set(err, "%s: %s", dir_path, strerror(errno));
-		return -1;
-	}
-	struct stat st;
+	struct stat st, dir;
 	const char *wrong;
 	int fd = open_regular(path, O_CREAT, 0, &st, &wrong);
+	if (fd == OPEN_MISSING) {
+		if (make_journal_dirs(root, err) < 0)
+			return -1;
+		fd = open_regular(path, O_CREAT, 0, &st, &wrong);
+	}
 	if (fd < 0) {
 		error_set(err, "%s: %s", path, wrong);
+		return -1;
+	}
+	if (stat(dir_path, &dir) < 0) {
+		error_set(err, "%s: %s", dir_path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	if (secure_lock(fd, &st, &dir, path, err) < 0) {
@@ -822,12 +823,10 @@ static void remove_stale_temp(const char *root)
 int journal_lock(const char *root, unsigned wait_seconds, struct error *err)
 {
 	char dir[PATH_SIZE], path[PATH_SIZE];
-	if (make_journal_dirs(root, err) < 0)
-		return -1;
 	if (path_under_root(root, JOURNAL_DIR, dir, sizeof dir, err) < 0 ||
 	    path_under_root(root, LOCK_PATH, path, sizeof path, err) < 0)
 		return -1;
-	int fd = open_lock(dir, path, err);
+	int fd = open_lock(root, dir, path, err);
 	if (fd < 0)
 		return -1;
 	const struct timespec pause = { 0, 10L * 1000 * 1000 };

@@ -4,15 +4,16 @@
 #include "format.h"
 #include "text.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DEVICES_DIR "/sys/bus/usb/devices"
@@ -199,8 +200,11 @@ static int read_devt(int dir_fd, const char *path, unsigned *major, unsigned *mi
 	return sysfs_parse_devt(text, len, major, minor);
 }
 
-/* What a device is besides its ids and address; none of it makes a device unreadable. */
-static void read_details(int fd, const char *name, struct usb_device *device)
+/*
+ * What a device is besides its ids and address; none of it makes a device
+ * unreadable.  The speed only when asked: only a listing shows it.
+ */
+static void read_details(int fd, const char *name, bool with_speed, struct usb_device *device)
 {
 	char text[512];
 	size_t len;
@@ -216,7 +220,8 @@ static void read_details(int fd, const char *name, struct usb_device *device)
 											   : USB_SERIAL_NONE;
 		device->serial_cut = device->serial_kind == USB_SERIAL_UNUSABLE;
 	}
-	if (read_attribute(fd, "speed", text, sizeof text, &len) < 0 || sysfs_parse_speed(text, len, device->speed) < 0)
+	if (!with_speed || read_attribute(fd, "speed", text, sizeof text, &len) < 0 ||
+	    sysfs_parse_speed(text, len, device->speed) < 0)
 		device->speed[0] = '\0';
 	if (sysfs_parse_port_name(name, strlen(name), &device->port) < 0)
 		device->port = (struct usb_port){ 0, 0, { 0 } };
@@ -242,6 +247,7 @@ struct filter {
 	size_t nwant;
 	const struct usb_addr *addrs;  /* sorted; NULL: every address */
 	size_t naddrs;
+	bool speed;                    /* read each device's speed too */
 };
 
 static int product_wanted(const struct filter *f, unsigned product)
@@ -337,7 +343,7 @@ static int read_device(int devices_fd, const char *name, const struct filter *f,
 		 address_wanted(f, device->addr) &&
 		 read_devt(fd, "dev", &device->dev_major, &device->dev_minor) == 0;
 	if (ok)
-		read_details(fd, name, device);
+		read_details(fd, name, f->speed, device);
 	if (close(fd) != 0 || !ok)
 		return -1;
 	memcpy(device->name, name, name_len + 1);
@@ -355,7 +361,7 @@ static int is_device_entry(const char *name)
 static int append_device(struct usb_device_list *list, size_t *capacity, const struct usb_device *device)
 {
 	if (list->count == *capacity) {
-		size_t new_capacity = *capacity ? *capacity * 2 : 16;
+		size_t new_capacity = *capacity ? *capacity * 2 : 4;
 		if (new_capacity > SIZE_MAX / sizeof *list->devices)
 			return -1;
 		struct usb_device *grown = grow(list->devices, list->count * sizeof *list->devices,
@@ -393,21 +399,61 @@ static void sort_devices(struct usb_device *devices, size_t count)
 	}
 }
 
-static int scan_entries(DIR *dir, const char *path, const struct filter *f, struct usb_device_list *list,
+/*
+ * The bus list is read with getdents64 into a buffer on the stack, not
+ * through opendir: musl's DIR is a heap block its malloc maps and unmaps
+ * for this one listing, which costs a start more than the reads themselves.
+ * Through syscall(2): glibc before 2.30 (RHEL 8) has no getdents64().
+ * Returns the next entry's name, NULL at the end or on an error (errno set,
+ * 0 at the end).
+ */
+struct linux_dirent64 {           /* what the kernel writes, as getdents64(2) gives it */
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+struct listing {
+	int fd;
+	size_t at, len;
+	_Alignas(struct linux_dirent64) char buf[32768];
+};
+
+static const char *next_entry(struct listing *l)
+{
+	if (l->at >= l->len) {
+		ssize_t n;
+		do
+			n = syscall(SYS_getdents64, l->fd, l->buf, sizeof l->buf);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return NULL;
+		}
+		l->at = 0;
+		l->len = (size_t)n;
+	}
+	unsigned short reclen;
+	const char *entry = l->buf + l->at;
+	memcpy(&reclen, entry + offsetof(struct linux_dirent64, d_reclen), sizeof reclen);
+	l->at += reclen;
+	return entry + offsetof(struct linux_dirent64, d_name);
+}
+
+static int scan_entries(struct listing *l, const char *path, const struct filter *f, struct usb_device_list *list,
 			char *err, size_t errlen)
 {
 	size_t capacity = 0;
-	struct dirent *entry;
+	const char *name;
 	struct usb_device device;
 
-	for (;;) {
-		errno = 0;
-		entry = readdir(dir);
-		if (!entry)
-			break;
-		if (!is_device_entry(entry->d_name))
+	while ((name = next_entry(l))) {
+		if (!is_device_entry(name))
 			continue;
-		if (read_device(dirfd(dir), entry->d_name, f, &device) < 0)
+		if (read_device(l->fd, name, f, &device) < 0)
 			continue;
 		if (list->count == MAX_DEVICES) {
 			set_error(err, errlen, "too many USB devices in %s (more than %d)", path, MAX_DEVICES);
@@ -429,14 +475,14 @@ static int scan(const char *root, const struct filter *f, struct usb_device_list
 
 int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen)
 {
-	const struct filter f = { NULL, 0, NULL, 0 };
+	const struct filter f = { NULL, 0, NULL, 0, true };
 	return scan(root, &f, list, err, errlen);
 }
 
 int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
 		   char *err, size_t errlen)
 {
-	const struct filter f = { want, nwant, NULL, 0 };
+	const struct filter f = { want, nwant, NULL, 0, false };
 	return scan(root, &f, list, err, errlen);
 }
 
@@ -444,7 +490,7 @@ int sysfs_scan_addrs(const char *root, const struct usb_addr *addrs, size_t nadd
 		     char *err, size_t errlen)
 {
 	static const struct usb_addr none;
-	const struct filter f = { NULL, 0, addrs ? addrs : &none, naddrs };
+	const struct filter f = { NULL, 0, addrs ? addrs : &none, naddrs, false };
 	struct usb_device_list found;
 	if (scan(root, &f, &found, err, errlen) < 0)
 		return -1;
@@ -477,13 +523,16 @@ static int scan(const char *root, const struct filter *f, struct usb_device_list
 		set_error(err, errlen, "root directory path too long");
 		return -1;
 	}
-	DIR *dir = opendir(path);
-	if (!dir) {
+	struct listing l; /* not zeroed: a page of its buffer not written is never touched */
+	l.at = l.len = 0;
+	/* openat: musl's open follows an O_CLOEXEC open with an fcntl of its own */
+	l.fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l.fd < 0) {
 		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	int status = scan_entries(dir, path, f, list, err, errlen);
-	if (closedir(dir) != 0 && status == 0) {
+	int status = scan_entries(&l, path, f, list, err, errlen);
+	if (close(l.fd) != 0 && status == 0) {
 		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		status = -1;
 	}
@@ -499,7 +548,7 @@ int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_de
 		    size_t errlen)
 {
 	char path[PATH_MAX], name[sizeof device->name];
-	const struct filter every = { NULL, 0, NULL, 0 };
+	const struct filter every = { NULL, 0, NULL, 0, false };
 	struct stat st;
 
 	int n = usb_port_format(port, name, sizeof name);

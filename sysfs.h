@@ -24,7 +24,9 @@ int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t
 /*
  * The same, keeping only devices whose id is one of want[0, nwant).  Of any
  * other device only idProduct is read, and idVendor when the product is a
- * wanted one; its directory is never opened.
+ * wanted one; its directory is never opened.  The speed is read by
+ * sysfs_scan alone (what a listing shows); the other scans and
+ * sysfs_read_port leave it "".
  */
 int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
 		   char *err, size_t errlen);

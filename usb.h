@@ -54,7 +54,7 @@ struct usb_device {
 	enum usb_serial serial_kind;
 	char serial[SERIAL_MAX + 1]; /* its first bytes, NUL-terminated; "" when NONE */
 	bool serial_cut;               /* longer than what serial holds */
-	char speed[8];                 /* "480": Mb/s as the kernel prints it; "" when unknown */
+	char speed[8];                 /* "480": Mb/s as the kernel prints it; "" when unknown or not read */
 };
 
 struct usb_device_list {

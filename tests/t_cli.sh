@@ -183,7 +183,7 @@ for how in unset empty; do
 	for dry in "" --dry-run; do
 		run_in "$TESTTMP" hostusb=$PROP _hook_domxml="$DOM" "${vmid[@]}" "$HOSTUSB" --root "$R" $dry before_vm_start
 		check_eq "vmId $how${dry:+ ($dry)}: refused, one line, how to try by hand" "$RC:$OUT:$ERR" \
-			"2::hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(uuidgen))"
+			"2::hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(cat /proc/sys/kernel/random/uuid))"
 		check "vmId $how${dry:+ ($dry)}: nothing written under the root" test ! -e "$R/var/run/vdsm"
 	done
 done

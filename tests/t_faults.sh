@@ -156,8 +156,9 @@ shim ""
 EXTRA_ENV=()
 check_eq "dynamic build under the shim, no fault: same result as the static binary" "$RC:$(snapshot)" "0:$GOOD"
 CALLS=$(wc -l <"$TRACE")
-# the transaction begins with the lock (first mkdir); everything before only reads
-FIRST_TX=$(awk '$1 == "mkdir" { print $2; exit }' "$TRACE")
+# the transaction begins with the lock (its open; the journal directories are
+# made there, when missing); everything before only reads
+FIRST_TX=$(awk '$1 == "open" && $3 ~ /hostusb-permissions[.]lock$/ { print $2; exit }' "$TRACE")
 count_of() { grep -c "^$1 " "$TRACE"; }
 # the k-th open(2) that opens DIR itself (the unnamed temporary files are made that way): its number among the opens
 open_of_dir() { grep "^open " "$TRACE" | grep -n " $1\$" | sed -n "${2}p" | cut -d: -f1; }
@@ -183,7 +184,29 @@ step "fchmod of a temp file fails" fchmod EIO
 step "fsync fails (journal temp, journal directory)" fsync EIO
 step "rename fails (journal, then the domain file)" rename EXDEV
 step "the journal lock cannot be taken" flock ENOLCK
-step "a journal directory cannot be made" mkdir EROFS
+
+# a journal directory cannot be made: on a host without them (the first start)
+nodirs() { reset; rm -rf "$R/var/run/vdsm"; }
+nodirs
+BEFORE_NODIRS=$(snapshot)
+rm -f "$TESTTMP/trace.nodirs"
+EXTRA_ENV=(HOSTUSB_FAULT_TRACE="$TESTTMP/trace.nodirs")
+shim ""
+EXTRA_ENV=()
+check_eq "no journal directories: made, VM1's three lines in a new journal" "$RC:$(cat "$JOURNAL")" \
+	"0:$(tail -n +2 <<<"$GOOD_JOURNAL")"
+n=$(grep -c "^mkdir " "$TESTTMP/trace.nodirs")
+bad=""
+for ((k = 1; k <= n; k++)); do
+	nodirs
+	shim "mkdir:$k:EROFS"
+	[ "$RC" = 2 ] && one_line && [ "$(snapshot)" = "$BEFORE_NODIRS" ] || bad+=" #$k: exit $RC [$ERR] [$(snapshot)];"
+done
+if [ -z "$bad" ] && [ "$n" -gt 0 ]; then
+	pass "a journal directory cannot be made ($n calls, EROFS): rolled back"
+else
+	fail "a journal directory cannot be made" "calls=$n$bad"
+fi
 
 # a file system without unnamed temporary files: named ones, the same result
 for dir in "$DOMDIR" "$JDIR"; do

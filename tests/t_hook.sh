@@ -113,7 +113,7 @@ new_root novmid
 before=$(snapshot)
 ERR=$(env -i hostusb=0x0781:0x5567 _hook_domxml="$DOM" "$HOOKS/before_vm_start/50_hostusb" --root "$R" 2>&1); RC=$?
 check_eq "no vmId: refused, one line" "$RC:$ERR" \
-	"2:hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(uuidgen))"
+	"2:hostusb: vmId is not set: VDSM sets it to the VM's UUID; to run by hand, set it too (vmId=\$(cat /proc/sys/kernel/random/uuid))"
 check_eq "no vmId: nodes, journal and domain file untouched" "$(snapshot)" "$before"
 check "no vmId: no journal directory created" test ! -e "$R/var/run/vdsm"
 
@@ -278,6 +278,16 @@ hook after_vm_destroy 0x0781:0x5567
 check_eq "node replaced by a file: still an error (exit 2), line kept" "$RC:$(cat "$JOURNAL")" \
 	"2:/dev/bus/usb/002/003:0:0:$VM1:0600"
 check_contains "node replaced by a file: says why" "$ERR" "$R/dev/bus/usb/002/003: not a character device"
+
+# two nodes on one bus are reached through the one bus directory: the second
+# is checked as the first is
+new_root samebus
+rm "$R/dev/bus/usb/001/003"
+ln -s 002 "$R/dev/bus/usb/001/003"
+before=$(snapshot)
+hook before_vm_start "0x0627:0x0001&0x0627:0x0001"
+check_eq "second node on a bus a symlink: exit 2, nothing changed" "$RC:$(snapshot)" "2:$before"
+check_contains "second node on a bus a symlink: names it" "$ERR" "$R/dev/bus/usb/001/003: a symbolic link, not a device"
 
 # --- dry run: XML to stdout, plan to stderr, nothing changed
 new_root dry

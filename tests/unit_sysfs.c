@@ -1020,7 +1020,8 @@ static void test_details(void)
 	CHECK("details: ids scan succeeds", scan_ids_ok(root, want, 1, &list));
 	key = find_device(&list, "1-3.1");
 	CHECK("details: a wanted device has its serial and port",
-	      key && key->serial_kind == USB_SERIAL_USABLE && key->port.depth == 2 && strcmp(key->speed, "12") == 0);
+	      key && key->serial_kind == USB_SERIAL_USABLE && key->port.depth == 2);
+	CHECK_STR("details: a wanted device's speed is not read (a start has no use for it)", key ? key->speed : "x", "");
 	sysfs_free(&list);
 }
 

@@ -10,11 +10,15 @@
 #   2. scale: 1 MiB, 64 MiB, 1 GiB documents: throughput vs cp+mv, peak RSS
 #   3. host scale: fake roots with 1, 127 and 1000 USB devices
 #   4. footprint: stripped glibc and musl static sizes, syscalls of one start
-#   5. start against an empty process: the start of 1 vs an empty static
-#      program built by the Makefile with the same flags (glibc, and musl when
-#      musl-gcc is there), pair by pair; a start with 1,000 unrelated files
-#      beside the domain file vs one without; and where one start's time goes,
-#      phase by phase (runs cut short at the end of each phase)
+#   5. start against an empty process and against the floor: the start of 1
+#      vs an empty static program and vs tests/bench/floor.c (a start's I/O,
+#      no parsing, no checks), both built by the Makefile with the same flags
+#      (glibc, and musl when musl-gcc is there), timed pair by pair by
+#      tests/bench/launch.c (fork, exec, wait; the runs at SCHED_FIFO) with the
+#      fake root and the domain file on the run directory's file system; a
+#      start with 1,000 unrelated files beside the domain file vs one without;
+#      and where one start's time goes, phase by phase (runs cut short at the
+#      end of each phase, timed from bash: differences, so its fork cancels)
 #   6. journal: a start and a destroy with a 1 MiB journal of 43,690 lines
 #      (other devices on other buses; 24 bytes a line is the Python hook's
 #      form, lines run together without vmId: only that fits 43,690 lines in
@@ -132,6 +136,8 @@ pairs() {
 col() { awk -v c="$1" '{ print $c }' "$W/pairs"; }
 ratios() { awk '{ printf "%.6f\n", $1 / $2 }' "$W/pairs"; }
 r2() { awk -v r="$1" 'BEGIN { printf "%.2f", r }'; }
+# verdict FIGURE LIMIT: "target missed" when FIGURE > LIMIT
+verdict() { awk -v f="$1" -v l="$2" 'BEGIN { if (f == "" || f == "nan") print "not measured"; else if (f > l) print "target missed"; else print "met" }'; }
 
 # instructions COMMAND...: user-space instructions under callgrind
 instructions() {
@@ -151,21 +157,29 @@ for f in "$SRCDIR"/*.c "$SRCDIR"/*.h "$SRCDIR/Makefile"; do
 done
 # The floor of a static program: one that returns at once, built by the same
 # Makefile rule (toolchain, CFLAGS, static-pie or static, hardening) as hostusb.
+# The floor of a start: tests/bench/floor.c, a start's I/O without parsing or
+# checks, built by the same rule.
 printf 'int main(void) { return 0; }\n' >"$B/empty.c"
 for libc in glibc musl; do
+	mkdir -p "$B/floor-$libc" || die "mkdir"
 	cp "$SRCDIR/Makefile" "$B/empty.c" "$B/empty-$libc/" || die "copy Makefile"
+	cp "$SRCDIR/Makefile" "$SRCDIR/tests/bench/floor.c" "$B/floor-$libc/" || die "copy floor.c"
 done
-# empty_build DIR [MAKE ARG...]: DIR/empty, or "" when the build fails (said)
+# empty_build DIR [MAKE ARG...]: DIR/empty, or "" when the build fails (said);
+# PROGRAM=floor builds DIR/floor from floor.c instead
 empty_build() {
-	local dir=$1
+	local dir=$1 program=${PROGRAM:-empty}
 	shift
-	if make -s -C "$dir" "$@" SOURCES=empty.c HEADERS= hostusb >"$dir/make.log" 2>&1 &&
-		mv "$dir/hostusb" "$dir/empty"; then
-		printf '%s\n' "$dir/empty"
+	if make -s -C "$dir" "$@" SOURCES="$program.c" HEADERS= hostusb >"$dir/make.log" 2>&1 &&
+		mv "$dir/hostusb" "$dir/$program"; then
+		printf '%s\n' "$dir/$program"
 	else
-		note "empty program ($*) not built: $(tail -3 "$dir/make.log")"
+		note "$program program ($*) not built: $(tail -3 "$dir/make.log")"
 	fi
 }
+# The launcher that times whole processes (sections 5), built for this host.
+LAUNCH=$B/launch
+cc -O2 -o "$LAUNCH" "$SRCDIR/tests/bench/launch.c" || die "cannot build tests/bench/launch.c"
 strip -o "$B/hostusb.glibc.stripped" "$HOSTUSB" || die "strip"
 glibc_size=$(stat -c %s "$B/hostusb.glibc.stripped")
 glibc_empty=
@@ -174,8 +188,11 @@ if [ -n "$empty_glibc" ]; then
 	strip -o "$B/empty.glibc.stripped" "$empty_glibc" && glibc_empty=$(stat -c %s "$B/empty.glibc.stripped")
 	install_hook "$empty_glibc" "$W/empty-glibc"
 fi
+floor_glibc=$(PROGRAM=floor empty_build "$B/floor-glibc")
+[ -n "$floor_glibc" ] && install_hook "$floor_glibc" "$W/floor-glibc"
 musl_size=
 empty_musl=
+floor_musl=
 if command -v musl-gcc >/dev/null; then
 	if make -s -C "$B/musl" CC=musl-gcc hostusb >"$B/musl.log" 2>&1; then
 		strip -o "$B/hostusb.musl.stripped" "$B/musl/hostusb"
@@ -186,6 +203,8 @@ if command -v musl-gcc >/dev/null; then
 	fi
 	empty_musl=$(empty_build "$B/empty-musl" CC=musl-gcc)
 	[ -n "$empty_musl" ] && install_hook "$empty_musl" "$W/empty-musl"
+	floor_musl=$(PROGRAM=floor empty_build "$B/floor-musl" CC=musl-gcc)
+	[ -n "$floor_musl" ] && install_hook "$floor_musl" "$W/floor-musl"
 fi
 
 # ---- the start of point 1: 2 devices, a 10.5 KiB domain XML, also used by 2, 3 and 5
@@ -200,6 +219,16 @@ NODES=("$(node "$R1" 1 3)" "$(node "$R1" 1 5)")
 reset "$R1" "$DOM" "$W/start.xml" "${NODES[@]}"
 start "$W/hooks/before_vm_start/50_hostusb" "$R1" "$DOM" "$PROP" || die "the per-start run fails"
 [ "$(grep -c '<hostdev ' "$DOM")" = 2 ] || die "the per-start run did not add two hostdevs"
+# what the floor writes: the text hostusb inserted (before the last
+# </devices>) and the journal it wrote; the floor's devices, by sysfs entry
+# (device k of bench_root is "1-k") and node
+at=$(grep -b -o '</devices>' "$W/start.xml" | tail -n 1 | cut -d: -f1)
+FLOOR_TEXT=$(tail -c +$((at + 1)) "$DOM" | head -c $(( $(stat -c %s "$DOM") - $(stat -c %s "$W/start.xml") )); echo x)
+FLOOR_TEXT=${FLOOR_TEXT%x}
+FLOOR_JOURNAL=$(cat "$R1/var/run/vdsm/hooks/hostusb-permissions"; echo x)
+FLOOR_JOURNAL=${FLOOR_JOURNAL%x}
+FLOOR_DEVICES=(1-2 dev/bus/usb/001/003 1-4 dev/bus/usb/001/005)
+cp "$DOM" "$W/start.hostusb.xml" || die "cp"
 start_size=$(stat -c %s "$W/start.xml")
 
 # ---- 1. per start
@@ -332,8 +361,6 @@ explain() {
 # $took, its exit status in $status, its stderr in $case_err (default
 # /dev/null: a file written in the timed window would time its writeback).
 #   hook, empty         the hook, an empty program ($CASE_HOOK, $CASE_EMPTY)
-#   sparse, crowded     the hook, the domain file alone in its directory or
-#                       beside 1,000 unrelated files
 #   Cut short (each stops at the first step the previous one did not reach):
 #   noprop              no hostusb property: the hook returns at once
 #   journal             the journal is a directory: stops at the first journal read
@@ -345,8 +372,6 @@ run_case() {
 	shift
 	case $name in
 	empty) binary=$CASE_EMPTY ;;
-	sparse) dom=$SPARSE/domxml copy=$SPARSE/domxml ;;
-	crowded) dom=$CROWDED/domxml copy=$CROWDED/domxml ;;
 	noprop) prop= ;;
 	domain) dom=$W/no-such-domxml ;;
 	dry) args=(--dry-run) ;;
@@ -366,21 +391,6 @@ run_case() {
 	journal) rmdir "$JOURNAL" ;;
 	lock) rmdir "$LOCK" && : >"$LOCK" ;;
 	esac
-}
-
-# case_pairs N A B: N pairs of runs of cases A and B, order alternating;
-# "a_us b_us" lines in $W/pairs
-case_pairs() {
-	local n=$1 a=$2 b=$3 i ta tb
-	: >"$W/pairs"
-	for ((i = 0; i < n; i++)); do
-		if ((i % 2 == 0)); then
-			run_case "$a"; ta=$took; run_case "$b"; tb=$took
-		else
-			run_case "$b"; tb=$took; run_case "$a"; ta=$took
-		fi
-		printf '%s %s\n' "$ta" "$tb" >>"$W/pairs"
-	done
 }
 
 # The cuts in the order the phases run, then the two dry runs.
@@ -471,35 +481,72 @@ if want perstart; then
 note "5. start against an empty process ($RUNS pairs each, $RUNS rounds of the cuts)..."
 JOURNAL=$R1/var/run/vdsm/hooks/hostusb-permissions
 LOCK=$JOURNAL.lock
-SPARSE=$W/domdir.sparse
-CROWDED=$W/domdir.crowded
-mkdir -p "$SPARSE" "$CROWDED" || die "mkdir"
-for ((i = 0; i < 1000; i++)); do
-	printf -v f '%s/tmp%04dx.xml' "$CROWDED" "$i"
-	: >"$f" || die "cannot create $f"
-done
 case_err=/dev/null
 declare -A p5_hook p5_other p5_ratio p5_r10 p5_r90 ins sys pf cputime
-declare -A cut_error phase_wall
+declare -A cut_error phase_wall floor_error
+# The launcher's runs: the domain files beside the fake root (on a tmpfs, the
+# disk's writeback would time whatever else the machine writes meanwhile),
+# one alone in its directory and one beside 1,000 unrelated files; the state
+# before a start, restored (untimed) before each run
+DOM5=$RD/domxml.start
+mkdir -p "$RD/domdir.sparse" "$RD/domdir.crowded" || die "mkdir"
+for ((i = 0; i < 1000; i++)); do
+	printf -v f '%s/tmp%04dx.xml' "$RD/domdir.crowded" "$i"
+	: >"$f" || die "cannot create $f"
+done
+RESET5=$(printf 'cp %q %q && cp %q %q && cp %q %q && : >%q && chown 0:0' "$W/start.xml" "$DOM5" \
+	"$W/start.xml" "$RD/domdir.sparse/domxml" "$W/start.xml" "$RD/domdir.crowded/domxml" "$JOURNAL"
+	printf ' %q' "${NODES[@]}"
+	[ "$(stat -f -c %T "$RD")" = tmpfs ] || echo ' && sync')
+# launch_pairs KEY A... -- B...: $RUNS pairs timed by the launcher (one start
+# of point 1 each, the environment of case hook), in p5_*[KEY]
+launch_pairs() {
+	local key=$1 line a b r r10 r90
+	shift
+	line=$(hostusb=$PROP _hook_domxml=$DOM5 vmId=$VMID "$LAUNCH" -f 10 -n "$RUNS" -r "$RESET5" "$@") ||
+		die "the launcher failed on $*"
+	read -r a b r r10 r90 <<<"$line"
+	p5_hook[$key]=$a; p5_other[$key]=$b; p5_ratio[$key]=$r; p5_r10[$key]=$r10; p5_r90[$key]=$r90
+}
+# floor_args LIBC: the floor's command line for the start of point 1
+floor_args() {
+	printf '%s\0' "$W/floor-$1/before_vm_start/50_hostusb" "$R1" "$DOM5" "$FLOOR_TEXT" "$FLOOR_JOURNAL" \
+		"${FLOOR_DEVICES[@]}"
+}
+# check_floor LIBC: "" when the floor writes what hostusb writes, else what differs
+check_floor() {
+	local args
+	mapfile -d '' args < <(floor_args "$1")
+	sh -c "$RESET5" || { echo "reset failed"; return; }
+	"${args[@]}" || { echo "exit $?"; return; }
+	cmp -s "$DOM5" "$W/start.hostusb.xml" || { echo "domain file differs from hostusb's"; return; }
+	[ "$(cat "$JOURNAL"; echo x)" = "${FLOOR_JOURNAL}x" ] || echo "journal differs from hostusb's"
+}
 libcs=()
 [ -n "$empty_glibc" ] && libcs+=(glibc)
 [ -n "$musl_size" ] && [ -n "$empty_musl" ] && libcs+=(musl)
 for libc in "${libcs[@]}"; do
 	if [ "$libc" = glibc ]; then
 		CASE_HOOK=$W/hooks/before_vm_start/50_hostusb CASE_EMPTY=$W/empty-glibc/before_vm_start/50_hostusb
+		have_floor=$floor_glibc
 	else
 		CASE_HOOK=$W/hooks-musl/before_vm_start/50_hostusb CASE_EMPTY=$W/empty-musl/before_vm_start/50_hostusb
+		have_floor=$floor_musl
 	fi
 	note "   $libc: hostusb against the empty program..."
-	case_pairs "$RUNS" hook empty
-	p5_hook[$libc]=$(col 1 | median); p5_other[$libc]=$(col 2 | median)
-	p5_ratio[$libc]=$(ratios | median); p5_r10[$libc]=$(ratios | quantile 0.1); p5_r90[$libc]=$(ratios | quantile 0.9)
+	launch_pairs "$libc" "$CASE_HOOK" --root "$R1" -- "$CASE_EMPTY"
+	if [ -n "$have_floor" ]; then
+		floor_error[$libc]=$(check_floor "$libc")
+		if [ -z "${floor_error[$libc]}" ]; then
+			note "   $libc: hostusb against the floor..."
+			mapfile -d '' fargs < <(floor_args "$libc")
+			launch_pairs "$libc,floor" "$CASE_HOOK" --root "$R1" -- "${fargs[@]}"
+		fi
+	fi
 	if [ "$libc" = glibc ]; then
 		note "   glibc: 1,000 unrelated files beside the domain file..."
-		case_pairs "$RUNS" crowded sparse
-		p5_hook[crowded]=$(col 1 | median); p5_other[crowded]=$(col 2 | median)
-		p5_ratio[crowded]=$(ratios | median); p5_r10[crowded]=$(ratios | quantile 0.1)
-		p5_r90[crowded]=$(ratios | quantile 0.9)
+		launch_pairs crowded -a "_hook_domxml=$RD/domdir.crowded/domxml" -b "_hook_domxml=$RD/domdir.sparse/domxml" \
+			"$CASE_HOOK" --root "$R1" -- "$CASE_HOOK" --root "$R1"
 	fi
 	note "   $libc: phases (cuts)..."
 	cut_error[$libc]=$(check_cuts)
@@ -671,7 +718,8 @@ printf '   %-34s %s\n' "glibc static, stripped" "$glibc_size bytes ($(kib "$glib
 [ -n "$glibc_empty" ] && printf '   %-34s %s\n' "  an empty glibc static program" \
 	"$glibc_empty bytes: hostusb adds $(kib $((glibc_size - glibc_empty)))"
 if [ -n "$musl_size" ]; then
-	printf '   %-34s %s\n' "musl static (make CC=musl-gcc)" "$musl_size bytes ($(kib "$musl_size")); target <= 96 KiB (98304)"
+	printf '   %-34s %s\n' "musl static (make CC=musl-gcc)" \
+		"$musl_size bytes ($(kib "$musl_size")); target <= 96 KiB (98304): $(verdict "$musl_size" 98304)"
 else
 	printf '   %-34s %s\n' "musl static" "not built (no musl-gcc)"
 fi
@@ -684,28 +732,37 @@ done <"$W/syscalls"
 fi
 
 if want perstart; then
-# verdict FIGURE LIMIT: "target missed" when FIGURE > LIMIT
-verdict() { awk -v f="$1" -v l="$2" 'BEGIN { if (f == "" || f == "nan") print "not measured"; else if (f > l) print "target missed"; else print "met" }'; }
 # plus A B: B - A with a sign, for counts ("na" when either is)
 plus() { case "$1$2" in *na*|"") echo na ;; *) printf '%+d' $(($2 - $1)) ;; esac; }
 us() { case $1 in na|"") echo na ;; *) awk -v u="$1" 'BEGIN { printf "%+.3f ms", u / 1000 }' ;; esac; }
 echo
-echo "5. Start against an empty process: the start of 1, binaries installed out of the tree;" \
-	"domain file on $(df --output=fstype "$W" | tail -1), fake root on $(df --output=fstype "$RD" | tail -1)"
-echo "   empty = int main(void) { return 0; } built by the Makefile's rule for hostusb (same CC, flags, static linking)"
+echo "5. Start against an empty process and against the floor: the start of 1, binaries installed out of the tree;" \
+	"fake root and domain file on $(df --output=fstype "$RD" | tail -1) (the phases: domain file on $(df --output=fstype "$W" | tail -1))"
+echo "   timed by tests/bench/launch.c: fork, exec, wait; A and B alternating; an untimed reset before each run;"
+echo "   the runs at SCHED_FIFO, so that other work on the machine does not preempt them"
+echo "   empty = int main(void) { return 0; } built by the Makefile's rule for hostusb (same CC, flags, static linking);"
+echo "   floor = tests/bench/floor.c, built the same way: the same sysfs attributes read, the journal replaced"
+echo "   (O_TMPFILE, write, fsync, link, rename, fsync of its directory), the nodes chowned, the domain file"
+echo "   replaced with the text inserted; no parsing, no checks; it writes what hostusb writes (compared)"
 printf '   %-44s %11s %11s %7s %13s   %s\n' "pair, $RUNS of each (wall, median)" "hostusb" "other" ratio "p10 .. p90" "target"
-# p5_row KEY LABEL LIMIT
+# p5_row KEY LABEL LIMIT[:WHY NOT MEASURED]: LIMIT "-" for none
 p5_row() {
 	if [ -z "${p5_ratio[$1]:-}" ]; then
 		printf '   %-44s %s\n' "$2" "not measured (${3#*:})"
 		return
 	fi
-	printf '   %-44s %11s %11s %7s %13s   <= %s  %s\n' "$2" "$(ms "${p5_hook[$1]}")" "$(ms "${p5_other[$1]}")" \
-		"$(r2 "${p5_ratio[$1]}")" "$(r2 "${p5_r10[$1]}") .. $(r2 "${p5_r90[$1]}")" "${3%%:*}" \
-		"$(verdict "${p5_ratio[$1]}" "${3%%:*}")"
+	local limit=${3%%:*} target=
+	[ "$limit" != - ] && target="<= $limit  $(verdict "${p5_ratio[$1]}" "$limit")"
+	printf '   %-44s %11s %11s %7s %13s   %s\n' "$2" "$(ms "${p5_hook[$1]}")" "$(ms "${p5_other[$1]}")" \
+		"$(r2 "${p5_ratio[$1]}")" "$(r2 "${p5_r10[$1]}") .. $(r2 "${p5_r90[$1]}")" "$target"
 }
-p5_row glibc "glibc: hostusb / empty static program" "1.50:no empty glibc program built"
-p5_row musl "musl: hostusb / empty static program" "3.00:no musl-gcc (apt-get install musl-tools)"
+for libc in glibc musl; do
+	why="no $libc empty program built"
+	[ "$libc" = musl ] && [ -z "$musl_size" ] && why="no musl-gcc (apt-get install musl-tools)"
+	p5_row "$libc" "$libc: hostusb / empty static program" "-:$why"
+	why=${floor_error[$libc]:+the floor did not do what hostusb does: ${floor_error[$libc]}}
+	p5_row "$libc,floor" "$libc: hostusb / floor" "1.15:${why:-no $libc floor program built}"
+done
 p5_row crowded "glibc: 1,000 unrelated files beside / none" "1.05:no empty glibc program built"
 # phase_table LIBC: the phases of one start of the LIBC build
 phase_table() {

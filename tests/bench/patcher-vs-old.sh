@@ -74,8 +74,8 @@ cmp -s "$W/old.out" "$W/new.out" || die "the two builds patch the document diffe
 rm -f "$W/old.out" "$W/new.out"
 
 note "$RUNS pairs, wall time, then $RUNS pairs, CPU time..."
-"$W/launch" "$RUNS" "${old_cmd[@]}" -- "${new_cmd[@]}" 2>/dev/null >"$W/wall" || die "a timed run failed"
-"$W/launch" -c "$RUNS" "${old_cmd[@]}" -- "${new_cmd[@]}" 2>/dev/null >"$W/cpu" || die "a timed run failed"
+"$W/launch" -n "$RUNS" -o "$W/wall" "${old_cmd[@]}" -- "${new_cmd[@]}" >/dev/null 2>&1 || die "a timed run failed"
+"$W/launch" -c -n "$RUNS" -o "$W/cpu" "${old_cmd[@]}" -- "${new_cmd[@]}" >/dev/null 2>&1 || die "a timed run failed"
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 rss_old=$(rss "${old_cmd[@]}")
 rss_new=$(rss "${new_cmd[@]}")

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# make check-fresh (as root): README's first steps on a fresh Debian machine.
-# Makes a minimal Debian root holding only what README asks for
+# make check-fresh (as root): HACKING's first steps on a fresh Debian machine.
+# Makes a minimal Debian root holding only what HACKING asks for
 # (debootstrap --variant=minbase --include=gcc,make,libc6-dev: no git, no
 # libxml2, no clang, no man, no sudo), unpacks `make dist` of this tree in it,
 # and runs `make demo` and `make check` there, as root and as an ordinary user.
@@ -177,7 +177,7 @@ make_check() {
 	fi
 }
 
-# README's two commands as root, then as a user, who then does what the
+# HACKING's two commands as root, then as a user, who then does what the
 # summary says (`sudo make check` in the same tree) and runs `make check` again
 make_demo root "/root/$name"
 make_check root "/root/$name" "as root"

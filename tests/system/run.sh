@@ -435,7 +435,7 @@ $BACK2"
 			check_eq old_rule_destroy_fails_node_kept "$status:$(stat -c '%u:%g %a' /dev/bus/usb/001/002):$(journal_lines)" \
 				"2:$OWNER 2666:1"
 			check_contains old_rule_says_node_reason_fix "$err" \
-				"hostusb: /dev/bus/usb/001/002: not given back to 0:0: its mode could not first be set back from 2666 to 0600 (/usr/bin/sudo -n -u #${OWNER%:*} /bin/chmod 0600 failed: sudo: a password is required: the sudo rule is missing or does not apply: check /etc/sudoers.d/50_vdsm_hook_hostusb and `sudo -l -U vdsm`); it stays $OWNER: as root, run after_vm_destroy for its VM again"
+				"hostusb: /dev/bus/usb/001/002: not given back to 0:0: its mode could not first be set back from 2666 to 0600 (/usr/bin/sudo -n -u #${OWNER%:*} /bin/chmod 0600 failed: sudo: a password is required: the sudo rule is missing or does not apply: check /etc/sudoers.d/50_vdsm_hook_hostusb and \`sudo -l -U vdsm\`); it stays $OWNER: as root, run after_vm_destroy for its VM again"
 			install_rule >/dev/null 2>&1
 			hook "$DESTROY" '0x0627:0x0001'
 			check_eq old_rule_replaced_destroy_gives_back "$status:$err:$(stat -c '%u:%g %a' /dev/bus/usb/001/002):$(journal_lines)" \
