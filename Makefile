@@ -238,7 +238,7 @@ FUZZ_TARGETS  = property journal sysfs xml_bytes xml_domain
 FUZZ_BUILD    = tests/fuzz/build
 FUZZ_SUPPORT  = tests/fuzz/support.c tests/fuzz/xmlcheck.c
 # the program's units the targets test, through their headers
-FUZZ_UNITS    = hostdev.c journal.c request.c sysfs.c text.c usb.c xmlpatch.c xmltok.c xmlio.c format.c
+FUZZ_UNITS    = hostdev.c journal.c request.c sysfs.c text.c usb.c xmlpatch.c domread.c xmltok.c xmlio.c format.c
 FUZZ_HEADERS  = tests/fuzz/fuzz.h tests/fuzz/xmlcheck.h tests/fuzz/hostusb_in.h
 FUZZ_LIBXML2  = $(shell pkg-config --cflags --libs libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2 -lxml2)
 FUZZ_CFLAGS   = $(STD_CFLAGS) -O1 -g -I. -DFUZZ_LIBFUZZER -DFUZZ_HAVE_LIBXML2 $(SAN_CFLAGS)
