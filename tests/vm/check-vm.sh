@@ -220,6 +220,17 @@ fail() { failed=$((failed + 1)); printf 'FAIL vm[%s] %s: %s\n' "$1" "$2" "${3//$
 check() { if [ "$3" = "$4" ]; then pass "$1" "$2"; else fail "$1" "$2" "got [$3], want [$4]"; fi; }
 # recs LABEL KEY STEP: the text of those records, one a line
 recs() { sed -n "s|^@$1 $2 $3 ||p; s|^@$1 $2 $3\$||p" "$work/records"; }
+# audit LABEL NAME STEP VERB NODE...: STEP's stderr holds, besides its other
+# lines, one audit line per NODE ("hostusb: VM <vmId>: VERB NODE (...)"), no more
+audit() {
+	local label=$1 name=$2 step=$3 verb=$4 got want
+	shift 4
+	got=$(recs "$label" STDERR "$step" | sed -n "s|^hostusb: VM $VMID: $verb \(/dev/bus/usb/[0-9]*/[0-9]*\) (.*|\1|p" | LC_ALL=C sort | tr '\n' ' ')
+	want=$(printf '%s\n' "$@" | LC_ALL=C sort | tr '\n' ' ')
+	check "$label" "$name" "$got" "$want"
+}
+# not_audit LABEL STEP: STEP's stderr without its audit lines
+not_audit() { recs "$1" STDERR "$2" | grep -v "^hostusb: VM $VMID: gave"; }
 summary() {
 	printf '%d passed, %d failed\n' "$passed" "$failed"
 	[ "$failed" -eq 0 ] && exit 0
@@ -482,7 +493,8 @@ for label in "${labels[@]}"; do
 
 	# before_vm_start, run as VDSM runs it
 	check "$label" start-exit-0 "$(recs "$label" RC start)" 0
-	check "$label" start-stderr-empty "$(recs "$label" STDERR start)" ""
+	audit "$label" start-stderr-a-line-per-node start gave "${want_nodes[@]}"
+	check "$label" start-stderr-nothing-else "$(not_audit "$label" start)" ""
 	check_nodes "$label" start "$OWNER"
 	check "$label" start-journal "$(recs "$label" JOURNAL start | LC_ALL=C sort | tr '\n' ' ')" \
 		"$(sorted "${want_journal[@]}" | tr '\n' ' ')"
@@ -511,7 +523,8 @@ for label in "${labels[@]}"; do
 	# warning for the optional entry that names nothing
 	held_nodes=" ${select_nodes[*]} "
 	check "$label" select-exit-0 "$(recs "$label" RC select)" 0
-	err=$(recs "$label" STDERR select)
+	audit "$label" select-stderr-a-line-per-node select gave "${select_nodes[@]}"
+	err=$(not_audit "$label" select)
 	if [ ${#select_skipped[@]} -eq 1 ] && [[ $err == "hostusb: "* && $err != *$'\n'* &&
 		$err == *"${select_skipped[0]}"* && $err == *"starting without it" ]]; then
 		pass "$label" select-optional-warning
@@ -523,7 +536,8 @@ for label in "${labels[@]}"; do
 	check_list "$label" select "$OWNER" "$VMID"
 	check_select_list "$label" select
 	check "$label" select-destroy-exit-0 "$(recs "$label" RC select-destroy)" 0
-	check "$label" select-destroy-stderr-empty "$(recs "$label" STDERR select-destroy)" ""
+	audit "$label" select-destroy-a-line-per-node select-destroy "gave back" "${select_nodes[@]}"
+	check "$label" select-destroy-stderr-nothing-else "$(not_audit "$label" select-destroy)" ""
 	held_nodes=' '
 	check_nodes "$label" select-destroy 0:0
 	check "$label" select-destroy-journal-empty "$(recs "$label" JOURNAL select-destroy)" ""
