@@ -9,14 +9,15 @@
  * migrate a VM that uses them.  The original owners are kept in a journal so a
  * crash at any point can be undone.
  *
- * This file is the program: the hook points, the ownership of device nodes
- * and the transaction around them; which device each entry of the property
- * gets is plan.c's to decide.  Functions below the hook points return a
- * struct error; only the hook points (and the functions they hand a whole
- * step to) print.
+ * This file is the program: the hook points and the transaction of a start,
+ * with its rollback and its dry run.  Which device each entry of the
+ * property gets, and which lines a destroy gives back, is plan.c's to
+ * decide; node.c opens, checks and chowns the device nodes; release.c gives
+ * back what a VM holds; list.c prints `hostusb list`.  Functions below the
+ * hook points return a struct error; only the hook points (and the
+ * functions they hand a whole step to) print, through say.c.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 #include "journal.h"
 #include "list.h"
 #include "node.h"
+#include "release.h"
+#include "say.h"
 #include "plan.h"
 #include "request.h"
 #include "sysfs.h"
@@ -63,89 +66,6 @@ struct context {
 	char vmid[VMID_MAX + 1];
 	unsigned uid, gid;          /* the new owner */
 };
-
-/* ---- messages ---------------------------------------------------------- */
-
-/* One line on stderr, "hostusb: ...", written with a single write(2). */
-__attribute__((format(printf, 1, 2)))
-static void say(const char *fmt, ...)
-{
-	struct error text;
-	char line[sizeof text.message + 16];
-	va_list ap;
-	va_start(ap, fmt);
-	error_vset(&text, fmt, ap);
-	va_end(ap);
-	int n = format(line, sizeof line, "hostusb: %s\n", text.message);
-	if (n > 0)
-		(void)write_all(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
-static void say_error(const struct error *err)
-{
-	say("%s", err->message);
-}
-
-/* ---- the audit trail --------------------------------------------------- */
-
-#define DEVICE_TEXT_SIZE (SERIAL_MAX + 64)
-
-/* "0x0627:0x0001 serial SERK1, bus 1 device 5"; the port instead of a serial the property cannot name. */
-static void device_text(const struct usb_device *dev, char *buf, size_t size)
-{
-	char where[SERIAL_MAX + 16] = "";
-	if (dev->serial_kind == USB_SERIAL_USABLE) {
-		format(where, sizeof where, " serial %s", dev->serial);
-	} else if (dev->port.bus != 0) {
-		char port[USB_PORT_TEXT_SIZE];
-		usb_port_format(&dev->port, port, sizeof port);
-		format(where, sizeof where, " port %s", port);
-	}
-	format(buf, size, "0x%04x:0x%04x%s, bus %u device %u", dev->id.vendor, dev->id.product, where,
-	       dev->addr.bus, dev->addr.device);
-}
-
-/*
- * The line a start prints for each node it gave the VM, with the owner the
- * journal records to give back (a re-start's: the first start's).
- */
-static void say_given(const char *vmid, const struct usb_device *dev, unsigned uid, unsigned gid,
-		      const struct journal_entry *recorded)
-{
-	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[16] = "";
-	sysfs_node_path(dev->addr, inside, sizeof inside);
-	device_text(dev, device, sizeof device);
-	if (recorded->has_mode)
-		format(mode, sizeof mode, " mode %04o", recorded->mode);
-	say("VM %s: gave %s (%s) to %u:%u; recorded owner %u:%u%s", vmid, inside, device, uid, gid, recorded->uid,
-	    recorded->gid, mode);
-}
-
-/*
- * The line a destroy or a release prints for each node it gave back; with
- * mode_kept, one that got its owner back but not its mode.
- */
-static void say_given_back(const char *vmid, const struct usb_device *dev, const struct journal_entry *e,
-			   bool mode_kept)
-{
-	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[64] = "";
-	sysfs_node_path(e->addr, inside, sizeof inside);
-	device_text(dev, device, sizeof device);
-	if (mode_kept)
-		format(mode, sizeof mode, "; warning: not to mode %04o: chown cleared a set-id bit", e->mode);
-	else if (e->has_mode)
-		format(mode, sizeof mode, " mode %04o", e->mode);
-	say("VM %s: gave back %s (%s) to %u:%u%s", vmid[0] ? vmid : "(no vmId)", inside, device, e->uid, e->gid,
-	    mode);
-}
-
-/* ---- paths ------------------------------------------------------------- */
-
-/* buf = root + path, where path is as seen inside the root. */
-static int host_path(const struct context *ctx, const char *path, char *buf, size_t size, struct error *err)
-{
-	return path_under_root(ctx->opt->root, path, buf, size, err);
-}
 
 /* ---- the plan ---------------------------------------------------------- */
 
@@ -572,16 +492,6 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 	return rc;
 }
 
-/* The ids the entries of req name, into ids (MAX_ENTRIES); how many. */
-static size_t request_ids(const struct request *req, struct usb_id *ids)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < req->count; i++)
-		if (req->entries[i].has_id)
-			ids[n++] = req->entries[i].id;
-	return n;
-}
-
 /* The device on each port an entry names, whatever its id, into list; says why it fails. */
 static int add_port_devices(const struct context *ctx, const struct request *req, struct usb_device_list *list)
 {
@@ -641,179 +551,6 @@ static int before_vm_start(struct context *ctx)
 
 /* ---- after_vm_destroy -------------------------------------------------- */
 
-/*
- * What became of one journal line: given back (its mode too, or not: warned)
- * or its device gone (the line is dropped); kept (not this VM's, or its node is missing: warned); or failed.
- */
-enum release_outcome { RELEASED, RELEASED_MODE_KEPT, DEVICE_GONE, RELEASE_KEPT, RELEASE_FAILED };
-
-/*
- * Gives one node back its recorded owner.  A device still in sysfs whose node
- * is missing cannot be given back now; its line stays, so its original owner
- * is not lost.  err says why (a warning for DEVICE_GONE and RELEASE_KEPT).
- */
-static enum release_outcome release_entry(const struct context *ctx, const struct usb_device_list *list,
-					  const struct journal_entry *e, struct error *err)
-{
-	const struct usb_device *dev = sysfs_find(list, e->addr);
-	char inside[NODE_PATH_SIZE], path[PATH_SIZE];
-	node_paths(ctx->opt->root, e->addr, inside, path, sizeof path);
-	if (!dev) {
-		error_set(err, "warning: %s is gone; forgetting its recorded owner %u:%u", inside, e->uid, e->gid);
-		return DEVICE_GONE;
-	}
-	struct stat st;
-	int fd = open_node(ctx->opt->root, dev, &st, true, NULL, err);
-	if (fd == -2) {
-		error_set(err, "warning: %s: device 0x%04x:0x%04x is in sysfs but its node is missing; still held by "
-			  "VM %s, owner %u:%u kept to restore: once the node is back, run after_vm_destroy for that "
-			  "VM again", path, dev->id.vendor, dev->id.product, e->vmid[0] ? e->vmid : "(no vmId)",
-			  e->uid, e->gid);
-		return RELEASE_KEPT;
-	}
-	if (fd < 0)
-		return RELEASE_FAILED;
-	bool mode_kept;
-	int rc = give_back(ctx->opt->root, fd, e->addr, e->uid, e->gid, e->has_mode, e->mode, &mode_kept, err);
-	close(fd);
-	if (rc == 0)
-		say_given_back(ctx->vmid, dev, e, mode_kept);
-	return rc < 0 ? RELEASE_FAILED : mode_kept ? RELEASED_MODE_KEPT : RELEASED;
-}
-
-/*
- * What a destroy looks at: the devices of the property's ids and the journal
- * lines of their nodes; this VM's lines and the devices at their nodes.  Of
- * the other devices sysfs lists, no more than an id or an address is read.
- * Says why it fails.
- */
-static int read_for_release(const struct context *ctx, const struct request *req, struct usb_device_list *list,
-			    struct journal *j)
-{
-	struct error err;
-	char scan_err[256];
-	struct usb_id ids[MAX_ENTRIES];
-	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(req, ids), list, scan_err, sizeof scan_err) < 0) {
-		say("%s", scan_err);
-		return -1;
-	}
-	if (journal_read(ctx->opt->root, list, ctx->vmid, j, &err) < 0) {
-		say_error(&err);
-		return -1;
-	}
-	/* this VM's nodes the scan by id did not find, in address order */
-	struct usb_addr *elsewhere = malloc((j->count + 1) * sizeof *elsewhere);
-	size_t n = 0;
-	for (size_t k = 0; elsewhere && k < j->count; k++)
-		if (!sysfs_find(list, j->entries[j->by_addr[k]].addr))
-			elsewhere[n++] = j->entries[j->by_addr[k]].addr;
-	int rc = !elsewhere ? -1
-	       : n > 0 ? sysfs_scan_addrs(ctx->opt->root, elsewhere, n, list, scan_err, sizeof scan_err) : 0;
-	if (rc < 0)
-		say("%s", elsewhere ? scan_err : strerror(ENOMEM));
-	free(elsewhere);
-	return rc;
-}
-
-/*
- * What a destroy or a release says of what it does not find: without vmId,
- * that it is missing; with nothing recorded for the VM, one line saying so
- * (with announce: every release, and a destroy of a VM with the property);
- * else each id of the property it holds fewer of than requested.
- */
-static void say_not_held(const struct context *ctx, const struct request *req, const struct journal *j,
-			 const bool *release, const size_t *missing, bool announce)
-{
-	bool any = false;
-	for (size_t i = 0; i < j->count; i++)
-		any |= release[i];
-	if (!ctx->vmid[0]) {
-		say("warning: vmId is not set: only devices recorded without a vmId can be given back; VDSM sets vmId "
-		    "to the VM's UUID (by hand: hostusb release VMID)");
-		return;
-	}
-	if (!any) {
-		if (announce)
-			say("VM %s: nothing recorded for this VM: nothing to give back", ctx->vmid);
-		return;
-	}
-	for (size_t r = 0; r < req->count; r++)
-		if (missing[r] > 0)
-			say("warning: device 0x%04x:0x%04x: %zu requested but not recorded as held by this VM",
-			    req->entries[r].id.vendor, req->entries[r].id.product, missing[r]);
-}
-
-/* Gives back what this VM holds and writes the journal without those lines; says what it could not. */
-static int release_all(const struct context *ctx, const struct request *req, struct usb_device_list *list,
-		       struct journal *j, bool announce)
-{
-	struct error err;
-	size_t missing[MAX_ENTRIES];
-	bool *release = calloc(j->count + 1, sizeof *release);
-	if (!release) {
-		say("journal: %s", strerror(ENOMEM));
-		return -1;
-	}
-	plan_select_releases(req, list, j, ctx->vmid, release, missing);
-	say_not_held(ctx, req, j, release, missing, announce);
-	int rc = 0;
-	bool any = false;
-	for (size_t i = 0; i < j->count; i++) {
-		if (!release[i])
-			continue;
-		enum release_outcome outcome = release_entry(ctx, list, &j->entries[i], &err);
-		if (outcome != RELEASED && outcome != RELEASED_MODE_KEPT)
-			say_error(&err);
-		release[i] = outcome == RELEASED || outcome == RELEASED_MODE_KEPT || outcome == DEVICE_GONE;
-		any |= release[i];
-		rc = outcome == RELEASE_FAILED ? -1 : rc;
-	}
-	if (any && journal_drop(j, release) < 0) {
-		say("journal: %s", strerror(ENOMEM));
-		rc = -1;
-	} else if (any && journal_commit(ctx->opt->root, j, &err) != 0) {
-		say_error(&err);
-		rc = -1;
-	}
-	free(release);
-	return rc;
-}
-
-/*
- * Gives back what the journal records for the VM (and, for the ids of req,
- * the lines without a vmId); announce: says so when nothing is recorded.
- */
-static int give_back_vm(const struct context *ctx, const struct request *req, bool announce)
-{
-	struct usb_device_list list = { 0 };
-	struct journal j = { 0 };
-	struct error err;
-	char path[PATH_SIZE];
-	struct stat st;
-	if (host_path(ctx, JOURNAL_PATH, path, sizeof path, &err) < 0) {
-		say_error(&err);
-		return -1;
-	}
-	if (lstat(path, &st) < 0 && errno == ENOENT) {
-		if (!ctx->vmid[0])
-			say("warning: vmId is not set, and %s does not exist: no device to give back", path);
-		else if (announce)
-			say("VM %s: nothing recorded for this VM: nothing to give back (%s does not exist)", ctx->vmid,
-			    path);
-		return 0;
-	}
-	int lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err), rc = -1;
-	if (lock_fd < 0)
-		say_error(&err);
-	else if (read_for_release(ctx, req, &list, &j) == 0)
-		rc = release_all(ctx, req, &list, &j, announce);
-	journal_free(&j);
-	sysfs_free(&list);
-	if (lock_fd >= 0)
-		close(lock_fd);
-	return rc;
-}
-
 static int after_vm_destroy(const struct context *ctx)
 {
 	struct request req = { .count = 0 };
@@ -822,7 +559,7 @@ static int after_vm_destroy(const struct context *ctx)
 		say_error(&err);
 		req.count = 0;   /* the lines of this vmId are still given back */
 	}
-	return give_back_vm(ctx, &req, ctx->property[0] != '\0');
+	return give_back_vm(ctx->opt->root, ctx->opt->lock_wait, ctx->vmid, &req, ctx->property[0] != '\0');
 }
 
 /* release VMID: what the journal records for that VM, without its property. */
@@ -830,7 +567,7 @@ static int release_vm(struct context *ctx)
 {
 	const struct request none = { .count = 0 };
 	format(ctx->vmid, sizeof ctx->vmid, "%s", ctx->opt->release_vmid);
-	return give_back_vm(ctx, &none, true);
+	return give_back_vm(ctx->opt->root, ctx->opt->lock_wait, ctx->vmid, &none, true);
 }
 
 /* ---- main -------------------------------------------------------------- */
