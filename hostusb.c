@@ -497,12 +497,12 @@ static int add_port_devices(const struct context *ctx, const struct request *req
 {
 	for (size_t i = 0; i < req->count; i++) {
 		struct usb_device dev;
-		char err[PATH_SIZE + 64];
+		struct error err;
 		if (req->entries[i].kind != SELECT_PORT)
 			continue;
-		int found = sysfs_read_port(ctx->opt->root, &req->entries[i].port, &dev, err, sizeof err);
+		int found = sysfs_read_port(ctx->opt->root, &req->entries[i].port, &dev, &err);
 		if (found < 0) {
-			say("%s", err);
+			say_error(&err);
 			return -1;
 		}
 		if (found == 0 && sysfs_add(list, &dev) < 0) {
@@ -518,7 +518,6 @@ static int before_vm_start(struct context *ctx)
 	struct request req;
 	struct usb_device_list list = { 0 };
 	struct error err;
-	char scan_err[256];
 	if (!ctx->property[0]) {
 		if (ctx->opt->dry_run)
 			say("dry run: the hostusb property is not set or empty: nothing to do");
@@ -531,8 +530,8 @@ static int before_vm_start(struct context *ctx)
 		return -1;
 	}
 	struct usb_id ids[MAX_ENTRIES];
-	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(&req, ids), &list, scan_err, sizeof scan_err) < 0) {
-		say("%s", scan_err);
+	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(&req, ids), &list, &err) < 0) {
+		say_error(&err);
 		return -1;
 	}
 	if (add_port_devices(ctx, &req, &list) < 0) {

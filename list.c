@@ -123,8 +123,8 @@ static int write_list(const char *root, bool property_only, const struct usb_dev
 	return 0;
 }
 
-/* Why a scan failed, into err: when the kernel lists no USB bus at all, that in words. */
-static void no_bus(const char *root, const char *scan_err, struct error *err)
+/* Why a scan failed, err as the scan set it: when the kernel lists no USB bus at all, that in words. */
+static void no_bus(const char *root, struct error *err)
 {
 	char path[PATH_SIZE];
 	struct stat st;
@@ -132,17 +132,14 @@ static void no_bus(const char *root, const char *scan_err, struct error *err)
 	    errno == ENOENT)
 		error_set(err, "no USB bus on this host: %s does not exist (no USB controller, or its driver not loaded)",
 			  path);
-	else
-		error_set(err, "%s", scan_err);
 }
 
 int list_devices(const char *root, bool property_only, struct error *err)
 {
 	struct usb_device_list list = { 0 };
 	struct journal j = { 0 };
-	char scan_err[256];
-	if (sysfs_scan(root, &list, scan_err, sizeof scan_err) < 0) {
-		no_bus(root, scan_err, err);
+	if (sysfs_scan(root, &list, err) < 0) {
+		no_bus(root, err);
 		return -1;
 	}
 	int rc = journal_read(root, &list, NULL, &j, err);

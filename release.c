@@ -65,10 +65,9 @@ static int read_for_release(const char *root, const char *vmid, const struct req
 			    struct usb_device_list *list, struct journal *j)
 {
 	struct error err;
-	char scan_err[256];
 	struct usb_id ids[MAX_ENTRIES];
-	if (sysfs_scan_ids(root, ids, request_ids(req, ids), list, scan_err, sizeof scan_err) < 0) {
-		say("%s", scan_err);
+	if (sysfs_scan_ids(root, ids, request_ids(req, ids), list, &err) < 0) {
+		say_error(&err);
 		return -1;
 	}
 	if (journal_read(root, list, vmid, j, &err) < 0) {
@@ -82,9 +81,9 @@ static int read_for_release(const char *root, const char *vmid, const struct req
 		if (!sysfs_find(list, j->entries[j->by_addr[k]].addr))
 			elsewhere[n++] = j->entries[j->by_addr[k]].addr;
 	int rc = !elsewhere ? -1
-	       : n > 0 ? sysfs_scan_addrs(root, elsewhere, n, list, scan_err, sizeof scan_err) : 0;
+	       : n > 0 ? sysfs_scan_addrs(root, elsewhere, n, list, &err) : 0;
 	if (rc < 0)
-		say("%s", elsewhere ? scan_err : strerror(ENOMEM));
+		say("%s", elsewhere ? err.message : strerror(ENOMEM));
 	free(elsewhere);
 	return rc;
 }
