@@ -42,8 +42,8 @@ else
 HARDEN_LDFLAGS = -Wl,-z,norelro -Wl,-z,noexecstack
 endif
 
-SOURCES  = hostusb.c hostdev.c journal.c plan.c request.c sysfs.c text.c usb.c xmlpatch.c domread.c xmltok.c xmlio.c format.c
-HEADERS  = domread.h format.h host.h hostdev.h journal.h plan.h request.h sysfs.h text.h usb.h xmlpatch.h xmltok.h xmlio.h xmlchar.h
+SOURCES  = hostusb.c hostdev.c journal.c list.c node.c plan.c release.c request.c resume.c say.c sysfs.c text.c usb.c xmlpatch.c domread.c xmltok.c xmlio.c format.c
+HEADERS  = domread.h format.h host.h hostdev.h journal.h list.h node.h plan.h release.h request.h resume.h say.h sysfs.h text.h usb.h xmlpatch.h xmltok.h xmlio.h xmlchar.h
 
 all: hostusb
 

@@ -338,6 +338,76 @@ static int resolve_id(const struct request *req, size_t first, const struct usb_
 	return 0;
 }
 
+/* ---- what a VM gives back ---- */
+
+/*
+ * Marks the journal lines this VM gives back: every line of its vmId, and for
+ * an id of the property it holds fewer of than requested, lines without a
+ * vmId (the Python hook's) on matching devices, ascending.  missing[r]: how
+ * many of entry r's id are still not accounted for (0 for an id an earlier
+ * entry has).
+ */
+void plan_select_releases(const struct request *req, const struct usb_device_list *list, const struct journal *j,
+			  const char *vmid, bool *release, size_t *missing)
+{
+	for (size_t i = 0; i < j->count; i++)
+		release[i] = !held_by_other(&j->entries[i], vmid);
+	for (size_t r = 0; r < req->count; r++) {
+		size_t wanted = req->entries[r].has_id ? plan_required(req, req->entries[r].id) : 0;
+		missing[r] = 0;
+		for (size_t k = 0; k < r; k++)
+			wanted = usb_id_equal(req->entries[k].id, req->entries[r].id) ? 0 : wanted;
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t d = 0; d < list->count && wanted > 0; d++) {
+				const struct journal_entry *e = journal_find(j, list->devices[d].addr);
+				if (!e || !usb_id_equal(list->devices[d].id, req->entries[r].id))
+					continue;
+				size_t i = (size_t)(e - j->entries);
+				if (pass == 0 && release[i])
+					wanted--;
+				else if (pass == 1 && !release[i] && !e->vmid[0])
+					release[i] = true, wanted--;
+			}
+		missing[r] = wanted;
+	}
+}
+
+/* ---- the value that names a device ---- */
+
+/* Whether dev is the only device of its id with its serial. */
+static bool serial_unique(const struct usb_device_list *list, const struct usb_device *dev)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct usb_device *other = &list->devices[i];
+		if (other != dev && usb_id_equal(other->id, dev->id) && other->serial_kind == USB_SERIAL_USABLE &&
+		    strcmp(other->serial, dev->serial) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The shortest property value that names exactly this device and survives a
+ * replug: the id when no other device has it, else with the serial when that
+ * is usable and unique among the id, else with the port.  "-" for a hub.
+ */
+void plan_property_value(const struct usb_device_list *list, const struct usb_device *dev, char *buf, size_t size)
+{
+	char port[USB_PORT_TEXT_SIZE];
+	if (dev->hub || dev->port.bus == 0) {
+		format(buf, size, "-");
+		return;
+	}
+	int n = format(buf, size, "0x%04x:0x%04x", dev->id.vendor, dev->id.product);
+	if (count_of_id(list, dev->id) == 1 || n < 0 || (size_t)n >= size)
+		return;
+	usb_port_format(&dev->port, port, sizeof port);
+	if (dev->serial_kind == USB_SERIAL_USABLE && serial_unique(list, dev))
+		format(buf + n, size - (size_t)n, "#%s", dev->serial);
+	else
+		format(buf + n, size - (size_t)n, "@%s", port);
+}
+
 /* ---- the whole plan ---- */
 
 int plan_make(const struct request *req, const struct usb_device_list *list, const struct journal *j,

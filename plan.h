@@ -57,6 +57,22 @@ int plan_make(const struct request *req, const struct usb_device_list *list, con
 int plan_check_present(const struct request *req, const struct usb_device_list *list, struct error *err);
 /* How many entries that are not optional need a device of id. */
 size_t plan_required(const struct request *req, struct usb_id id);
+/*
+ * What after_vm_destroy gives back, with list as a destroy reads it:
+ * release[i] for each line of j (j->count) it gives back: every line of
+ * vmid, and for an id of the property the VM holds fewer of than requested,
+ * lines without a vmId (the Python hook's) on matching devices, ascending.
+ * missing[r] (req->count): how many of entry r's id are still not accounted
+ * for (0 for an id an earlier entry has, or an entry without an id).
+ */
+void plan_select_releases(const struct request *req, const struct usb_device_list *list, const struct journal *j,
+			  const char *vmid, bool *release, size_t *missing);
+/*
+ * The shortest property value that names exactly dev (one of list) and
+ * survives a replug: the id, else with the serial, else with the port; "-"
+ * for a hub or a device without a port.
+ */
+void plan_property_value(const struct usb_device_list *list, const struct usb_device *dev, char *buf, size_t size);
 /* "0x0529:0x0001 not present" or "... held by VM <vmId>": why entry i was skipped. */
 void plan_skip_text(const struct request *req, const struct plan *plan, size_t i, char *buf, size_t size);
 

@@ -161,6 +161,15 @@ void selector_text(const struct selector *s, char *buf, size_t size)
 	format(buf, size, "%s%s%s", s->optional ? "?" : "", id, where);
 }
 
+size_t request_ids(const struct request *req, struct usb_id *ids)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < req->count; i++)
+		if (req->entries[i].has_id)
+			ids[n++] = req->entries[i].id;
+	return n;
+}
+
 int check_vmid(const char *vmid, struct error *err)
 {
 	size_t len = strlen(vmid);

@@ -98,6 +98,8 @@ int parse_property(const char *text, struct request *req, struct error *err);
 /* An entry as the property writes it, ids in lowercase: "?0x0529:0x0001#A1B2", "@1-3.1". */
 #define SELECTOR_TEXT_SIZE 96
 void selector_text(const struct selector *s, char *buf, size_t size);
+/* The ids the entries of req name, into ids (MAX_ENTRIES); how many. */
+size_t request_ids(const struct request *req, struct usb_id *ids);
 /* vmId, which the journal records: 0, or -1 with err set. */
 int check_vmid(const char *vmid, struct error *err);
 

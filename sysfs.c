@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,18 +22,6 @@
 #define MAX_ATTRIBUTE 64
 /* "<entry>/<attribute>": entry names are shorter than usb_device.name */
 #define MAX_ENTRY_PATH 64
-
-__attribute__((format(printf, 3, 4)))
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vformat(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- attribute parsers: total on any bytes, output written only on success ---- */
 
@@ -444,7 +431,7 @@ static const char *next_entry(struct listing *l)
 }
 
 static int scan_entries(struct listing *l, const char *path, const struct filter *f, struct usb_device_list *list,
-			char *err, size_t errlen)
+			struct error *err)
 {
 	size_t capacity = 0;
 	const char *name;
@@ -456,49 +443,49 @@ static int scan_entries(struct listing *l, const char *path, const struct filter
 		if (read_device(l->fd, name, f, &device) < 0)
 			continue;
 		if (list->count == MAX_DEVICES) {
-			set_error(err, errlen, "too many USB devices in %s (more than %d)", path, MAX_DEVICES);
+			error_set(err, "too many USB devices in %s (more than %d)", path, MAX_DEVICES);
 			return -1;
 		}
 		if (append_device(list, &capacity, &device) < 0) {
-			set_error(err, errlen, "out of memory reading %s", path);
+			error_set(err, "out of memory reading %s", path);
 			return -1;
 		}
 	}
 	if (errno != 0) {
-		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		error_set(err, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-static int scan(const char *root, const struct filter *f, struct usb_device_list *list, char *err, size_t errlen);
+static int scan(const char *root, const struct filter *f, struct usb_device_list *list, struct error *err);
 
-int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen)
+int sysfs_scan(const char *root, struct usb_device_list *list, struct error *err)
 {
 	const struct filter f = { NULL, 0, NULL, 0, true };
-	return scan(root, &f, list, err, errlen);
+	return scan(root, &f, list, err);
 }
 
 int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
-		   char *err, size_t errlen)
+		   struct error *err)
 {
 	const struct filter f = { want, nwant, NULL, 0, false };
-	return scan(root, &f, list, err, errlen);
+	return scan(root, &f, list, err);
 }
 
 int sysfs_scan_addrs(const char *root, const struct usb_addr *addrs, size_t naddrs, struct usb_device_list *list,
-		     char *err, size_t errlen)
+		     struct error *err)
 {
 	static const struct usb_addr none;
 	const struct filter f = { NULL, 0, addrs ? addrs : &none, naddrs, false };
 	struct usb_device_list found;
-	if (scan(root, &f, &found, err, errlen) < 0)
+	if (scan(root, &f, &found, err) < 0)
 		return -1;
 	size_t count = list->count;
 	struct usb_device *devices = grow(list->devices, count * sizeof *devices,
 					  (count + found.count + 1) * sizeof *devices);
 	if (!devices) {
-		set_error(err, errlen, "out of memory reading the USB devices");
+		error_set(err, "out of memory reading the USB devices");
 		sysfs_free(&found);
 		return -1;
 	}
@@ -513,14 +500,14 @@ int sysfs_scan_addrs(const char *root, const struct usb_addr *addrs, size_t nadd
 	return 0;
 }
 
-static int scan(const char *root, const struct filter *f, struct usb_device_list *list, char *err, size_t errlen)
+static int scan(const char *root, const struct filter *f, struct usb_device_list *list, struct error *err)
 {
 	char path[PATH_MAX];
 
 	list->devices = NULL;
 	list->count = 0;
 	if (root_path(root, DEVICES_DIR, path, sizeof path) < 0) {
-		set_error(err, errlen, "root directory path too long");
+		error_set(err, "root directory path too long");
 		return -1;
 	}
 	struct listing l; /* not zeroed: a page of its buffer not written is never touched */
@@ -528,12 +515,12 @@ static int scan(const char *root, const struct filter *f, struct usb_device_list
 	/* openat: musl's open follows an O_CLOEXEC open with an fcntl of its own */
 	l.fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l.fd < 0) {
-		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		error_set(err, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	int status = scan_entries(&l, path, f, list, err, errlen);
+	int status = scan_entries(&l, path, f, list, err);
 	if (close(l.fd) != 0 && status == 0) {
-		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		error_set(err, "cannot read %s: %s", path, strerror(errno));
 		status = -1;
 	}
 	if (status < 0) {
@@ -544,8 +531,7 @@ static int scan(const char *root, const struct filter *f, struct usb_device_list
 	return 0;
 }
 
-int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_device *device, char *err,
-		    size_t errlen)
+int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_device *device, struct error *err)
 {
 	char path[PATH_MAX], name[sizeof device->name];
 	const struct filter every = { NULL, 0, NULL, 0, false };
@@ -553,12 +539,12 @@ int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_de
 
 	int n = usb_port_format(port, name, sizeof name);
 	if (n < 0 || (size_t)n >= sizeof name || root_path(root, DEVICES_DIR, path, sizeof path) < 0) {
-		set_error(err, errlen, "root directory path too long");
+		error_set(err, "root directory path too long");
 		return -1;
 	}
 	int dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0) {
-		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		error_set(err, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	int status = 0;
@@ -569,7 +555,7 @@ int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_de
 	if (close(dir_fd) != 0 && status == 0)
 		status = -1;
 	if (status < 0)
-		set_error(err, errlen, "%s/%s: not a readable USB device", path, name);
+		error_set(err, "%s/%s: not a readable USB device", path, name);
 	return status;
 }
 

@@ -20,7 +20,7 @@
  * "cannot read /tmp/r/sys/bus/usb/devices: No such file or directory",
  * "too many USB devices in <path> (more than 4096)", "out of memory reading <path>".
  */
-int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t errlen);
+int sysfs_scan(const char *root, struct usb_device_list *list, struct error *err);
 /*
  * The same, keeping only devices whose id is one of want[0, nwant).  Of any
  * other device only idProduct is read, and idVendor when the product is a
@@ -29,7 +29,7 @@ int sysfs_scan(const char *root, struct usb_device_list *list, char *err, size_t
  * sysfs_read_port leave it "".
  */
 int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list,
-		   char *err, size_t errlen);
+		   struct error *err);
 /*
  * Adds to *list (a scan's, sorted) the devices at addrs[0, naddrs) (sorted
  * by address) that it lacks.  Of any other device only busnum and devnum are
@@ -37,15 +37,14 @@ int sysfs_scan_ids(const char *root, const struct usb_id *want, size_t nwant, st
  * unchanged (its array may have moved).
  */
 int sysfs_scan_addrs(const char *root, const struct usb_addr *addrs, size_t naddrs, struct usb_device_list *list,
-		     char *err, size_t errlen);
+		     struct error *err);
 void sysfs_free(struct usb_device_list *list); /* leaves *list empty; NULL is fine */
 /*
  * The device on port, read from <root>/sys/bus/usb/devices/<port path>
  * alone, without a scan: 0 with *device filled; 1 when nothing is there; -1
  * with err set when the entry is there but not a readable, well-formed device.
  */
-int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_device *device, char *err,
-		    size_t errlen);
+int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_device *device, struct error *err);
 /* Adds device to a sorted list unless a device at its address is there.  0, or -1 (out of memory). */
 int sysfs_add(struct usb_device_list *list, const struct usb_device *device);
 

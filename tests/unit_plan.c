@@ -263,6 +263,106 @@ static void test_hubs(void)
 	CHECK_STR("present: an id no device has, optional", present("?0x1234:0xbeef"), "ok");
 }
 
+/*
+ * What plan_select_releases gives back for property, the journal text and
+ * vmid: the addresses of the lines it marks, in the journal's order, then
+ * missing[] per entry: "1/6 1/7; missing 0 1" ("none" when it marks none).
+ */
+static const char *releases(const char *property, const char *journal_text, const char *vmid, char *buf,
+			    size_t size)
+{
+	struct request req = { .count = 0 };   /* "": none, as a release or a destroy without the property */
+	bool release[16];
+	size_t missing[MAX_ENTRIES], used = 0;
+	if ((property[0] && parse_property(property, &req, &err) < 0) ||
+	    journal_parse(journal_text, strlen(journal_text), &journal, &err) < 0)
+		return err.message;
+	plan_select_releases(&req, &list, &journal, vmid, release, missing);
+	buf[0] = '\0';
+	for (size_t i = 0; i < journal.count && used < size; i++)
+		if (release[i])
+			used += (size_t)snprintf(buf + used, size - used, "%s%u/%u", used ? " " : "",
+						 journal.entries[i].addr.bus, journal.entries[i].addr.device);
+	used += (size_t)snprintf(buf + used, size - used, "%s; missing", used ? "" : "none");
+	for (size_t r = 0; r < req.count && used < size; r++)
+		used += (size_t)snprintf(buf + used, size - used, " %zu", missing[r]);
+	journal_free(&journal);
+	return buf;
+}
+
+#define LINE(addr, vmid) "/dev/bus/usb/" addr ":0:0:" vmid ":0600\n"
+
+static void test_releases(void)
+{
+	char got[256];
+	host();
+	CHECK_STR("release: every line of this vmId, not another VM's",
+		  releases("", LINE("001/006", VM1) LINE("001/007", VM2) LINE("002/002", VM1), VM1, got, sizeof got),
+		  "1/6 2/2; missing");
+	CHECK_STR("release: a line of this vmId whose device is gone",
+		  releases("0x0627:0x0001", LINE("003/009", VM1), VM1, got, sizeof got), "3/9; missing 1");
+	CHECK_STR("release: a line without vmId of the id, when the VM holds fewer than requested",
+		  releases("0x0627:0x0001&0x0627:0x0001", LINE("001/006", VM1) LINE("001/007", ""), VM1, got,
+			   sizeof got), "1/6 1/7; missing 0 0");
+	CHECK_STR("release: no line without vmId when the VM holds as many as requested",
+		  releases("0x0627:0x0001", LINE("001/006", VM1) LINE("001/007", ""), VM1, got, sizeof got),
+		  "1/6; missing 0");
+	CHECK_STR("release: lines without vmId taken ascending, whatever the journal's order",
+		  releases("0x0627:0x0001", LINE("001/007", "") LINE("001/006", ""), VM1, got, sizeof got),
+		  "1/6; missing 0");
+	CHECK_STR("release: the Python hook's lines, run together",
+		  releases("0x0627:0x0001&0x0627:0x0001", "/dev/bus/usb/001/007:0:0/dev/bus/usb/001/006:0:0", VM1, got,
+			   sizeof got), "1/7 1/6; missing 0 0");
+	CHECK_STR("release: a line without vmId of another id stays",
+		  releases("0x0627:0x0001", LINE("002/002", ""), VM1, got, sizeof got), "none; missing 1");
+	CHECK_STR("release: another VM's line is never given back, and counts as missing",
+		  releases("0x0627:0x0001", LINE("001/006", VM2), VM1, got, sizeof got), "none; missing 1");
+	CHECK_STR("release: what is missing, once per id, for each id of the property",
+		  releases("0x0627:0x0001&0x0627:0x0001&0x0781:0x5567", LINE("001/006", VM1), VM1, got, sizeof got),
+		  "1/6; missing 1 0 1");
+	CHECK_STR("release: optional entries ask for nothing",
+		  releases("?0x0627:0x0001", LINE("001/007", ""), VM1, got, sizeof got), "none; missing 0");
+	CHECK_STR("release: an entry naming a serial counts for its id",
+		  releases("0x0529:0x0001#A1B2", LINE("001/003", ""), VM1, got, sizeof got), "1/3; missing 0");
+	CHECK_STR("release: a port alone names no id: nothing without vmId is given back",
+		  releases("@1-3", LINE("001/006", ""), VM1, got, sizeof got), "none; missing 0");
+	CHECK_STR("release: without vmId, only lines without one",
+		  releases("0x0627:0x0001", LINE("001/006", VM1) LINE("001/007", ""), "", got, sizeof got),
+		  "1/7; missing 0");
+}
+
+/* plan_property_value of the device at bus/device */
+static const char *value_of(unsigned bus, unsigned device, char *buf, size_t size)
+{
+	const struct usb_device *dev = sysfs_find(&list, (struct usb_addr){ bus, device });
+	if (!dev)
+		return "(no such device)";
+	plan_property_value(&list, dev, buf, size);
+	return buf;
+}
+
+static void test_property_values(void)
+{
+	char got[128];
+	host();
+	CHECK_STR("value: an id no other device has", value_of(2, 2, got, sizeof got), "0x0781:0x5567");
+	CHECK_STR("value: a shared id with a serial unique among it", value_of(1, 3, got, sizeof got),
+		  "0x0529:0x0001#A1B2");
+	CHECK_STR("value: a serial two devices of the id share: the port", value_of(1, 4, got, sizeof got),
+		  "0x0529:0x0001@1-1.2");
+	CHECK_STR("value: the other of them", value_of(1, 5, got, sizeof got), "0x0529:0x0001@1-2");
+	CHECK_STR("value: a shared id without serial: the port", value_of(1, 6, got, sizeof got), "0x0627:0x0001@1-3");
+	CHECK_STR("value: a root hub", value_of(1, 1, got, sizeof got), "-");
+	CHECK_STR("value: a hub", value_of(1, 2, got, sizeof got), "-");
+	hub_host();
+	CHECK_STR("value: a device sharing its id and serial with a hub: the port", value_of(1, 4, got, sizeof got),
+		  "0x05e3:0x0608@1-2");
+	CHECK_STR("value: cut short, never past the buffer", value_of(1, 3, got, 8), "0x0529:");
+	char small[14];
+	CHECK_STR("value: the id alone when the serial does not fit", value_of(1, 3, small, sizeof small),
+		  "0x0529:0x0001");
+}
+
 static void test_required_count(void)
 {
 	struct request req;
@@ -388,5 +488,7 @@ int main(void)
 	test_hubs();
 	test_required_count();
 	test_resume();
+	test_releases();
+	test_property_values();
 	return check_status();
 }

@@ -257,21 +257,21 @@ static void check_listed(const char *label, int scanned, struct usb_device_list 
 
 static int scan_ok(const char *root, struct usb_device_list *list)
 {
-	char err[256] = "";
-	int status = sysfs_scan(root, list, err, sizeof err);
+	struct error err = { "" };
+	int status = sysfs_scan(root, list, &err);
 
 	if (status != 0)
-		printf("  scan of %s failed: %s\n", root, err);
+		printf("  scan of %s failed: %s\n", root, err.message);
 	return status == 0;
 }
 
 static int scan_ids_ok(const char *root, const struct usb_id *want, size_t nwant, struct usb_device_list *list)
 {
-	char err[256] = "";
-	int status = sysfs_scan_ids(root, want, nwant, list, err, sizeof err);
+	struct error err = { "" };
+	int status = sysfs_scan_ids(root, want, nwant, list, &err);
 
 	if (status != 0)
-		printf("  scan of %s for ids failed: %s\n", root, err);
+		printf("  scan of %s for ids failed: %s\n", root, err.message);
 	return status == 0;
 }
 
@@ -528,7 +528,7 @@ static void test_scan_addrs(void)
 	const struct usb_id want[] = { { 0x0627, 0x0001 } };
 	const struct usb_addr addrs[] = { { 1, 2 }, { 1, 4 }, { 1, 9 } };
 	struct usb_device_list list;
-	char err[256] = "";
+	struct error err = { "" };
 
 	new_root(root, sizeof root, "addrs");
 	add_bus(root, 1);
@@ -537,7 +537,7 @@ static void test_scan_addrs(void)
 	add_device(root, "1-3", "046d", "0002", 4, NULL, 0);
 	CHECK("addrs: a scan by id first", scan_ids_ok(root, want, 1, &list) && list.count == 1);
 	int other = watch_opens(other_dir);
-	CHECK("addrs: scan succeeds", sysfs_scan_addrs(root, addrs, 3, &list, err, sizeof err) == 0);
+	CHECK("addrs: scan succeeds", sysfs_scan_addrs(root, addrs, 3, &list, &err) == 0);
 	CHECK_STR("addrs: the device at an address added, sorted, none twice", names_of(&list, names, sizeof names),
 		  "1-1 1-3");
 	const struct usb_device *d = find_device(&list, "1-3");
@@ -546,7 +546,7 @@ static void test_scan_addrs(void)
 	CHECK_STR("addrs: another device: only busnum and devnum opened, not its directory",
 		  opened(other, seen, sizeof seen), "busnum devnum");
 	sysfs_free(&list);
-	CHECK("addrs: added to an empty list", sysfs_scan_addrs(root, addrs + 1, 1, &list, err, sizeof err) == 0 &&
+	CHECK("addrs: added to an empty list", sysfs_scan_addrs(root, addrs + 1, 1, &list, &err) == 0 &&
 	      list.count == 1 && list.devices[0].addr.device == 4);
 	sysfs_free(&list);
 }
@@ -595,31 +595,26 @@ static void test_empty_bus(void)
 static void test_missing_devices_dir(void)
 {
 	/* small enough that CHECK_STR's 1024-byte detail buffer cannot truncate */
-	char root[256], want[400], err[400];
+	char root[256], want[400];
+	struct error err;
 	struct usb_device_list list = { (struct usb_device *)&list, 42 };
 
 	format_path(root, sizeof root, "%s/nosys", tmpdir);
 	make_dirs(root);
-	memset(err, 0, sizeof err);
-	CHECK("missing devices dir: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
+	memset(&err, 0, sizeof err);
+	CHECK("missing devices dir: fails", sysfs_scan(root, &list, &err) == -1);
 	format_path(want, sizeof want, "cannot read %s/sys/bus/usb/devices: No such file or directory", root);
-	CHECK_STR("missing devices dir: message names the path", err, want);
+	CHECK_STR("missing devices dir: message names the path", err.message, want);
 	CHECK("missing devices dir: list left empty", list.devices == NULL && list.count == 0);
-
-	char small[16];
-	memset(small, 'x', sizeof small);
-	CHECK("missing devices dir: short err buffer", sysfs_scan(root, &list, small, sizeof small) == -1);
-	CHECK("missing devices dir: short err buffer is truncated, terminated", memchr(small, '\0', sizeof small) != NULL);
-	CHECK("missing devices dir: NULL err", sysfs_scan(root, &list, NULL, 0) == -1);
 
 	/* the devices "directory" is a file */
 	format_path(root, sizeof root, "%s/filesys", tmpdir);
 	format_path(want, sizeof want, "%s/sys/bus/usb", root);
 	make_dirs(want);
 	write_text(want, "devices", "");
-	CHECK("devices is a file: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
+	CHECK("devices is a file: fails", sysfs_scan(root, &list, &err) == -1);
 	format_path(want, sizeof want, "cannot read %s/sys/bus/usb/devices: Not a directory", root);
-	CHECK_STR("devices is a file: message", err, want);
+	CHECK_STR("devices is a file: message", err.message, want);
 }
 
 static void test_root_trailing_slash(void)
@@ -641,15 +636,16 @@ static void test_root_trailing_slash(void)
 	CHECK_STR("root with several trailing slashes: devices", names_of(&list, names, sizeof names), "usb1 1-1");
 	sysfs_free(&list);
 
-	char err[256] = "";
+	struct error err = { "" };
 	format_path(slashed, sizeof slashed, "%s/missing/", root);
-	CHECK("root with trailing slash: error path", sysfs_scan(slashed, &list, err, sizeof err) == -1);
-	CHECK("root with trailing slash: no double slash in message", strstr(err, "//") == NULL);
+	CHECK("root with trailing slash: error path", sysfs_scan(slashed, &list, &err) == -1);
+	CHECK("root with trailing slash: no double slash in message", strstr(err.message, "//") == NULL);
 }
 
 static void test_too_many_devices(void)
 {
-	char root[PATH_MAX], dir[PATH_MAX], target[PATH_MAX], link[PATH_MAX], err[PATH_MAX + 128] = "";
+	char root[PATH_MAX], dir[PATH_MAX], target[PATH_MAX], link[PATH_MAX];
+	struct error err = { "" };
 	struct usb_device_list list;
 
 	/* Many bus entries pointing at one device directory: cheap to build. */
@@ -667,21 +663,21 @@ static void test_too_many_devices(void)
 
 	format_path(link, sizeof link, "%s/sys/bus/usb/devices/x4094", root);
 	make_symlink(target, link);
-	CHECK("4097 devices: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
-	CHECK("4097 devices: message", strncmp(err, "too many USB devices", 20) == 0);
+	CHECK("4097 devices: fails", sysfs_scan(root, &list, &err) == -1);
+	CHECK("4097 devices: message", strncmp(err.message, "too many USB devices", 20) == 0);
 	CHECK("4097 devices: list left empty", list.devices == NULL && list.count == 0);
 }
 
 static void test_root_path_too_long(void)
 {
 	static char root[PATH_MAX + 16];
-	char err[256] = "";
+	struct error err = { "" };
 	struct usb_device_list list;
 
 	memset(root, 'a', sizeof root - 1);
 	root[0] = '/';
-	CHECK("overlong root: fails", sysfs_scan(root, &list, err, sizeof err) == -1);
-	CHECK_STR("overlong root: message", err, "root directory path too long");
+	CHECK("overlong root: fails", sysfs_scan(root, &list, &err) == -1);
+	CHECK_STR("overlong root: message", err.message, "root directory path too long");
 }
 
 /* /sys/bus/usb/devices/NAME/ATTR as a number in base, read with stdio; -1 when it cannot be read */
@@ -720,20 +716,21 @@ static void test_real_host(void)
 	if (!dir) {
 		printf("SKIP real host: no devices to compare: /sys/bus/usb/devices: %s\n", strerror(errno));
 		for (size_t i = 0; i < 2; i++) {
-			char err[256] = "", name[64];
+			char name[64];
+			struct error err = { "" };
 			struct usb_device_list list;
-			int status = sysfs_scan(roots[i], &list, err, sizeof err);
+			int status = sysfs_scan(roots[i], &list, &err);
 			format_path(name, sizeof name, "real host (root \"%s\"): no USB, a clean error", roots[i]);
-			CHECK(name, status == -1 && strncmp(err, "cannot read /sys/bus/usb/devices: ", 34) == 0 &&
+			CHECK(name, status == -1 && strncmp(err.message, "cannot read /sys/bus/usb/devices: ", 34) == 0 &&
 				    list.count == 0 && list.devices == NULL);
 		}
 		return;
 	}
-	char err[256] = "";
+	struct error err = { "" };
 	struct usb_device_list list;
-	int status = sysfs_scan("/", &list, err, sizeof err);
+	int status = sysfs_scan("/", &list, &err);
 	if (!CHECK("real host: scanned", status == 0)) {
-		printf("  | %s\n", err);
+		printf("  | %s\n", err.message);
 		closedir(dir);
 		return;
 	}
@@ -756,7 +753,7 @@ static void test_real_host(void)
 	}
 	CHECK("real host: sorted by bus and device", sorted);
 	struct usb_device_list again;
-	CHECK("real host: root \"\" is the host too", sysfs_scan("", &again, err, sizeof err) == 0 &&
+	CHECK("real host: root \"\" is the host too", sysfs_scan("", &again, &err) == 0 &&
 	      again.count == list.count);
 	if (again.count == list.count)
 		sysfs_free(&again);
@@ -1027,7 +1024,8 @@ static void test_details(void)
 
 static void test_read_port(void)
 {
-	char root[PATH_MAX], dir[PATH_MAX], err[PATH_MAX + 64] = "";
+	char root[PATH_MAX], dir[PATH_MAX];
+	struct error err = { "" };
 	struct usb_device device;
 	struct usb_port port;
 
@@ -1041,28 +1039,28 @@ static void test_read_port(void)
 
 	usb_port_parse("1-3.1", 5, &port);
 	CHECK("read port: the device there",
-	      sysfs_read_port(root, &port, &device, err, sizeof err) == 0 && strcmp(device.name, "1-3.1") == 0 &&
+	      sysfs_read_port(root, &port, &device, &err) == 0 && strcmp(device.name, "1-3.1") == 0 &&
 	      device.addr.device == 3 && device.id.vendor == 0x0627 && !device.hub);
 	usb_port_parse("1-3", 3, &port);
 	CHECK("read port: a hub is read, and is a hub",
-	      sysfs_read_port(root, &port, &device, err, sizeof err) == 0 && device.hub);
+	      sysfs_read_port(root, &port, &device, &err) == 0 && device.hub);
 	usb_port_parse("1-5", 3, &port);
-	CHECK("read port: nothing there", sysfs_read_port(root, &port, &device, err, sizeof err) == 1);
+	CHECK("read port: nothing there", sysfs_read_port(root, &port, &device, &err) == 1);
 	usb_port_parse("1-3.1.2", 7, &port);
-	CHECK("read port: nothing there, deeper", sysfs_read_port(root, &port, &device, err, sizeof err) == 1);
+	CHECK("read port: nothing there, deeper", sysfs_read_port(root, &port, &device, &err) == 1);
 	usb_port_parse("1-4", 3, &port);
 	CHECK("read port: a malformed device is an error",
-	      sysfs_read_port(root, &port, &device, err, sizeof err) == -1 && strstr(err, "/1-4: not a readable USB device"));
+	      sysfs_read_port(root, &port, &device, &err) == -1 && strstr(err.message, "/1-4: not a readable USB device"));
 
 	struct usb_device_list list;
 	const struct usb_id none[] = { { 0xffff, 0xffff } };
 	CHECK("read port: scan succeeds", scan_ids_ok(root, none, 1, &list) && list.count == 0);
 	usb_port_parse("1-3.1", 5, &port);
-	sysfs_read_port(root, &port, &device, err, sizeof err);
+	sysfs_read_port(root, &port, &device, &err);
 	CHECK("add: into an empty list", sysfs_add(&list, &device) == 0 && list.count == 1);
 	CHECK("add: a device already there is not added twice", sysfs_add(&list, &device) == 0 && list.count == 1);
 	usb_port_parse("1-3", 3, &port);
-	sysfs_read_port(root, &port, &device, err, sizeof err);
+	sysfs_read_port(root, &port, &device, &err);
 	CHECK("add: kept sorted by address", sysfs_add(&list, &device) == 0 && list.count == 2 &&
 					      list.devices[0].addr.device == 2 && list.devices[1].addr.device == 3);
 	sysfs_free(&list);
