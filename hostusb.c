@@ -286,6 +286,11 @@ static const char *sudo_fix(const char *said)
  * failed: " and sudo's own words, what being the command as the reader
  * needs it.
  */
+/* The Makefile names _Fork where the C library's fork() would do more than this child needs. */
+#ifndef HOSTUSB_FORK
+#define HOSTUSB_FORK fork
+#endif
+
 static int run_sudo(const char *path, const char *const *args, const char *what, struct error *err)
 {
 	char *argv[8] = { HOSTUSB_SUDO, "-n" };
@@ -297,7 +302,7 @@ static int run_sudo(const char *path, const char *const *args, const char *what,
 		error_set(err, "%s: pipe: %s", path, strerror(errno));
 		return -1;
 	}
-	pid_t pid = fork();
+	pid_t pid = HOSTUSB_FORK();
 	if (pid < 0) {
 		error_set(err, "%s: fork: %s", path, strerror(errno));
 		close(out[0]);
