@@ -55,7 +55,7 @@ LIBC_SOURCES =
 LIBC_CFLAGS  =
 else
 LIBC_SOURCES = alloc.c
-LIBC_CFLAGS := $(shell printf '\043include <unistd.h>\nint main(void){return _Fork();}\n' | \
+LIBC_CFLAGS := -DHOSTUSB_OWN_ALLOCATOR $(shell printf '\043include <unistd.h>\nint main(void){return _Fork();}\n' | \
 	$(CC) -D_GNU_SOURCE -Werror -x c -o /dev/null - >/dev/null 2>&1 && echo -DHOSTUSB_FORK=_Fork)
 endif
 
@@ -296,7 +296,7 @@ lint-cppcheck:
 		--std=c11 -D_GNU_SOURCE -I. $(LINT_SOURCES)
 
 lint-clang-tidy:
-	clang-tidy --quiet $(LINT_SOURCES) -- -std=gnu11 -D_GNU_SOURCE -DHOSTUSB_VERSION='"$(VERSION)"' -I.
+	clang-tidy --quiet $(LINT_SOURCES) -- -std=gnu11 -D_GNU_SOURCE -DHOSTUSB_VERSION='"$(VERSION)"' -DHOSTUSB_OWN_ALLOCATOR -I.
 
 # scripts without a "#!" line are run or sourced by bash (tests/run, tests/lib.sh)
 lint-shellcheck:

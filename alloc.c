@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The allocator of the musl build (the Makefile links it in place of the C
- * library's where the C library is not glibc): every block is an anonymous
+ * The allocator of the musl build (the Makefile links it, with
+ * HOSTUSB_OWN_ALLOCATOR defined, in place of the C library's where the C
+ * library is not glibc; anything else compiles it to nothing, so a build of
+ * every *.c keeps its C library's allocator): every block is an anonymous
  * mapping of its own, its length in a header before it.  A run makes a few
  * dozen allocations, the big ones (the XML window, the tokenizer, the
  * journal, the device list) page-sized or larger anyway, so a page per block
@@ -10,6 +12,7 @@
  * the pages (mremap), and the kernel's pages are zero, so calloc clears
  * nothing.
  */
+#ifdef HOSTUSB_OWN_ALLOCATOR
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,3 +79,4 @@ void free(void *p)
 		(void)munmap(b, b->len);
 	}
 }
+#endif
