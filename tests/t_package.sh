@@ -422,6 +422,13 @@ if command -v musl-gcc >/dev/null 2>&1; then
 		musl_malloc=$(nm "$musl/hostusb" | grep -cE ' (alloc_slot|__libc_malloc_impl|__malloc_context)$')
 		check_eq musl_static_has_own_allocator "$musl_malloc" 0
 		musl_start_and_destroy "$musl/hostusb"
+		# alloc.c alone: its PASS and FAIL lines
+		if musl-gcc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DHOSTUSB_OWN_ALLOCATOR -Os -static -I"$SRCDIR" \
+			-o "$musl/unit_alloc" "$SRCDIR/tests/unit_alloc.c" "$SRCDIR/alloc.c" >"$TESTTMP/unit_alloc.log" 2>&1; then
+			"$musl/unit_alloc" || fail musl_alloc_unit "tests/unit_alloc.c exited with status $?"
+		else
+			fail musl_alloc_unit "cannot build tests/unit_alloc.c: $(tr '\n' ' ' <"$TESTTMP/unit_alloc.log" | cut -c1-300)"
+		fi
 	else
 		fail musl_static_within_96k "$(tr '\n' ' ' <"$TESTTMP/musl.log" | cut -c1-400)"
 	fi
