@@ -79,8 +79,12 @@ int main(void)
 	free(zero);
 	expect("alloc_calloc_large_zero", ok);
 	volatile size_t half = SIZE_MAX / 2, huge = SIZE_MAX - 8;  /* not known to the compiler */
-	expect("alloc_calloc_overflow_refused", calloc(half, 4) == NULL);
-	expect("alloc_huge_refused", malloc(huge) == NULL);
+	void *refused = calloc(half, 4);
+	expect("alloc_calloc_overflow_refused", refused == NULL);
+	free(refused);
+	refused = malloc(huge);
+	expect("alloc_huge_refused", refused == NULL);
+	free(refused);
 	free(NULL);
 	return failures != 0;
 }
