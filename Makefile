@@ -12,7 +12,7 @@ HOOKNAME   = 50_hostusb
 
 CC       ?= cc
 # The C library: a musl build is the one for initramfs images, built for size
-# (an -O2 musl build is 80 KiB, -Os 62 KiB; glibc's -O2 patches 15% faster).
+# (an -O2 musl build is 110 KiB stripped, -Os 85 KiB; glibc's -O2 patches 15% faster).
 LIBC    := $(shell printf '\043include <limits.h>\n\043ifdef __GLIBC__\nglibc\n\043endif\n' | \
 	$(CC) -E -P -x c - 2>/dev/null | grep -qx glibc && echo glibc || echo other)
 ifeq ($(LIBC),glibc)
