@@ -136,6 +136,11 @@ static const char *sudo_fix(const char *said)
 	       "`sudo -l -U vdsm`";
 }
 
+/* The Makefile names _Fork where the C library's fork() would do more than this child needs. */
+#ifndef HOSTUSB_FORK
+#define HOSTUSB_FORK fork
+#endif
+
 /*
  * Runs HOSTUSB_SUDO -n ARGS... (args NULL-terminated) with a fixed
  * environment and no input.  On failure err says "PATH: SUDO -n WHAT
@@ -153,7 +158,7 @@ static int run_sudo(const char *path, const char *const *args, const char *what,
 		error_set(err, "%s: pipe: %s", path, strerror(errno));
 		return -1;
 	}
-	pid_t pid = fork();
+	pid_t pid = HOSTUSB_FORK();
 	if (pid < 0) {
 		error_set(err, "%s: fork: %s", path, strerror(errno));
 		close(out[0]);

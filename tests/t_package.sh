@@ -378,6 +378,39 @@ else
 	check_eq format_defined_once_strong "$defs" "T format T vformat "
 fi
 
+# musl_start_and_destroy BINARY: the musl build (its own allocator, _Fork, the
+# states reading every tag) claims two devices on the example host and gives
+# them back, as the glibc build does in tests/t_hook.sh
+musl_start_and_destroy() {
+	local binary=$1 dir=$TESTTMP/musl-run vm=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de
+	if ! is_root; then
+		skip musl_static_start_and_destroy "needs root (mknod of the example host's device nodes)"
+		return
+	fi
+	# shellcheck source=fixture.sh disable=SC1091
+	. "$SRCDIR/tests/fixture.sh"
+	# shellcheck source=example-host.sh disable=SC1091
+	. "$SRCDIR/tests/example-host.sh"
+	if ! rm -rf "$dir" || ! mkdir -p "$dir" || ! example_host "$dir/root" ||
+		! cp "$SRCDIR/tests/data/ovirt-domain.xml" "$dir/domain.xml"; then
+		fail musl_static_start_and_destroy "cannot make the example host in $dir"
+		return
+	fi
+	local hostdevs_before rc_start rc_destroy owners_held owners_back
+	hostdevs_before=$(grep -c '<hostdev' "$dir/domain.xml")
+	env -i hostusb='0x0627:0x0001&0x0781:0x5567' _hook_domxml="$dir/domain.xml" vmId=$vm \
+		"$binary" --root "$dir/root" before_vm_start 2>"$dir/start.err"
+	rc_start=$?
+	owners_held=$(stat -c %u:%g "$dir/root/dev/bus/usb/001/002" "$dir/root/dev/bus/usb/001/005" | tr '\n' ' ')
+	env -i _hook_domxml="$dir/domain.xml" vmId=$vm "$binary" --root "$dir/root" after_vm_destroy 2>"$dir/destroy.err"
+	rc_destroy=$?
+	owners_back=$(stat -c %u:%g "$dir/root/dev/bus/usb/001/002" "$dir/root/dev/bus/usb/001/005" | tr '\n' ' ')
+	# exit status, <hostdev> elements, owners: after the start, then after the destroy
+	check_eq musl_static_start_and_destroy \
+		"$rc_start $(grep -c '<hostdev' "$dir/domain.xml") $owners_held$rc_destroy $owners_back" \
+		"0 $((hostdevs_before + 2)) 107:107 107:107 0 0:0 0:0 "
+}
+
 # The musl build (make CC=musl-gcc) stays within 96 KiB stripped, as an
 # initramfs wants it, and carries no printf.
 if command -v musl-gcc >/dev/null 2>&1; then
@@ -393,6 +426,17 @@ if command -v musl-gcc >/dev/null 2>&1; then
 		else fail musl_static_within_96k "$size bytes stripped, over 98304"; fi
 		printf_core=$(nm "$musl/hostusb" | grep -cE ' (vfprintf|printf_core|fmt_fp)$')
 		check_eq musl_static_has_no_printf "$printf_core" 0
+		# alloc.c in place of musl's allocator, which would come back whole with one libc call that needs it
+		musl_malloc=$(nm "$musl/hostusb" | grep -cE ' (alloc_slot|__libc_malloc_impl|__malloc_context)$')
+		check_eq musl_static_has_own_allocator "$musl_malloc" 0
+		musl_start_and_destroy "$musl/hostusb"
+		# alloc.c alone: its PASS and FAIL lines
+		if musl-gcc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DHOSTUSB_OWN_ALLOCATOR -Os -static -I"$SRCDIR" \
+			-o "$musl/unit_alloc" "$SRCDIR/tests/unit_alloc.c" "$SRCDIR/alloc.c" >"$TESTTMP/unit_alloc.log" 2>&1; then
+			"$musl/unit_alloc" || fail musl_alloc_unit "tests/unit_alloc.c exited with status $?"
+		else
+			fail musl_alloc_unit "cannot build tests/unit_alloc.c: $(tr '\n' ' ' <"$TESTTMP/unit_alloc.log" | cut -c1-300)"
+		fi
 	else
 		fail musl_static_within_96k "$(tr '\n' ' ' <"$TESTTMP/musl.log" | cut -c1-400)"
 	fi

@@ -156,14 +156,15 @@ for f in "$SRCDIR"/*.c "$SRCDIR"/*.h "$SRCDIR/Makefile"; do
 	cp "$f" "$B/musl/" || die "copy $f"
 done
 # The floor of a static program: one that returns at once, built by the same
-# Makefile rule (toolchain, CFLAGS, static-pie or static, hardening) as hostusb.
+# Makefile rule (toolchain, CFLAGS, static-pie or static, hardening, the
+# musl build's alloc.c) as hostusb.
 # The floor of a start: tests/bench/floor.c, a start's I/O without parsing or
 # checks, built by the same rule.
 printf 'int main(void) { return 0; }\n' >"$B/empty.c"
 for libc in glibc musl; do
 	mkdir -p "$B/floor-$libc" || die "mkdir"
-	cp "$SRCDIR/Makefile" "$B/empty.c" "$B/empty-$libc/" || die "copy Makefile"
-	cp "$SRCDIR/Makefile" "$SRCDIR/tests/bench/floor.c" "$B/floor-$libc/" || die "copy floor.c"
+	cp "$SRCDIR/Makefile" "$SRCDIR/alloc.c" "$B/empty.c" "$B/empty-$libc/" || die "copy Makefile"
+	cp "$SRCDIR/Makefile" "$SRCDIR/alloc.c" "$SRCDIR/tests/bench/floor.c" "$B/floor-$libc/" || die "copy floor.c"
 done
 # empty_build DIR [MAKE ARG...]: DIR/empty, or "" when the build fails (said);
 # PROGRAM=floor builds DIR/floor from floor.c instead
