@@ -96,7 +96,7 @@ int hostdev_read(const struct hostdev_values *v, struct saved_hostdev *h, struct
 	unsigned *numbers[] = { &h->id.vendor, &h->id.product, &h->addr.bus, &h->addr.device };
 	int absent[4];
 	for (size_t k = 0; k < 4; k++) {
-		enum hostdev_field f = HOSTDEV_VENDOR + k;
+		enum hostdev_field f = (enum hostdev_field)(HOSTDEV_VENDOR + (int)k);
 		absent[k] = hostdev_number(v, f, f < HOSTDEV_BUS ? 0xffff : MAX_BUS_OR_DEVNUM, numbers[k], err);
 		if (absent[k] < 0)
 			return -1;
