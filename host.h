@@ -13,6 +13,9 @@
 #define NODE_DIR       "/dev/bus/usb"
 #define NODE_PATH_SIZE 24
 
+/* Where the kernel lists USB devices (sysfs.c scans it; list says when it is missing). */
+#define SYSFS_USB_DEVICES "/sys/bus/usb/devices"
+
 /* The largest uid or gid: (uid_t)-1 means "unchanged" to chown, never an owner. */
 #define OWNER_MAX 0xfffffffeu
 

@@ -14,8 +14,6 @@
 #include "plan.h"
 #include "sysfs.h"
 
-#define SYSFS_USB_DEVICES "/sys/bus/usb/devices"   /* where sysfs.c scans */
-
 /* The port as list shows it: "?" for an entry whose name is not a port path. */
 static void port_cell(const struct usb_device *dev, char *buf, size_t size)
 {

@@ -2,6 +2,7 @@
 /* Host USB devices as the kernel lists them in <root>/sys/bus/usb/devices. */
 #include "sysfs.h"
 #include "format.h"
+#include "host.h"
 #include "text.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define DEVICES_DIR "/sys/bus/usb/devices"
 /* Far more than any host has; a bus list beyond this is not a real one. */
 #define MAX_DEVICES 4096
 /* Every attribute we read is a few bytes; a file this long is malformed. */
@@ -506,7 +506,7 @@ static int scan(const char *root, const struct filter *f, struct usb_device_list
 
 	list->devices = NULL;
 	list->count = 0;
-	if (root_path(root, DEVICES_DIR, path, sizeof path) < 0) {
+	if (root_path(root, SYSFS_USB_DEVICES, path, sizeof path) < 0) {
 		error_set(err, "root directory path too long");
 		return -1;
 	}
@@ -538,7 +538,7 @@ int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_de
 	struct stat st;
 
 	int n = usb_port_format(port, name, sizeof name);
-	if (n < 0 || (size_t)n >= sizeof name || root_path(root, DEVICES_DIR, path, sizeof path) < 0) {
+	if (n < 0 || (size_t)n >= sizeof name || root_path(root, SYSFS_USB_DEVICES, path, sizeof path) < 0) {
 		error_set(err, "root directory path too long");
 		return -1;
 	}
