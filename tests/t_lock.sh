@@ -20,14 +20,23 @@ if ! command -v setpriv >/dev/null || ! command -v flock >/dev/null; then
 	exit 0
 fi
 
-R=$TESTTMP/root
+# The other users run the program and open the fixture's files: both where
+# they can reach them (TESTTMP may be under a home only root may enter, as in
+# a fresh root whose sources are in /root)
+if ! SHARED=$(mktemp -d /tmp/hostusb-t_lock.XXXXXX) || ! chmod 0755 "$SHARED" || ! cp "$HOSTUSB" "$SHARED/hostusb"; then
+	fail "journal lock: a work directory other users can reach" "mktemp, chmod or cp in /tmp failed"
+	exit 0
+fi
+trap 'rm -rf "$SHARED"' EXIT
+HOSTUSB=$SHARED/hostusb
+R=$SHARED/root
 fixture_root "$R"
 fixture_bus "$R" 2
 fixture_device "$R" 2-2 0781 5567 3
 JDIR=$R/var/run/vdsm/hooks
 JOURNAL=$JDIR/hostusb-permissions
 LOCK=$JOURNAL.lock
-DOM=$TESTTMP/domxml
+DOM=$SHARED/domxml
 
 # as UID CMD...: as that user and group, no other groups
 as() {

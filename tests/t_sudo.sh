@@ -86,8 +86,11 @@ if ! out=$(setup 2>&1); then
 	fail "sudo path: namespace" "$(printf '%s' "$out" | tr '\n' '|')"
 	exit 0
 fi
+# the program where vdsm can reach it (the sources may be under a home only
+# root may enter, as in a fresh root whose sources are in /root)
+install -m 0755 "$HOSTUSB" "$W/hostusb"
 for point in before_vm_start after_vm_destroy; do
-	mkdir -p "$HOOKS/$point" && ln -s "$HOSTUSB" "$HOOKS/$point/50_hostusb"
+	mkdir -p "$HOOKS/$point" && ln -s "$W/hostusb" "$HOOKS/$point/50_hostusb"
 done
 
 # set_rule [SED-EXPRESSION]: the shipped rule (altered by the expression) as
