@@ -4,15 +4,16 @@
  * HOSTUSB_OWN_ALLOCATOR defined, in place of the C library's where the C
  * library is not glibc; anything else compiles it to nothing, so a build of
  * every *.c keeps its C library's allocator), so that musl's (7 KiB of
- * code) stays out of the program.  A run makes a few dozen allocations, the
- * big ones (the XML window, the tokenizer, the journal, the device list)
- * page-sized or larger: each of those is an anonymous mapping of its own,
- * unmapped by free, moved by realloc (mremap), and zero from the kernel.
- * Small blocks (a journal keeps one of 125 bytes for every bus it names, up
- * to 1,000) are cut one after the other from 64 KiB arenas, so that they do
- * not cost a page and two system calls each; an arena is unmapped when its
- * last block is freed, or used again from its start if it is the one blocks
- * are being cut from.  The one arena being cut from is this file's only
+ * code) stays out of the program.  A run makes a few dozen allocations.
+ * Blocks of up to 32 KiB (a journal keeps one of 125 bytes for every bus it
+ * names, up to 1,000; the tokenizer's memory, 27 KiB; the window over a
+ * domain file of less than 27 KiB) are cut one after the other from 64 KiB
+ * arenas, so that they do not cost two system calls each (a mapping made
+ * and unmapped costs about 5 us in a virtual machine); an arena is unmapped
+ * when its last block is freed, or used again from its start if it is the
+ * one blocks are being cut from.  A larger block (the window over a larger
+ * document) is an anonymous mapping of its own, unmapped by free, moved by
+ * realloc (mremap), and zero from the kernel.  The one arena being cut from is this file's only
  * state, as the C library's allocator has its own.
  */
 #ifdef HOSTUSB_OWN_ALLOCATOR
@@ -23,7 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define SMALL_MAX   1024u         /* the largest block cut from an arena */
+#define SMALL_MAX   32768u        /* the largest block cut from an arena */
 #define ARENA_BYTES 65536u
 
 struct arena {

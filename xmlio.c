@@ -8,13 +8,22 @@
 #include "format.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+size_t io_chunk_for(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= CHUNK)
+		return CHUNK;
+	return st.st_size > CHUNK_MIN ? (size_t)st.st_size : CHUNK_MIN;
+}
+
 void io_init(struct io *io, int in_fd, int out_fd, ssize_t (*rd)(int fd, void *buf, size_t count),
-	     struct xmlpatch_error *err, unsigned char *window, char *stage)
+	     struct xmlpatch_error *err, unsigned char *window, size_t chunk, char *stage)
 {
 	*io = (struct io){ .in_fd = in_fd, .out_fd = out_fd, .read = rd ? rd : read, .err = err, .buf = window,
-			   .stage = stage, .bad = NONE };
+			   .chunk = chunk, .stage = stage, .bad = NONE };
 }
 
 /* ---- the window over the document, the output, error positions ---- */
@@ -185,9 +194,9 @@ ssize_t io_refill(struct io *io, unsigned long long keep)
 		discard = keep_at;
 	if (discard > 0)
 		slide(io, discard);
-	size_t room = KEEP + CHUNK - io->len;
+	size_t room = KEEP + io->chunk - io->len;
 	for (;;) {
-		ssize_t n = io->read(io->in_fd, io->buf + io->len, room < CHUNK ? room : CHUNK);
+		ssize_t n = io->read(io->in_fd, io->buf + io->len, room < io->chunk ? room : io->chunk);
 		if (n >= 0) {
 			io->len += (size_t)n;
 			/* Not a name character: the tokenizer's loop over names needs no

@@ -28,7 +28,8 @@ enum {
 	KEEP = 512,        /* bytes of the previous chunk kept: a tag's '<' is still at hand */
 	STAGE = 4096,      /* buffer for the inserted text */
 	SLACK = 16,        /* bytes after the window and names that the tokenizer's copies may touch */
-	IO_WINDOW = KEEP + CHUNK + SLACK, /* bytes of the window, which the caller provides */
+	IO_WINDOW = KEEP + CHUNK + SLACK, /* bytes of the largest window, which the caller provides */
+	CHUNK_MIN = 4096,  /* the least a window reads at a time */
 };
 
 #define NONE ((size_t)-1)
@@ -50,6 +51,7 @@ struct io {
 	/* buf[0, len) is the document from offset abs.  The tokenizer reads
 	 * buf[pos, checked); the document before offset written is written. */
 	unsigned char *buf;
+	size_t chunk;                    /* bytes read at most at a time: buf has KEEP + chunk + SLACK */
 	size_t len, pos;
 	unsigned long long abs, written;
 
@@ -68,11 +70,20 @@ struct io {
 };
 
 /*
- * Ready to read in_fd (through rd, or read(2) when NULL) and write out_fd;
- * window: IO_WINDOW bytes, stage: STAGE bytes, both the caller's.
+ * The chunk a window over fd needs: CHUNK, or for a regular file smaller
+ * than that its size (at least CHUNK_MIN).  A page is faulted in when it is
+ * first touched (about 2 us each in a virtual machine), and the buffers
+ * after a window that is not larger than the document share its pages.
+ */
+size_t io_chunk_for(int fd);
+
+/*
+ * Ready to read in_fd (through rd, or read(2) when NULL) and write out_fd,
+ * at most chunk bytes (CHUNK_MIN to CHUNK) at a time; window: KEEP + chunk
+ * + SLACK bytes, stage: STAGE bytes, both the caller's.
  */
 void io_init(struct io *io, int in_fd, int out_fd, ssize_t (*rd)(int fd, void *buf, size_t count),
-	     struct xmlpatch_error *err, unsigned char *window, char *stage);
+	     struct xmlpatch_error *err, unsigned char *window, size_t chunk, char *stage);
 
 /*
  * Writes the document up to offset keep (NO_OFFSET: all of the window), the

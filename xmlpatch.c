@@ -439,12 +439,6 @@ static int run(struct pipeline *p)
 	return io_copy_to(io, io->abs + io->len);
 }
 
-/* The window and the staged text, one allocation per document; none of it needs zeroing. */
-struct buffers {
-	unsigned char window[IO_WINDOW];
-	char stage[STAGE];
-};
-
 int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err)
 {
@@ -455,8 +449,10 @@ int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *con
 		.splice = { .io = &p.io, .fragments = fragments, .nfragments = n, .result = result,
 			    .line_start = true },
 	};
-	struct buffers *b = malloc(sizeof *b);
-	io_init(&p.io, in->fd, out_fd, in->read, err, b ? b->window : NULL, b ? b->stage : NULL);
+	/* the window and after it the staged text, one allocation per document; none of it needs zeroing */
+	size_t chunk = io_chunk_for(in->fd), window = KEEP + chunk + SLACK;
+	unsigned char *b = malloc(window + STAGE);
+	io_init(&p.io, in->fd, out_fd, in->read, err, b, chunk, b ? (char *)b + window : NULL);
 	indent_set(&p.splice.unit, "  ", 2);  /* unless the document shows its own */
 	p.tok = b ? tok_new(&p.io, deliver, &p, splice_depth(&p.splice)) : NULL;
 	int rc = p.tok ? run(&p) : io_fail(&p.io, "malloc");

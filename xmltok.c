@@ -710,14 +710,8 @@ static int end_tag(struct tok *t, struct cursor *c)
  * anything else (or anything wrong) is left to them from the tag's first
  * byte, so that they find the same error at the same place.  Nothing that
  * outlives the tag is changed before the tag is known to be plain and right.
- * Tags whose attributes are reported are left to the states.  Built for
- * size (-Os, the musl build), the states read every tag.
+ * Tags whose attributes are reported are left to the states.
  */
-#ifdef __OPTIMIZE_SIZE__
-enum { PLAIN_TAGS = 0 };
-#else
-enum { PLAIN_TAGS = 1 };
-#endif
 
 /* A letter or '_': a name's first byte, read as plain. */
 static inline bool is_plain_name_start(unsigned char b)
@@ -834,7 +828,7 @@ static int after_lt(struct tok *t, struct cursor *c)
 {
 	unsigned char b = c->buf[c->i];
 	if (is_class(b, C_NAME_START) || b >= 0x80) {
-		int r = PLAIN_TAGS && is_plain_name_start(b) ? plain_start_tag(t, c) : 0;
+		int r = is_plain_name_start(b) ? plain_start_tag(t, c) : 0;
 		if (r != 0)
 			return r < 0 ? r : 0;
 		/* element_name() reads it from its first character */
@@ -850,7 +844,7 @@ static int after_lt(struct tok *t, struct cursor *c)
 	case '/': {
 		if (t->depth == 0)
 			return tok_fail(t, t->tag_abs, "end tag outside the root element");
-		int r = PLAIN_TAGS ? plain_end_tag(t, c) : 0;
+		int r = plain_end_tag(t, c);
 		if (r != 0)
 			return r < 0 ? r : 0;
 		c->state = S_END_NAME;
@@ -1729,17 +1723,23 @@ int tok_finish(struct tok *t)
 	return 0;
 }
 
-/* The tokenizer and its memory, one allocation; none of the buffers needs zeroing. */
+/*
+ * The tokenizer and its memory, one allocation; none of the buffers needs
+ * zeroing.  A page is faulted in when it is first touched (about 2 us each
+ * in a virtual machine): the small buffers come first and the large ones
+ * after them, so that a document of a few open elements and attributes
+ * touches the first two pages, not one in each buffer.
+ */
 struct tok_memory {
 	struct tok tok;
-	char names[NAME_BUF + SLACK];
 	unsigned short name_lens[MAX_DEPTH];
 	char decl[DECL_MAX];
 	char name[NAME_MAX_LEN + SLACK];    /* a reference, PI target or declared name being read */
-	char attr_names[ATTR_BUF + SLACK];
 	struct name_ref attrs[ATTR_MAX];
-	char entity_names[ENTITY_BUF];
 	struct name_ref entities[ENTITY_MAX];
+	char attr_names[ATTR_BUF + SLACK];
+	char names[NAME_BUF + SLACK];
+	char entity_names[ENTITY_BUF];
 };
 
 struct tok *tok_new(struct io *io, tok_report_fn *report, void *sink, size_t depth)

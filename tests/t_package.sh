@@ -378,8 +378,8 @@ else
 	check_eq format_defined_once_strong "$defs" "T format T vformat "
 fi
 
-# musl_start_and_destroy BINARY: the musl build (its own allocator, _Fork, the
-# states reading every tag) claims two devices on the example host and gives
+# musl_start_and_destroy BINARY: the musl build (its own allocator, _Fork)
+# claims two devices on the example host and gives
 # them back, as the glibc build does in tests/t_hook.sh
 musl_start_and_destroy() {
 	local binary=$1 dir=$TESTTMP/musl-run vm=6c2ec2f6-7a3b-4a1d-9a6f-3b1ef0a1c0de

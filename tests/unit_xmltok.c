@@ -98,7 +98,7 @@ static int tokenize(const char *doc, size_t depth, bool attrs, bool bytewise, st
 	struct io io;
 	memset(l, 0, sizeof *l);
 	memset(err, 0, sizeof *err);
-	io_init(&io, fd, -1, bytewise ? one_byte : NULL, err, window, stage);
+	io_init(&io, fd, -1, bytewise ? one_byte : NULL, err, window, CHUNK, stage);
 	l->tok = tok_new(&io, record, l, depth);
 	if (!l->tok) {
 		perror("tok_new");
