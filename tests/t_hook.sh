@@ -10,9 +10,7 @@ hook_dirs before_vm_start after_vm_destroy before_vm_migrate_source
 
 # new_root: a root with two buses, a hub, three 0627:0001 devices, one unique
 new_root() {
-	R=$TESTTMP/root.$1
-	rm -rf "$R"
-	fixture_root "$R"
+	host_root "$1"
 	fixture_bus "$R" 1
 	fixture_bus "$R" 2
 	fixture_device "$R" 1-1 0627 0001 2       # tablet
@@ -21,10 +19,6 @@ new_root() {
 	fixture_device "$R" 1-3.1 1234 beef 5     # behind the hub
 	fixture_device "$R" 2-1 0627 0001 2       # mouse, other bus
 	fixture_device "$R" 2-2 0781 5567 3       # a unique stick
-	DOM=$TESTTMP/domxml.$1
-	cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
-	chmod 0600 "$DOM"
-	JOURNAL=$R/var/run/vdsm/hooks/hostusb-permissions
 }
 
 

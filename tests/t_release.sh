@@ -11,17 +11,12 @@ hook_dirs before_vm_start after_vm_destroy
 # new_root NAME: bus 1 with a serial-numbered stick and a device without a
 # serial, bus 2 with a third device
 new_root() {
-	R=$TESTTMP/root.$1
-	rm -rf "$R"
-	fixture_root "$R"
+	host_root "$1"
 	fixture_bus "$R" 1
 	fixture_bus "$R" 2
 	fixture_device "$R" 1-1 0781 5567 2 0664 4C530001
 	fixture_device "$R" 1-2 0627 0001 3
 	fixture_device "$R" 2-1 1234 beef 2
-	DOM=$TESTTMP/domxml.$1
-	cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
-	JOURNAL=$R/var/run/vdsm/hooks/hostusb-permissions
 }
 # release VMID [ARGS...]: hostusb release, by hand (no property, no domain file); sets RC, ERR, OUT
 release() {

@@ -16,9 +16,7 @@ hook_dirs before_vm_start after_vm_destroy
 #   1-3   tablet 0627:0001, no serial (6); 1-4 tablet 0627:0001 "A1 B2" (7: not usable)
 #   2-1   stick 0781:5567 4C530001 (2) on the USB 3 bus
 new_root() {
-	R=$TESTTMP/root.$1
-	rm -rf "$R"
-	fixture_root "$R"
+	host_root "$1"
 	fixture_bus "$R" 1
 	fixture_bus3 "$R" 2
 	fixture_hub "$R" 1-1 05e3 0608 2
@@ -28,10 +26,6 @@ new_root() {
 	fixture_device "$R" 1-3 0627 0001 6
 	fixture_device "$R" 1-4 0627 0001 7 0600 'A1 B2'
 	fixture_device "$R" 2-1 0781 5567 2 0600 4C530001
-	DOM=$TESTTMP/domxml.$1
-	cp "$SRCDIR/tests/data/ovirt-domain.xml" "$DOM"
-	chmod 0600 "$DOM"
-	JOURNAL=$R/var/run/vdsm/hooks/hostusb-permissions
 }
 
 # the owners of the nodes that are not root's, "1/3=107:107 ..."
