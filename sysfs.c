@@ -152,6 +152,8 @@ static int read_attribute(int dir_fd, const char *path, char *buf, size_t size, 
 	int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read_bounded(fd, buf, size, len) == 0;
 	if (close(fd) != 0)
 		ok = 0;
+	if (!ok)
+		errno = EINVAL;   /* it is there: only a failed open says ENOENT */
 	return ok ? 0 : -1;
 }
 
@@ -203,8 +205,8 @@ static void read_details(int fd, const char *name, bool with_speed, struct usb_d
 		device->serial_kind = sysfs_parse_serial(text, len, device->serial, &device->serial_cut);
 	} else {
 		/* there, but unreadable or far too long: shown as such, never selected by serial */
-		device->serial_kind = fstatat(fd, "serial", &st, AT_SYMLINK_NOFOLLOW) == 0 ? USB_SERIAL_UNUSABLE
-											   : USB_SERIAL_NONE;
+		device->serial_kind = errno != ENOENT && fstatat(fd, "serial", &st, AT_SYMLINK_NOFOLLOW) == 0
+					      ? USB_SERIAL_UNUSABLE : USB_SERIAL_NONE;
 		device->serial_cut = device->serial_kind == USB_SERIAL_UNUSABLE;
 	}
 	if (!with_speed || read_attribute(fd, "speed", text, sizeof text, &len) < 0 ||
@@ -405,7 +407,7 @@ struct linux_dirent64 {           /* what the kernel writes, as getdents64(2) gi
 struct listing {
 	int fd;
 	size_t at, len;
-	_Alignas(struct linux_dirent64) char buf[32768];
+	_Alignas(struct linux_dirent64) char buf[4096];  /* a page: ~100 entries a call, one page touched */
 };
 
 static const char *next_entry(struct listing *l)
