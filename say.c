@@ -3,21 +3,37 @@
 #include "say.h"
 
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "format.h"
 #include "host.h"
 
-/* One line on stderr, "hostusb: ...", written with a single write(2). */
+/*
+ * One line on stderr, "hostusb: ...", written with a single write(2).  A
+ * message that fits is formatted in place; a longer one is shortened as
+ * error_set shortens it.
+ */
 void say(const char *fmt, ...)
 {
+	static const char prefix[] = "hostusb: ";
+	enum { AT = sizeof prefix - 1 };
 	struct error text;
 	char line[sizeof text.message + 16];
-	va_list ap;
+	va_list ap, again;
 	va_start(ap, fmt);
-	error_vset(&text, fmt, ap);
+	va_copy(again, ap);
+	int n = vformat(line + AT, ERROR_SHOWN + 1, fmt, ap);
+	if (n >= 0 && (size_t)n <= ERROR_SHOWN) {
+		memcpy(line, prefix, AT);
+		line[AT + n] = '\n';
+		n += AT + 1;
+	} else {
+		error_vset(&text, fmt, again);
+		n = format(line, sizeof line, "%s%s\n", prefix, text.message);
+	}
+	va_end(again);
 	va_end(ap);
-	int n = format(line, sizeof line, "hostusb: %s\n", text.message);
 	if (n > 0)
 		(void)write_all(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

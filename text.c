@@ -188,8 +188,6 @@ static size_t shorten_message(char *text, size_t len, size_t max)
 
 void error_vset(struct error *err, const char *fmt, va_list ap)
 {
-	/* with "hostusb: " in front, a line of at most 1024 bytes */
-	enum { SHOWN = sizeof err->message - 13 };
 	char text[4096], *whole = text;
 	va_list args;
 	va_copy(args, ap);
@@ -203,7 +201,7 @@ void error_vset(struct error *err, const char *fmt, va_list ap)
 	if (!whole)   /* out of memory: the start of the text, cut where it was */
 		whole = text;
 	size_t len = n < 0 ? 0 : strlen(whole);
-	len = shorten_message(whole, len, SHOWN);
+	len = shorten_message(whole, len, ERROR_SHOWN);
 	memcpy(err->message, whole, len + 1);
 	if (whole != text)
 		free(whole);

@@ -60,6 +60,8 @@ void quote_untrusted(const char *text, size_t len, char *out, size_t size);
 struct error {
 	char message[1024];
 };
+/* the longest message kept whole: with "hostusb: " and '\n', a line of at most 1024 bytes */
+#define ERROR_SHOWN (sizeof((struct error *)0)->message - 13)
 __attribute__((format(printf, 2, 3))) void error_set(struct error *err, const char *fmt, ...);
 __attribute__((format(printf, 2, 0))) void error_vset(struct error *err, const char *fmt, va_list ap);
 
