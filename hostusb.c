@@ -126,19 +126,20 @@ static int plan_unlocked(const struct context *ctx, const struct request *req, c
  * The check before the lock: the plan made from the journal as it is, and
  * the node of every device it chooses opened and verified, into fds[] (by
  * index in the list; -1 for the others).  Nothing is changed, not even the
- * lock file made, for a start that cannot succeed.
+ * lock file made, for a start that cannot succeed.  plan and claims are
+ * scratch, the caller's (made again under the lock): one copy of each on the
+ * stack, and fewer of its pages touched.
  */
 static int check_before_lock(const struct context *ctx, const struct request *req,
-			     const struct usb_device_list *list, int *fds, struct error *err)
+			     const struct usb_device_list *list, int *fds, struct plan *plan, struct claim *claims,
+			     struct error *err)
 {
-	struct claim claims[MAX_ENTRIES];
-	struct plan plan;
 	struct stat st;
 	struct node_walk walk = { 0, -1 };
 	size_t n;
 	for (size_t i = 0; i < list->count; i++)
 		fds[i] = -1;
-	int rc = plan_unlocked(ctx, req, list, &plan, claims, &n, err);
+	int rc = plan_unlocked(ctx, req, list, plan, claims, &n, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
 		fds[at] = open_node(ctx->opt->root, &list->devices[at], &st, false, &walk, err);
@@ -369,10 +370,11 @@ static int commit_start(const struct context *ctx, struct claim *claims, size_t 
 			struct error *err, struct error *undone)
 {
 	struct replacement domain;
-	if (write_domain_temp(ctx, claims, n, &domain, err) < 0)
-		return -1;
 	size_t count_before = j->count;
-	int written = journal_add_claims(j, claims, n, ctx->vmid, err) < 0 ? -1 : journal_commit(ctx->opt->root, j, err);
+	/* the lines first: the journal's memory then lies before the patcher's, not pages beyond it */
+	if (journal_add_claims(j, claims, n, ctx->vmid, err) < 0 || write_domain_temp(ctx, claims, n, &domain, err) < 0)
+		return -1;
+	int written = journal_commit(ctx->opt->root, j, err);
 	if (written == 0 && chown_claims(ctx, claims, n, err) == 0 && replacement_commit(&domain, false, err) == 0)
 		return 0;
 	undo_chowns(ctx, claims, n, j, undone);
@@ -394,11 +396,12 @@ static int start(const struct context *ctx, const struct request *req, const str
 	struct claim claims[MAX_ENTRIES];
 	struct plan plan;
 	size_t n = 0;
-	struct error err, undone = { "" };
+	struct error err, undone;
+	undone.message[0] = '\0';
 	int *fds = malloc((list->count ? list->count : 1) * sizeof *fds), lock_fd = -1, rc = -1;
 	if (!fds)
 		error_set(&err, "%s", strerror(ENOMEM));
-	if (fds && check_before_lock(ctx, req, list, fds, &err) == 0 &&
+	if (fds && check_before_lock(ctx, req, list, fds, &plan, claims, &err) == 0 &&
 	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) >= 0 &&
 	    journal_read(ctx->opt->root, list, NULL, &j, &err) == 0 &&
 	    plan_claims(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&

@@ -37,6 +37,13 @@ static void test_text(void)
 	CHECK_STR("root path: trailing slashes", (root_path("/r//", "/etc", path, sizeof path), path), "/r/etc");
 	CHECK_STR("root path: the host", (root_path("/", "/etc", path, sizeof path), path), "/etc");
 	CHECK("root path: too long", root_path("/0123456789012345678901234567890", "/x", path, sizeof path) < 0);
+	char small[8];
+	CHECK("root path: too long, cut short to what fits",
+	      root_path("/root", "/etc/passwd", small, sizeof small) < 0 && strcmp(small, "/root/e") == 0);
+	CHECK("root path: exactly full", root_path("/ro", "/etc", small, sizeof small) == 0 &&
+	      strcmp(small, "/ro/etc") == 0);
+	CHECK("root path: one byte over",
+	      root_path("/roo", "/etc", small, sizeof small) < 0 && strcmp(small, "/roo/et") == 0);
 	char huge[4000];
 	memset(huge, 'x', sizeof huge - 1);
 	huge[sizeof huge - 1] = '\0';
