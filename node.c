@@ -47,7 +47,7 @@ void node_walk_end(struct node_walk *walk)
 static int open_bus_dir(const char *top, const char *bus)
 {
 	const char *steps[] = { "dev", "bus", "usb", bus };
-	int fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_path(top, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	for (size_t i = 0; fd >= 0 && i < 4; i++) {
 		int next = openat(fd, steps[i], O_PATH | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
 		close(fd);   /* of an O_PATH descriptor: does not fail, errno stays openat's */

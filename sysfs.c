@@ -514,8 +514,7 @@ static int scan(const char *root, const struct filter *f, struct usb_device_list
 	}
 	struct listing l; /* not zeroed: a page of its buffer not written is never touched */
 	l.at = l.len = 0;
-	/* openat: musl's open follows an O_CLOEXEC open with an fcntl of its own */
-	l.fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	l.fd = open_path(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (l.fd < 0) {
 		error_set(err, "cannot read %s: %s", path, strerror(errno));
 		return -1;
@@ -544,7 +543,7 @@ int sysfs_read_port(const char *root, const struct usb_port *port, struct usb_de
 		error_set(err, "root directory path too long");
 		return -1;
 	}
-	int dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dir_fd = open_path(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dir_fd < 0) {
 		error_set(err, "cannot read %s: %s", path, strerror(errno));
 		return -1;

@@ -238,9 +238,14 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int open_path(const char *path, int flags, unsigned mode)
+{
+	return openat(AT_FDCWD, path, flags, (mode_t)mode);
+}
+
 int open_regular(const char *path, int flags, size_t max, struct stat *st, const char **why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | flags, 0600);
+	int fd = open_path(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | flags, 0600);
 	if (fd < 0) {
 		int error = errno;
 		*why = strerror(error);
@@ -325,7 +330,7 @@ static void dir_of(const char *path, char *dir, size_t size)
 static int open_named(struct replacement *r)
 {
 	r->named = true;
-	return open(r->temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return open_path(r->temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 int replacement_begin(struct replacement *r, const char *path, const char *suffix, struct error *err)
@@ -344,7 +349,7 @@ int replacement_begin(struct replacement *r, const char *path, const char *suffi
 	dir_of(path, dir, sizeof dir);
 	bool unnamed = may_link_unnamed();
 	if (unnamed)
-		r->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		r->fd = open_path(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
 	if (!unnamed || (r->fd < 0 && (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)))
 		r->fd = open_named(r);
@@ -385,7 +390,7 @@ static int sync_dir_of(const char *path)
 {
 	char dir[PATH_SIZE];
 	dir_of(path, dir, sizeof dir);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int rc = fsync(fd);

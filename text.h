@@ -80,6 +80,12 @@ void *grow(void *old, size_t old_size, size_t new_size);
 int write_all(int fd, const void *data, size_t len);
 
 /*
+ * open(2) as openat(AT_FDCWD, ...): the same call to the kernel, where musl's
+ * open follows an O_CLOEXEC open with an fcntl of its own.
+ */
+int open_path(const char *path, int flags, unsigned mode);
+
+/*
  * Opens path, which must be a regular file of at most max bytes (0: any
  * size): read-only, never through a symlink, never blocking on a fifo, closed
  * on exec, and with flags added (O_CREAT makes it, mode 0600).  The

@@ -9,7 +9,8 @@
  *                                 of FUNC; a second fault may follow (two
  *                                 failures in one run: one in the transaction,
  *                                 one in its rollback)
- *       FUNC    open openat mkostemp read write fchmod fchown fsync close
+ *       FUNC    open (openat of AT_FDCWD too) openat mkostemp read write
+ *               fchmod fchown fsync close
  *               rename unlink mkdir flock fchownat, or "any" (every one of them)
  *       ACTION  an errno name (EIO ENOSPC EPERM EROFS ENOENT EACCES EXDEV
  *               ENOLCK EDQUOT EMFILE ENOMEM EBADF): the call fails with it and
@@ -236,7 +237,8 @@ int openat(int dirfd, const char *path, int flags, ...)
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);
 	}
-	if (hit(F_OPENAT, path) < 0)
+	/* openat(AT_FDCWD, ...) is open(2) by another name: counted as one */
+	if (hit(dirfd == AT_FDCWD ? F_OPEN : F_OPENAT, path) < 0)
 		return -1;
 	REAL(int, "openat", (int, const char *, int, ...));
 	return real(dirfd, path, flags, mode);
@@ -353,7 +355,7 @@ int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags)
 {
-	if (hit(F_OPENAT, path) < 0)
+	if (hit(dirfd == AT_FDCWD ? F_OPEN : F_OPENAT, path) < 0)
 		return -1;
 	REAL(int, "__openat_2", (int, const char *, int));
 	return real(dirfd, path, flags);
