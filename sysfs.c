@@ -224,10 +224,14 @@ static int read_entry_value(int devices_fd, const char *name, const char *attrib
 			    int (*parse)(const char *, size_t, unsigned *), unsigned *value)
 {
 	char path[MAX_ENTRY_PATH];
-	int n = format(path, sizeof path, "%s/%s", name, attribute);
+	size_t name_len = strlen(name), attribute_len = strlen(attribute);
 
-	if (n < 0 || (size_t)n >= sizeof path)
+	/* copied, not formatted: every device of the host costs one of these */
+	if (name_len + 1 + attribute_len >= sizeof path)
 		return -1;
+	memcpy(path, name, name_len);
+	path[name_len] = '/';
+	memcpy(path + name_len + 1, attribute, attribute_len + 1);
 	return read_value(devices_fd, path, parse, value);
 }
 
