@@ -201,8 +201,9 @@ ssize_t io_refill(struct io *io, unsigned long long keep)
 			io->len += (size_t)n;
 			/* Not a name character: the tokenizer's loop over names needs no
 			 * bound.  Nor is the byte at checked when it is below len: the
-			 * start of a cut character, or an invalid byte. */
-			io->buf[io->len] = 0;
+			 * start of a cut character, or an invalid byte.  The SLACK bytes
+			 * are all zeroed, for the tokenizer's block reads. */
+			memset(io->buf + io->len, 0, SLACK);
 			return n;
 		}
 		if (errno != EINTR)

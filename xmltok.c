@@ -36,6 +36,11 @@ struct name_ref {
 	unsigned char flags;
 };
 
+/* An attribute of a plain tag (which is wholly in the window): where its name is, and its name_key(). */
+struct plain_attr {
+	uint32_t at, key;
+};
+
 enum state {
 	S_TEXT,            /* character data, or whitespace outside the root */
 	S_LT,              /* after '<' */
@@ -118,6 +123,7 @@ struct tok {
 	/* the attributes of the start tag being read */
 	char *attr_names;
 	struct name_ref *attrs;
+	struct plain_attr *plain_attrs;  /* of a plain tag, in place of attrs */
 	size_t attr_count, attr_used;
 	uint64_t attr_bits;              /* a bit for each attribute's key */
 
@@ -242,9 +248,14 @@ static int take_name(struct cursor *c, char *name, size_t *len, size_t max)
 }
 
 /* Told apart by length, first and last byte; equal keys are compared in full. */
+static inline __attribute__((always_inline)) uint32_t plain_key(const unsigned char *s, size_t n)
+{
+	return (uint32_t)n | (uint32_t)s[0] << 16 | (uint32_t)s[n - 1] << 24;
+}
+
 static uint32_t name_key(const char *s, size_t n)
 {
-	return (uint32_t)n | (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[n - 1] << 24;
+	return plain_key((const unsigned char *)s, n);
 }
 
 /* Index of name[0, len) among refs[0, count) (kept in buf), or NONE. */
@@ -719,47 +730,90 @@ static inline bool is_plain_name_start(unsigned char b)
 	return (char_class[b] & (C_NAME_START | C_PLAIN)) == (C_NAME_START | C_PLAIN);
 }
 
-/* Index of the first byte from buf[i] on that is not a plain name character (buf[limit] is not one). */
-static inline size_t skip_plain_name(const unsigned char *buf, size_t i)
+#ifdef __SSE2__
+/* The bytes of v that are plain name characters: letters, digits, '-', '.' and '_'. */
+static inline __attribute__((always_inline)) __m128i plain_name_bytes(__m128i v)
 {
+	/* as signed bytes after adding 0x80 - lo, x is in [lo, lo + n) when it is below -128 + n */
+	__m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+	__m128i letter = _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8((char)(0x80 - 'a'))),
+					_mm_set1_epi8((char)(0x80 + 26)));
+	/* '-', '.', '/' and the digits, then not '/' */
+	__m128i span = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '-'))),
+				      _mm_set1_epi8((char)(0x80 + '9' + 1 - '-')));
+	span = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), span);
+	return _mm_or_si128(_mm_or_si128(letter, span), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+}
+#endif
+
+/*
+ * Index of the first byte from buf[i] on that is not a plain name character
+ * (buf[limit] is not one: see io_refill(), which also zeroes the SLACK bytes
+ * after the window that a block read here may touch).
+ */
+static inline __attribute__((always_inline)) size_t skip_plain_name(const unsigned char *buf, size_t i)
+{
+#ifdef __SSE2__
+	for (;; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		unsigned plain = (unsigned)_mm_movemask_epi8(plain_name_bytes(v));
+		if (plain != 0xFFFF)
+			return i + (size_t)__builtin_ctz(~plain);
+	}
+#else
 	while (is_class(buf[i], C_PLAIN))
+		i++;
+	return i;
+#endif
+}
+
+/* Index of the first byte from buf[i] on that is not whitespace (buf[limit] is not). */
+static inline __attribute__((always_inline)) size_t skip_plain_ws(const unsigned char *buf, size_t i)
+{
+	while (is_class(buf[i], C_WS))
 		i++;
 	return i;
 }
 
 /*
  * One attribute at buf[*at] (a plain name's first byte) to its closing
- * quote: kept among the tag's attributes, *at moved past it; false when it
- * is not plain, or not right (a duplicate, past a limit).
+ * quote: noted among the tag's attributes (where its name is in the window,
+ * and its key), *at moved past it; false when it is not plain, or past a
+ * limit.  Duplicates are looked for once the tag is read (plain_duplicate).
  */
 HOT_INLINE bool plain_attribute(struct tok *t, const unsigned char *buf, size_t *at, size_t limit)
 {
-	size_t name = *at, i = skip_plain_name(buf, name), len = i - name, used = t->attr_used;
-	if (i == limit || buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - used ||
+	size_t name = *at, i = skip_plain_name(buf, name), len = i - name;
+	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
+	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - t->attr_used ||
 	    t->attr_count == ATTR_MAX)
 		return false;
-	char *copy = t->attr_names + used;
-	copy_short(copy, buf + name, len);
-	uint32_t key = name_key(copy, len);
-	uint64_t bit = 1ull << ((key ^ key >> 16 ^ key >> 24) & 63);
-	if ((t->attr_bits & bit) && find_name(t->attrs, t->attr_count, t->attr_names, copy, len, key) != NONE)
+	i = skip_plain_ws(buf, i);
+	if (buf[i] != '=')
 		return false;
-	i = skip_class(buf, i, limit, C_WS);
-	if (i == limit || buf[i] != '=')
-		return false;
-	i = skip_class(buf, i + 1, limit, C_WS);
-	if (i == limit || (buf[i] != '"' && buf[i] != '\''))
-		return false;
+	i = skip_plain_ws(buf, i + 1);
 	unsigned char quote = buf[i++];
+	if (quote != '"' && quote != '\'')
+		return false;
 	i += find_any3(buf + i, limit - i, quote, '<', '&');
 	if (i == limit || buf[i] != quote)
 		return false;
-	t->attr_bits |= bit;
-	t->attrs[t->attr_count++] = (struct name_ref){ .key = key, .offset = (unsigned short)used,
-						       .len = (unsigned short)len };
-	t->attr_used = used + len;
+	t->plain_attrs[t->attr_count++] = (struct plain_attr){ .at = (uint32_t)name,
+							       .key = plain_key(buf + name, len) };
+	t->attr_used += len;
 	*at = i + 1;
 	return true;
+}
+
+/* Whether two of the attributes plain_attribute() noted have the same name. */
+static bool plain_duplicate(const struct tok *t, const unsigned char *buf)
+{
+	const struct plain_attr *a = t->plain_attrs;
+	for (size_t j = 1; j < t->attr_count; j++)
+		for (size_t k = 0; k < j; k++)
+			if (a[j].key == a[k].key && memcmp(buf + a[j].at, buf + a[k].at, a[j].key & 0xFFFF) == 0)
+				return true;
+	return false;
 }
 
 /*
@@ -776,18 +830,16 @@ static int plain_start_tag(struct tok *t, struct cursor *c)
 	if (i == limit || len > NAME_MAX_LEN || len > NAME_BUF - t->names_used)
 		return 0;
 	t->attr_count = t->attr_used = 0;
-	t->attr_bits = 0;
 	while (is_class(buf[i], C_WS)) {
-		i = skip_class(buf, i + 1, limit, C_WS);
-		if (i == limit)
-			return 0;
+		i = skip_plain_ws(buf, i + 1);
 		if (!is_plain_name_start(buf[i]))
 			break;
-		if (!plain_attribute(t, buf, &i, limit) || i == limit)
+		if (!plain_attribute(t, buf, &i, limit))
 			return 0;
 	}
+	/* buf[limit] is not '/' or '>' */
 	bool empty = buf[i] == '/';
-	if (empty ? i + 1 == limit || buf[i + 1] != '>' : buf[i] != '>')
+	if (buf[i + empty] != '>' || (t->attr_count > 1 && plain_duplicate(t, buf)))
 		return 0;
 	copy_short(t->names + t->names_used, buf + from, len);
 	t->name_len = len;
@@ -1736,6 +1788,7 @@ struct tok_memory {
 	char decl[DECL_MAX];
 	char name[NAME_MAX_LEN + SLACK];    /* a reference, PI target or declared name being read */
 	struct name_ref attrs[ATTR_MAX];
+	struct plain_attr plain_attrs[ATTR_MAX];
 	struct name_ref entities[ENTITY_MAX];
 	char attr_names[ATTR_BUF + SLACK];
 	char names[NAME_BUF + SLACK];
@@ -1749,7 +1802,8 @@ struct tok *tok_new(struct io *io, tok_report_fn *report, void *sink, size_t dep
 		return NULL;
 	m->tok = (struct tok){ .io = io, .report = report, .sink = sink, .report_depth = depth, .state = S_TEXT,
 			       .names = m->names, .name_lens = m->name_lens, .decl = m->decl, .name = m->name,
-			       .attr_names = m->attr_names, .attrs = m->attrs, .entity_names = m->entity_names,
+			       .attr_names = m->attr_names, .attrs = m->attrs, .plain_attrs = m->plain_attrs,
+			       .entity_names = m->entity_names,
 			       .entities = m->entities, .entity_new = NONE };
 	return &m->tok;
 }
