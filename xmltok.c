@@ -180,6 +180,18 @@ static inline void copy_short(char *restrict to, const unsigned char *restrict f
 }
 
 /*
+ * Inlined where speed matters more than size; kept out of line where size
+ * matters, behind a test inlined where it is called (report_element()).
+ */
+#ifdef __OPTIMIZE_SIZE__
+#define HOT_INLINE static inline
+#define SIZE_NOINLINE __attribute__((noinline))
+#else
+#define HOT_INLINE static inline __attribute__((always_inline))
+#define SIZE_NOINLINE
+#endif
+
+/*
  * Appends the name characters at the cursor to name[*len, max), the first
  * of the name a NameStartChar: 1 when the name ended (the cursor on the
  * character after it; *len is 0 if there was none), 0 when the window
@@ -187,13 +199,6 @@ static inline void copy_short(char *restrict to, const unsigned char *restrict f
  * *classes gets C_COLON when there is a ':'.  Inlined in the
  * loop over tags: element and attribute names are most of a tag.
  */
-/* Inlined where speed matters more than size. */
-#ifdef __OPTIMIZE_SIZE__
-#define HOT_INLINE static inline
-#else
-#define HOT_INLINE static inline __attribute__((always_inline))
-#endif
-
 HOT_INLINE int take_name_classes(struct cursor *restrict c, char *restrict name, size_t *restrict len,
 								    size_t max, unsigned *classes, bool start_checked)
 {
@@ -291,7 +296,7 @@ static const char *top_name(const struct tok *t, size_t *len)
 	return t->names + t->names_used - *len;
 }
 
-static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned long long at, bool empty)
+SIZE_NOINLINE static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned long long at, bool empty)
 {
 	size_t len;
 	const char *name = top_name(t, &len);
@@ -300,21 +305,21 @@ static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned
 	return t->report(t->sink, &ev);
 }
 
-static int text_event(const struct tok *t, const unsigned char *text, size_t len)
+SIZE_NOINLINE static int text_event(const struct tok *t, const unsigned char *text, size_t len)
 {
 	const struct tok_event ev = { .kind = TOK_TEXT, .depth = t->depth, .text = text, .text_len = len };
 	return t->report(t->sink, &ev);
 }
 
 /* START or END of the innermost open element, if it is within report_depth. */
-static inline int report_element(const struct tok *t, enum tok_event_kind kind, unsigned long long at,
+static inline __attribute__((always_inline)) int report_element(const struct tok *t, enum tok_event_kind kind, unsigned long long at,
 				 bool empty)
 {
 	return t->depth > t->report_depth ? 0 : element_event(t, kind, at, empty);
 }
 
 /* TEXT of buf[from, i), if there is any and it is in content reported. */
-static inline int report_text(const struct tok *t, const struct cursor *c, size_t from)
+static inline __attribute__((always_inline)) int report_text(const struct tok *t, const struct cursor *c, size_t from)
 {
 	return c->i == from || t->depth >= t->report_depth ? 0 : text_event(t, c->buf + from, c->i - from);
 }
