@@ -861,6 +861,26 @@ static int plain_start_tag(struct tok *t, struct cursor *c)
 	return 1;
 }
 
+/* Whether a[0, n) and b[0, n) are the same bytes; may read 15 bytes past either (SLACK). */
+static inline __attribute__((always_inline)) bool same_bytes(const void *a, const void *b, size_t n)
+{
+#ifdef __SSE2__
+	const unsigned char *p = a, *q = b;
+	for (size_t j = 0; j < n; j += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + j)),
+			y = _mm_loadu_si128((const __m128i *)(const void *)(q + j));
+		unsigned differ = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) & 0xFFFF;
+		if (n - j < 16)
+			differ &= (1u << (n - j)) - 1;
+		if (differ)
+			return false;
+	}
+	return true;
+#else
+	return memcmp(a, b, n) == 0;
+#endif
+}
+
 /*
  * An end tag whose name begins at the cursor (after "</"), when it is the
  * open element's name and '>' right after it: 1 when read, 0 when left to
@@ -870,7 +890,7 @@ static int plain_end_tag(struct tok *t, struct cursor *c)
 {
 	size_t len;
 	const char *top = top_name(t, &len);
-	if (c->limit - c->i <= len || c->buf[c->i + len] != '>' || memcmp(c->buf + c->i, top, len) != 0)
+	if (c->limit - c->i <= len || c->buf[c->i + len] != '>' || !same_bytes(c->buf + c->i, top, len))
 		return 0;
 	if (report_element(t, TOK_END, t->tag_abs, false) < 0)
 		return -1;
