@@ -117,7 +117,8 @@ static int format_conversion(struct format_output *out, const struct format_spec
 		const char *text = va_arg(*ap, const char *);
 		struct format_spec padded = *spec;
 		padded.zero = false;
-		format_field(out, &padded, false, text, strnlen(text, spec->precision));
+		size_t len = spec->precision == SIZE_MAX ? strlen(text) : strnlen(text, spec->precision);
+		format_field(out, &padded, false, text, len);
 		return 0;
 	}
 	case 'd':
