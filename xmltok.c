@@ -720,8 +720,8 @@ static int end_tag(struct tok *t, struct cursor *c)
 /*
  * ---- plain tags, read at once ----
  *
- * Most tags are wholly in the window, with ASCII names without ':' and
- * attribute values without references.  Such a tag is checked and reported
+ * Most tags are wholly in the window, with ASCII names of at most one ':'
+ * (which libxml2 reads whole) and attribute values without references.  Such a tag is checked and reported
  * in one pass, as the states above would, but without going through them;
  * anything else (or anything wrong) is left to them from the tag's first
  * byte, so that they find the same error at the same place.  Nothing that
@@ -772,6 +772,17 @@ static inline __attribute__((always_inline)) size_t skip_plain_name(const unsign
 #endif
 }
 
+/*
+ * Index of the first byte from buf[i] on that is not in a plain name of at
+ * most one ':' ("prefix:local", "a:", "a:-": all read whole, see
+ * qname_whole()); the caller looks for a second ':'.
+ */
+static inline __attribute__((always_inline)) size_t skip_plain_qname(const unsigned char *buf, size_t i)
+{
+	i = skip_plain_name(buf, i);
+	return buf[i] == ':' ? skip_plain_name(buf, i + 1) : i;
+}
+
 /* Index of the first byte from buf[i] on that is not whitespace (buf[limit] is not). */
 static inline __attribute__((always_inline)) size_t skip_plain_ws(const unsigned char *buf, size_t i)
 {
@@ -788,7 +799,7 @@ static inline __attribute__((always_inline)) size_t skip_plain_ws(const unsigned
  */
 HOT_INLINE bool plain_attribute(struct tok *t, const unsigned char *buf, size_t *at, size_t limit)
 {
-	size_t name = *at, i = skip_plain_name(buf, name), len = i - name;
+	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
 	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
 	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - t->attr_used ||
 	    t->attr_count == ATTR_MAX)
@@ -831,7 +842,7 @@ static int plain_start_tag(struct tok *t, struct cursor *c)
 	if (t->report_attributes && t->depth < t->report_depth)
 		return 0;  /* its attributes are reported: by the states */
 	const unsigned char *buf = c->buf;
-	size_t from = c->i, limit = c->limit, i = skip_plain_name(buf, from), len = i - from;
+	size_t from = c->i, limit = c->limit, i = skip_plain_qname(buf, from), len = i - from;
 	if (i == limit || len > NAME_MAX_LEN || len > NAME_BUF - t->names_used)
 		return 0;
 	t->attr_count = t->attr_used = 0;
