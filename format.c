@@ -155,6 +155,13 @@ int vformat(char *buf, size_t size, const char *fmt, va_list ap)
 			f = next - 1;
 			continue;
 		}
+		if (f[1] == 's') {
+			/* the most common conversion, without flags, width or precision: the text as it is */
+			const char *text = va_arg(args, const char *);
+			format_text(&out, text, strlen(text));
+			f++;
+			continue;
+		}
 		f = format_parse(f + 1, &spec, &args);
 		status = format_conversion(&out, &spec, &args);
 	}
