@@ -791,18 +791,24 @@ static inline __attribute__((always_inline)) size_t skip_plain_ws(const unsigned
 	return i;
 }
 
+/* The attributes of a plain tag read so far: where their names are in the window, and their keys. */
+struct plain_seen {
+	struct plain_attr *attrs;
+	size_t count, used;  /* attributes, bytes of their names */
+};
+
 /*
  * One attribute at buf[*at] (a plain name's first byte) to its closing
- * quote: noted among the tag's attributes (where its name is in the window,
- * and its key), *at moved past it; false when it is not plain, or past a
- * limit.  Duplicates are looked for once the tag is read (plain_duplicate).
+ * quote: noted in seen, *at moved past it; false when it is not plain, or
+ * past a limit.  Duplicates are looked for once the tag is read
+ * (plain_duplicate).
  */
-HOT_INLINE bool plain_attribute(struct tok *t, const unsigned char *buf, size_t *at, size_t limit)
+HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *buf, size_t *at, size_t limit)
 {
 	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
 	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
-	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - t->attr_used ||
-	    t->attr_count == ATTR_MAX)
+	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - seen->used ||
+	    seen->count == ATTR_MAX)
 		return false;
 	i = skip_plain_ws(buf, i);
 	if (buf[i] != '=')
@@ -814,18 +820,17 @@ HOT_INLINE bool plain_attribute(struct tok *t, const unsigned char *buf, size_t 
 	i += find_any3(buf + i, limit - i, quote, '<', '&');
 	if (i == limit || buf[i] != quote)
 		return false;
-	t->plain_attrs[t->attr_count++] = (struct plain_attr){ .at = (uint32_t)name,
-							       .key = plain_key(buf + name, len) };
-	t->attr_used += len;
+	seen->attrs[seen->count++] = (struct plain_attr){ .at = (uint32_t)name, .key = plain_key(buf + name, len) };
+	seen->used += len;
 	*at = i + 1;
 	return true;
 }
 
-/* Whether two of the attributes plain_attribute() noted have the same name. */
-static bool plain_duplicate(const struct tok *t, const unsigned char *buf)
+/* Whether two of the attributes seen have the same name. */
+static bool plain_duplicate(const struct plain_seen *seen, const unsigned char *buf)
 {
-	const struct plain_attr *a = t->plain_attrs;
-	for (size_t j = 1; j < t->attr_count; j++)
+	const struct plain_attr *a = seen->attrs;
+	for (size_t j = 1; j < seen->count; j++)
 		for (size_t k = 0; k < j; k++)
 			if (a[j].key == a[k].key && memcmp(buf + a[j].at, buf + a[k].at, a[j].key & 0xFFFF) == 0)
 				return true;
@@ -845,17 +850,17 @@ static int plain_start_tag(struct tok *t, struct cursor *c)
 	size_t from = c->i, limit = c->limit, i = skip_plain_qname(buf, from), len = i - from;
 	if (i == limit || len > NAME_MAX_LEN || len > NAME_BUF - t->names_used)
 		return 0;
-	t->attr_count = t->attr_used = 0;
+	struct plain_seen seen = { .attrs = t->plain_attrs };
 	while (is_class(buf[i], C_WS)) {
 		i = skip_plain_ws(buf, i + 1);
 		if (!is_plain_name_start(buf[i]))
 			break;
-		if (!plain_attribute(t, buf, &i, limit))
+		if (!plain_attribute(&seen, buf, &i, limit))
 			return 0;
 	}
 	/* buf[limit] is not '/' or '>' */
 	bool empty = buf[i] == '/';
-	if (buf[i + empty] != '>' || (t->attr_count > 1 && plain_duplicate(t, buf)))
+	if (buf[i + empty] != '>' || (seen.count > 1 && plain_duplicate(&seen, buf)))
 		return 0;
 	copy_short(t->names + t->names_used, buf + from, len);
 	t->name_len = len;
