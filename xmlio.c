@@ -135,7 +135,7 @@ void io_drop_to(struct io *io, unsigned long long upto)
 	io->written = upto;
 }
 
-int io_emit(struct io *io, const char *s, size_t n)
+int io_emit_blocks(struct io *io, const char *s, size_t n)
 {
 	io->emitted += n;
 	while (n > 0) {
