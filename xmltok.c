@@ -980,8 +980,11 @@ static int content(struct tok *t, struct cursor *at)
 		/* each stage goes on from where the one before stopped, if it can */
 		if (c.state == S_TEXT)
 			r = t->depth == 0 ? outside_root(t, &c) : text(t, &c);
-		if (r == 0 && c.state == S_LT && c.i < c.limit)
+		if (r == 0 && c.state == S_LT && c.i < c.limit) {
 			r = after_lt(t, &c);
+			if (c.state == S_TEXT)
+				continue;  /* a plain tag was read */
+		}
 		if (r == 0 && in_start_tag(c.state) && c.i < c.limit)
 			r = start_tag(t, &c);
 		else if (r == 0 && in_end_tag(c.state) && c.i < c.limit)
