@@ -22,7 +22,7 @@ static void format_char(struct format_output *out, char c)
 }
 
 /* len bytes of text: what fits copied at once */
-static void format_text(struct format_output *out, const char *text, size_t len)
+static inline __attribute__((always_inline)) void format_text(struct format_output *out, const char *text, size_t len)
 {
 	size_t room = out->len + 1 < out->size ? out->size - 1 - out->len : 0;
 	if (room > 0 && len > 0)
