@@ -312,8 +312,8 @@ SIZE_NOINLINE static int text_event(const struct tok *t, const unsigned char *te
 }
 
 /* START or END of the innermost open element, if it is within report_depth. */
-static inline __attribute__((always_inline)) int report_element(const struct tok *t, enum tok_event_kind kind, unsigned long long at,
-				 bool empty)
+static inline __attribute__((always_inline)) int report_element(const struct tok *t, enum tok_event_kind kind,
+								 unsigned long long at, bool empty)
 {
 	return t->depth > t->report_depth ? 0 : element_event(t, kind, at, empty);
 }
