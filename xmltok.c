@@ -290,7 +290,7 @@ static bool qname_whole(const char *name, size_t len)
 
 /* ---- events ---- */
 
-static const char *top_name(const struct tok *t, size_t *len)
+static inline __attribute__((always_inline)) const char *top_name(const struct tok *t, size_t *len)
 {
 	*len = t->name_lens[t->depth - 1];
 	return t->names + t->names_used - *len;
@@ -456,7 +456,7 @@ static int open_element(struct tok *t)
 	return report_element(t, TOK_START, t->tag_abs, false);
 }
 
-static void close_element(struct tok *t)
+static inline __attribute__((always_inline)) void close_element(struct tok *t)
 {
 	t->names_used -= t->name_lens[--t->depth];
 }
