@@ -443,7 +443,7 @@ static int name_full(struct tok *t, const struct cursor *c)
 }
 
 /* The element whose name was just read is open. */
-static int open_element(struct tok *t)
+static inline __attribute__((always_inline)) int open_element(struct tok *t)
 {
 	const char *name = t->names + t->names_used;
 	if (t->depth == 0 && t->root_seen)
