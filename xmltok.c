@@ -296,7 +296,8 @@ static inline __attribute__((always_inline)) const char *top_name(const struct t
 	return t->names + t->names_used - *len;
 }
 
-SIZE_NOINLINE static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned long long at, bool empty)
+SIZE_NOINLINE static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned long long at,
+					bool empty)
 {
 	size_t len;
 	const char *name = top_name(t, &len);
@@ -319,7 +320,8 @@ static inline __attribute__((always_inline)) int report_element(const struct tok
 }
 
 /* TEXT of buf[from, i), if there is any and it is in content reported. */
-static inline __attribute__((always_inline)) int report_text(const struct tok *t, const struct cursor *c, size_t from)
+static inline __attribute__((always_inline)) int report_text(const struct tok *t, const struct cursor *c,
+							      size_t from)
 {
 	return c->i == from || t->depth >= t->report_depth ? 0 : text_event(t, c->buf + from, c->i - from);
 }
@@ -721,11 +723,12 @@ static int end_tag(struct tok *t, struct cursor *c)
  * ---- plain tags, read at once ----
  *
  * Most tags are wholly in the window, with ASCII names of at most one ':'
- * (which libxml2 reads whole) and attribute values without references.  Such a tag is checked and reported
- * in one pass, as the states above would, but without going through them;
- * anything else (or anything wrong) is left to them from the tag's first
- * byte, so that they find the same error at the same place.  Nothing that
- * outlives the tag is changed before the tag is known to be plain and right.
+ * (which libxml2 reads whole) and attribute values without references.
+ * Such a tag is checked and reported in one pass, as the states above
+ * would, but without going through them; anything else (or anything wrong)
+ * is left to them from the tag's first byte, so that they find the same
+ * error at the same place.  Nothing that outlives the tag is changed before
+ * the tag is known to be plain and right.
  * Tags whose attributes are reported are left to the states.
  */
 
@@ -1847,8 +1850,7 @@ struct tok *tok_new(struct io *io, tok_report_fn *report, void *sink, size_t dep
 	m->tok = (struct tok){ .io = io, .report = report, .sink = sink, .report_depth = depth, .state = S_TEXT,
 			       .names = m->names, .name_lens = m->name_lens, .decl = m->decl, .name = m->name,
 			       .attr_names = m->attr_names, .attrs = m->attrs, .plain_attrs = m->plain_attrs,
-			       .entity_names = m->entity_names,
-			       .entities = m->entities, .entity_new = NONE };
+			       .entity_names = m->entity_names, .entities = m->entities, .entity_new = NONE };
 	return &m->tok;
 }
 
