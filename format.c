@@ -22,7 +22,7 @@ static void format_char(struct format_output *out, char c)
 }
 
 /* len bytes of text: what fits copied at once */
-static void format_text(struct format_output *out, const char *text, size_t len)
+static inline __attribute__((always_inline)) void format_text(struct format_output *out, const char *text, size_t len)
 {
 	size_t room = out->len + 1 < out->size ? out->size - 1 - out->len : 0;
 	if (room > 0 && len > 0)
@@ -117,7 +117,8 @@ static int format_conversion(struct format_output *out, const struct format_spec
 		const char *text = va_arg(*ap, const char *);
 		struct format_spec padded = *spec;
 		padded.zero = false;
-		format_field(out, &padded, false, text, strnlen(text, spec->precision));
+		size_t len = spec->precision == SIZE_MAX ? strlen(text) : strnlen(text, spec->precision);
+		format_field(out, &padded, false, text, len);
 		return 0;
 	}
 	case 'd':
@@ -152,6 +153,13 @@ int vformat(char *buf, size_t size, const char *fmt, va_list ap)
 			const char *next = strchrnul(f, '%');
 			format_text(&out, f, (size_t)(next - f));
 			f = next - 1;
+			continue;
+		}
+		if (f[1] == 's') {
+			/* the most common conversion, without flags, width or precision: the text as it is */
+			const char *text = va_arg(args, const char *);
+			format_text(&out, text, strlen(text));
+			f++;
 			continue;
 		}
 		f = format_parse(f + 1, &spec, &args);

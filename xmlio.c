@@ -135,7 +135,7 @@ void io_drop_to(struct io *io, unsigned long long upto)
 	io->written = upto;
 }
 
-int io_emit(struct io *io, const char *s, size_t n)
+int io_emit_blocks(struct io *io, const char *s, size_t n)
 {
 	io->emitted += n;
 	while (n > 0) {
@@ -201,8 +201,9 @@ ssize_t io_refill(struct io *io, unsigned long long keep)
 			io->len += (size_t)n;
 			/* Not a name character: the tokenizer's loop over names needs no
 			 * bound.  Nor is the byte at checked when it is below len: the
-			 * start of a cut character, or an invalid byte. */
-			io->buf[io->len] = 0;
+			 * start of a cut character, or an invalid byte.  The SLACK bytes
+			 * are all zeroed, for the tokenizer's block reads. */
+			memset(io->buf + io->len, 0, SLACK);
 			return n;
 		}
 		if (errno != EINTR)
@@ -260,6 +261,28 @@ static size_t ascii_text_span(const unsigned char *s, size_t n, unsigned long lo
 	/* LFs counted in each byte of lanes (-1 per LF), summed before a byte can overflow */
 	__m128i lanes = zero, sums = zero;
 	unsigned blocks = 0;
+	/* 64 bytes at a time while none but LF is below 0x20 (nor above 0x7F) */
+	for (; i + 64 <= n; i += 64) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i)),
+			v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16)),
+			v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 32)),
+			v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 48));
+		__m128i lf0 = _mm_cmpeq_epi8(v0, lf), lf1 = _mm_cmpeq_epi8(v1, lf), lf2 = _mm_cmpeq_epi8(v2, lf),
+			lf3 = _mm_cmpeq_epi8(v3, lf);
+		__m128i other = _mm_or_si128(_mm_or_si128(_mm_andnot_si128(lf0, _mm_cmplt_epi8(v0, space)),
+							  _mm_andnot_si128(lf1, _mm_cmplt_epi8(v1, space))),
+					     _mm_or_si128(_mm_andnot_si128(lf2, _mm_cmplt_epi8(v2, space)),
+							  _mm_andnot_si128(lf3, _mm_cmplt_epi8(v3, space))));
+		if (_mm_movemask_epi8(other))
+			break;  /* the loop below finishes this block */
+		lanes = _mm_sub_epi8(_mm_sub_epi8(lanes, _mm_add_epi8(lf0, lf1)), _mm_add_epi8(lf2, lf3));
+		blocks += 4;
+		if (blocks >= 252) {
+			sums = _mm_add_epi64(sums, _mm_sad_epu8(lanes, zero));
+			lanes = zero;
+			blocks = 0;
+		}
+	}
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i)), is_lf = _mm_cmpeq_epi8(v, lf);
 		/* as signed bytes, both < 0x20 and >= 0x80 are less than 0x20 */
@@ -272,7 +295,7 @@ static size_t ascii_text_span(const unsigned char *s, size_t n, unsigned long lo
 				break;  /* the bytes below finish this block */
 		}
 		lanes = _mm_sub_epi8(lanes, is_lf);
-		if (++blocks == 255) {
+		if (++blocks >= 255) {
 			sums = _mm_add_epi64(sums, _mm_sad_epu8(lanes, zero));
 			lanes = zero;
 			blocks = 0;

@@ -105,7 +105,17 @@ int io_check_utf8_end(struct io *io);
 /* Output: the document up to offset upto (in the window); leaving it out; text inserted. */
 int io_copy_to(struct io *io, unsigned long long upto);
 void io_drop_to(struct io *io, unsigned long long upto);
-int io_emit(struct io *io, const char *s, size_t n);
+int io_emit_blocks(struct io *io, const char *s, size_t n);
+/* Inline while the text fits in the stage: it comes in short pieces. */
+static inline int io_emit(struct io *io, const char *s, size_t n)
+{
+	if (n > STAGE - io->stage_len)
+		return io_emit_blocks(io, s, n);
+	memcpy(io->stage + io->stage_len, s, n);
+	io->stage_len += n;
+	io->emitted += n;
+	return 0;
+}
 int io_emit_str(struct io *io, const char *s);
 int io_emit_flush(struct io *io);
 

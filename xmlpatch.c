@@ -123,6 +123,18 @@ static void follow_text(struct splice *s, const struct tok_event *ev)
 		newline_seen = &s->devices_nl;
 	else if (ev->depth != 0)
 		return;
+	/* most often a newline and the next line's indentation: only that indentation matters */
+	size_t len = ev->text_len, j = len;
+	while (j > 0 && (ev->text[j - 1] == ' ' || ev->text[j - 1] == '\t'))
+		j--;
+	if (j > 0 && ev->text[j - 1] == '\n' && len - j <= INDENT_MAX) {
+		s->line_start = true;
+		memcpy(s->ws.s, ev->text + j, len - j);
+		s->ws.len = len - j;
+		if (newline_seen)
+			*newline_seen = true;
+		return;
+	}
 	for (size_t i = 0; i < ev->text_len; i++) {
 		unsigned char c = ev->text[i];
 		if (c == '\n') {

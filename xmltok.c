@@ -36,6 +36,11 @@ struct name_ref {
 	unsigned char flags;
 };
 
+/* An attribute of a plain tag (which is wholly in the window): where its name is, and its name_key(). */
+struct plain_attr {
+	uint32_t at, key;
+};
+
 enum state {
 	S_TEXT,            /* character data, or whitespace outside the root */
 	S_LT,              /* after '<' */
@@ -118,6 +123,7 @@ struct tok {
 	/* the attributes of the start tag being read */
 	char *attr_names;
 	struct name_ref *attrs;
+	struct plain_attr *plain_attrs;  /* of a plain tag, in place of attrs */
 	size_t attr_count, attr_used;
 	uint64_t attr_bits;              /* a bit for each attribute's key */
 
@@ -174,6 +180,18 @@ static inline void copy_short(char *restrict to, const unsigned char *restrict f
 }
 
 /*
+ * Inlined where speed matters more than size; kept out of line where size
+ * matters, behind a test inlined where it is called (report_element()).
+ */
+#ifdef __OPTIMIZE_SIZE__
+#define HOT_INLINE static inline
+#define SIZE_NOINLINE __attribute__((noinline))
+#else
+#define HOT_INLINE static inline __attribute__((always_inline))
+#define SIZE_NOINLINE
+#endif
+
+/*
  * Appends the name characters at the cursor to name[*len, max), the first
  * of the name a NameStartChar: 1 when the name ended (the cursor on the
  * character after it; *len is 0 if there was none), 0 when the window
@@ -181,13 +199,6 @@ static inline void copy_short(char *restrict to, const unsigned char *restrict f
  * *classes gets C_COLON when there is a ':'.  Inlined in the
  * loop over tags: element and attribute names are most of a tag.
  */
-/* Inlined where speed matters more than size. */
-#ifdef __OPTIMIZE_SIZE__
-#define HOT_INLINE static inline
-#else
-#define HOT_INLINE static inline __attribute__((always_inline))
-#endif
-
 HOT_INLINE int take_name_classes(struct cursor *restrict c, char *restrict name, size_t *restrict len,
 								    size_t max, unsigned *classes, bool start_checked)
 {
@@ -242,9 +253,14 @@ static int take_name(struct cursor *c, char *name, size_t *len, size_t max)
 }
 
 /* Told apart by length, first and last byte; equal keys are compared in full. */
+static inline __attribute__((always_inline)) uint32_t plain_key(const unsigned char *s, size_t n)
+{
+	return (uint32_t)n | (uint32_t)s[0] << 16 | (uint32_t)s[n - 1] << 24;
+}
+
 static uint32_t name_key(const char *s, size_t n)
 {
-	return (uint32_t)n | (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[n - 1] << 24;
+	return plain_key((const unsigned char *)s, n);
 }
 
 /* Index of name[0, len) among refs[0, count) (kept in buf), or NONE. */
@@ -274,13 +290,14 @@ static bool qname_whole(const char *name, size_t len)
 
 /* ---- events ---- */
 
-static const char *top_name(const struct tok *t, size_t *len)
+static inline __attribute__((always_inline)) const char *top_name(const struct tok *t, size_t *len)
 {
 	*len = t->name_lens[t->depth - 1];
 	return t->names + t->names_used - *len;
 }
 
-static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned long long at, bool empty)
+SIZE_NOINLINE static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned long long at,
+					bool empty)
 {
 	size_t len;
 	const char *name = top_name(t, &len);
@@ -289,21 +306,22 @@ static int element_event(const struct tok *t, enum tok_event_kind kind, unsigned
 	return t->report(t->sink, &ev);
 }
 
-static int text_event(const struct tok *t, const unsigned char *text, size_t len)
+SIZE_NOINLINE static int text_event(const struct tok *t, const unsigned char *text, size_t len)
 {
 	const struct tok_event ev = { .kind = TOK_TEXT, .depth = t->depth, .text = text, .text_len = len };
 	return t->report(t->sink, &ev);
 }
 
 /* START or END of the innermost open element, if it is within report_depth. */
-static inline int report_element(const struct tok *t, enum tok_event_kind kind, unsigned long long at,
-				 bool empty)
+static inline __attribute__((always_inline)) int report_element(const struct tok *t, enum tok_event_kind kind,
+								 unsigned long long at, bool empty)
 {
 	return t->depth > t->report_depth ? 0 : element_event(t, kind, at, empty);
 }
 
 /* TEXT of buf[from, i), if there is any and it is in content reported. */
-static inline int report_text(const struct tok *t, const struct cursor *c, size_t from)
+static inline __attribute__((always_inline)) int report_text(const struct tok *t, const struct cursor *c,
+							      size_t from)
 {
 	return c->i == from || t->depth >= t->report_depth ? 0 : text_event(t, c->buf + from, c->i - from);
 }
@@ -427,7 +445,7 @@ static int name_full(struct tok *t, const struct cursor *c)
 }
 
 /* The element whose name was just read is open. */
-static int open_element(struct tok *t)
+static inline __attribute__((always_inline)) int open_element(struct tok *t)
 {
 	const char *name = t->names + t->names_used;
 	if (t->depth == 0 && t->root_seen)
@@ -440,7 +458,7 @@ static int open_element(struct tok *t)
 	return report_element(t, TOK_START, t->tag_abs, false);
 }
 
-static void close_element(struct tok *t)
+static inline __attribute__((always_inline)) void close_element(struct tok *t)
 {
 	t->names_used -= t->name_lens[--t->depth];
 }
@@ -704,12 +722,13 @@ static int end_tag(struct tok *t, struct cursor *c)
 /*
  * ---- plain tags, read at once ----
  *
- * Most tags are wholly in the window, with ASCII names without ':' and
- * attribute values without references.  Such a tag is checked and reported
- * in one pass, as the states above would, but without going through them;
- * anything else (or anything wrong) is left to them from the tag's first
- * byte, so that they find the same error at the same place.  Nothing that
- * outlives the tag is changed before the tag is known to be plain and right.
+ * Most tags are wholly in the window, with ASCII names of at most one ':'
+ * (which libxml2 reads whole) and attribute values without references.
+ * Such a tag is checked and reported in one pass, as the states above
+ * would, but without going through them; anything else (or anything wrong)
+ * is left to them from the tag's first byte, so that they find the same
+ * error at the same place.  Nothing that outlives the tag is changed before
+ * the tag is known to be plain and right.
  * Tags whose attributes are reported are left to the states.
  */
 
@@ -719,47 +738,106 @@ static inline bool is_plain_name_start(unsigned char b)
 	return (char_class[b] & (C_NAME_START | C_PLAIN)) == (C_NAME_START | C_PLAIN);
 }
 
-/* Index of the first byte from buf[i] on that is not a plain name character (buf[limit] is not one). */
-static inline size_t skip_plain_name(const unsigned char *buf, size_t i)
+#ifdef __SSE2__
+/* The bytes of v that are plain name characters: letters, digits, '-', '.' and '_'. */
+static inline __attribute__((always_inline)) __m128i plain_name_bytes(__m128i v)
 {
+	/* as signed bytes after adding 0x80 - lo, x is in [lo, lo + n) when it is below -128 + n */
+	__m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+	__m128i letter = _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8((char)(0x80 - 'a'))),
+					_mm_set1_epi8((char)(0x80 + 26)));
+	/* '-', '.', '/' and the digits, then not '/' */
+	__m128i span = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '-'))),
+				      _mm_set1_epi8((char)(0x80 + '9' + 1 - '-')));
+	span = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), span);
+	return _mm_or_si128(_mm_or_si128(letter, span), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+}
+#endif
+
+/*
+ * Index of the first byte from buf[i] on that is not a plain name character
+ * (buf[limit] is not one: see io_refill(), which also zeroes the SLACK bytes
+ * after the window that a block read here may touch).
+ */
+static inline __attribute__((always_inline)) size_t skip_plain_name(const unsigned char *buf, size_t i)
+{
+#ifdef __SSE2__
+	for (;; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		unsigned plain = (unsigned)_mm_movemask_epi8(plain_name_bytes(v));
+		if (plain != 0xFFFF)
+			return i + (size_t)__builtin_ctz(~plain);
+	}
+#else
 	while (is_class(buf[i], C_PLAIN))
+		i++;
+	return i;
+#endif
+}
+
+/*
+ * Index of the first byte from buf[i] on that is not in a plain name of at
+ * most one ':' ("prefix:local", "a:", "a:-": all read whole, see
+ * qname_whole()); the caller looks for a second ':'.
+ */
+static inline __attribute__((always_inline)) size_t skip_plain_qname(const unsigned char *buf, size_t i)
+{
+	i = skip_plain_name(buf, i);
+	return buf[i] == ':' ? skip_plain_name(buf, i + 1) : i;
+}
+
+/* Index of the first byte from buf[i] on that is not whitespace (buf[limit] is not). */
+static inline __attribute__((always_inline)) size_t skip_plain_ws(const unsigned char *buf, size_t i)
+{
+	while (is_class(buf[i], C_WS))
 		i++;
 	return i;
 }
 
+/* The attributes of a plain tag read so far: where their names are in the window, and their keys. */
+struct plain_seen {
+	struct plain_attr *attrs;
+	size_t count, used;  /* attributes, bytes of their names */
+};
+
 /*
  * One attribute at buf[*at] (a plain name's first byte) to its closing
- * quote: kept among the tag's attributes, *at moved past it; false when it
- * is not plain, or not right (a duplicate, past a limit).
+ * quote: noted in seen, *at moved past it; false when it is not plain, or
+ * past a limit.  Duplicates are looked for once the tag is read
+ * (plain_duplicate).
  */
-HOT_INLINE bool plain_attribute(struct tok *t, const unsigned char *buf, size_t *at, size_t limit)
+HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *buf, size_t *at, size_t limit)
 {
-	size_t name = *at, i = skip_plain_name(buf, name), len = i - name, used = t->attr_used;
-	if (i == limit || buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - used ||
-	    t->attr_count == ATTR_MAX)
+	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
+	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
+	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - seen->used ||
+	    seen->count == ATTR_MAX)
 		return false;
-	char *copy = t->attr_names + used;
-	copy_short(copy, buf + name, len);
-	uint32_t key = name_key(copy, len);
-	uint64_t bit = 1ull << ((key ^ key >> 16 ^ key >> 24) & 63);
-	if ((t->attr_bits & bit) && find_name(t->attrs, t->attr_count, t->attr_names, copy, len, key) != NONE)
+	i = skip_plain_ws(buf, i);
+	if (buf[i] != '=')
 		return false;
-	i = skip_class(buf, i, limit, C_WS);
-	if (i == limit || buf[i] != '=')
-		return false;
-	i = skip_class(buf, i + 1, limit, C_WS);
-	if (i == limit || (buf[i] != '"' && buf[i] != '\''))
-		return false;
+	i = skip_plain_ws(buf, i + 1);
 	unsigned char quote = buf[i++];
+	if (quote != '"' && quote != '\'')
+		return false;
 	i += find_any3(buf + i, limit - i, quote, '<', '&');
 	if (i == limit || buf[i] != quote)
 		return false;
-	t->attr_bits |= bit;
-	t->attrs[t->attr_count++] = (struct name_ref){ .key = key, .offset = (unsigned short)used,
-						       .len = (unsigned short)len };
-	t->attr_used = used + len;
+	seen->attrs[seen->count++] = (struct plain_attr){ .at = (uint32_t)name, .key = plain_key(buf + name, len) };
+	seen->used += len;
 	*at = i + 1;
 	return true;
+}
+
+/* Whether two of the attributes seen have the same name. */
+static bool plain_duplicate(const struct plain_seen *seen, const unsigned char *buf)
+{
+	const struct plain_attr *a = seen->attrs;
+	for (size_t j = 1; j < seen->count; j++)
+		for (size_t k = 0; k < j; k++)
+			if (a[j].key == a[k].key && memcmp(buf + a[j].at, buf + a[k].at, a[j].key & 0xFFFF) == 0)
+				return true;
+	return false;
 }
 
 /*
@@ -772,22 +850,20 @@ static int plain_start_tag(struct tok *t, struct cursor *c)
 	if (t->report_attributes && t->depth < t->report_depth)
 		return 0;  /* its attributes are reported: by the states */
 	const unsigned char *buf = c->buf;
-	size_t from = c->i, limit = c->limit, i = skip_plain_name(buf, from), len = i - from;
+	size_t from = c->i, limit = c->limit, i = skip_plain_qname(buf, from), len = i - from;
 	if (i == limit || len > NAME_MAX_LEN || len > NAME_BUF - t->names_used)
 		return 0;
-	t->attr_count = t->attr_used = 0;
-	t->attr_bits = 0;
+	struct plain_seen seen = { .attrs = t->plain_attrs };
 	while (is_class(buf[i], C_WS)) {
-		i = skip_class(buf, i + 1, limit, C_WS);
-		if (i == limit)
-			return 0;
+		i = skip_plain_ws(buf, i + 1);
 		if (!is_plain_name_start(buf[i]))
 			break;
-		if (!plain_attribute(t, buf, &i, limit) || i == limit)
+		if (!plain_attribute(&seen, buf, &i, limit))
 			return 0;
 	}
+	/* buf[limit] is not '/' or '>' */
 	bool empty = buf[i] == '/';
-	if (empty ? i + 1 == limit || buf[i + 1] != '>' : buf[i] != '>')
+	if (buf[i + empty] != '>' || (seen.count > 1 && plain_duplicate(&seen, buf)))
 		return 0;
 	copy_short(t->names + t->names_used, buf + from, len);
 	t->name_len = len;
@@ -804,6 +880,26 @@ static int plain_start_tag(struct tok *t, struct cursor *c)
 	return 1;
 }
 
+/* Whether a[0, n) and b[0, n) are the same bytes; may read 15 bytes past either (SLACK). */
+static inline __attribute__((always_inline)) bool same_bytes(const void *a, const void *b, size_t n)
+{
+#ifdef __SSE2__
+	const unsigned char *p = a, *q = b;
+	for (size_t j = 0; j < n; j += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + j)),
+			y = _mm_loadu_si128((const __m128i *)(const void *)(q + j));
+		unsigned differ = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) & 0xFFFF;
+		if (n - j < 16)
+			differ &= (1u << (n - j)) - 1;
+		if (differ)
+			return false;
+	}
+	return true;
+#else
+	return memcmp(a, b, n) == 0;
+#endif
+}
+
 /*
  * An end tag whose name begins at the cursor (after "</"), when it is the
  * open element's name and '>' right after it: 1 when read, 0 when left to
@@ -813,7 +909,7 @@ static int plain_end_tag(struct tok *t, struct cursor *c)
 {
 	size_t len;
 	const char *top = top_name(t, &len);
-	if (c->limit - c->i <= len || c->buf[c->i + len] != '>' || memcmp(c->buf + c->i, top, len) != 0)
+	if (c->limit - c->i <= len || c->buf[c->i + len] != '>' || !same_bytes(c->buf + c->i, top, len))
 		return 0;
 	if (report_element(t, TOK_END, t->tag_abs, false) < 0)
 		return -1;
@@ -887,8 +983,11 @@ static int content(struct tok *t, struct cursor *at)
 		/* each stage goes on from where the one before stopped, if it can */
 		if (c.state == S_TEXT)
 			r = t->depth == 0 ? outside_root(t, &c) : text(t, &c);
-		if (r == 0 && c.state == S_LT && c.i < c.limit)
+		if (r == 0 && c.state == S_LT && c.i < c.limit) {
 			r = after_lt(t, &c);
+			if (c.state == S_TEXT)
+				continue;  /* a plain tag was read */
+		}
 		if (r == 0 && in_start_tag(c.state) && c.i < c.limit)
 			r = start_tag(t, &c);
 		else if (r == 0 && in_end_tag(c.state) && c.i < c.limit)
@@ -1736,6 +1835,7 @@ struct tok_memory {
 	char decl[DECL_MAX];
 	char name[NAME_MAX_LEN + SLACK];    /* a reference, PI target or declared name being read */
 	struct name_ref attrs[ATTR_MAX];
+	struct plain_attr plain_attrs[ATTR_MAX];
 	struct name_ref entities[ENTITY_MAX];
 	char attr_names[ATTR_BUF + SLACK];
 	char names[NAME_BUF + SLACK];
@@ -1749,8 +1849,8 @@ struct tok *tok_new(struct io *io, tok_report_fn *report, void *sink, size_t dep
 		return NULL;
 	m->tok = (struct tok){ .io = io, .report = report, .sink = sink, .report_depth = depth, .state = S_TEXT,
 			       .names = m->names, .name_lens = m->name_lens, .decl = m->decl, .name = m->name,
-			       .attr_names = m->attr_names, .attrs = m->attrs, .entity_names = m->entity_names,
-			       .entities = m->entities, .entity_new = NONE };
+			       .attr_names = m->attr_names, .attrs = m->attrs, .plain_attrs = m->plain_attrs,
+			       .entity_names = m->entity_names, .entities = m->entities, .entity_new = NONE };
 	return &m->tok;
 }
 

@@ -788,6 +788,33 @@ static void check_streaming(void)
 	free(body);
 }
 
+/* Lines counted over many windows and blocks of the check, with LF or CRLF, tabs or not: the error's line. */
+static void check_line_count(const char *name, const char *newline, const char *unit, size_t times,
+			     unsigned long line_after)
+{
+	char head[32], tail[64];
+	snprintf(head, sizeof head, "<domain>%s", newline);
+	snprintf(tail, sizeof tail, "  <b></c>%s</domain>%s", newline, newline);
+	size_t n;
+	char *s = repeat(head, unit, times, tail, &n);
+	char want[96], label[128];
+	snprintf(want, sizeof want, "line %lu:6: mismatched end tag, expected </b>", line_after);
+	snprintf(label, sizeof label, "xmlpatch error line after %zu lines: %s", times, name);
+	check_error_run(label, s, n, want, false);
+	free(s);
+}
+
+static void check_line_counts(void)
+{
+	check_line_count("LF", "\n", "  <a x='1'/>\n", 40000, 40002);
+	check_line_count("CRLF", "\r\n", "  <a x='1'/>\r\n", 40000, 40002);
+	check_line_count("tabs", "\n", "\t<a\tx='1'/>\n", 30000, 30002);
+	check_line_count("short lines", "\n", "<a/>\n<a/>\n\n", 30000, 90002);
+	check_line_count("long lines", "\n",
+			 "  <a x='0123456789012345678901234567890123456789012345678901234567890123456789'/>\n", 5000,
+			 5002);
+}
+
 static void check_io_errors(void)
 {
 	struct xmlpatch_result res;
@@ -830,6 +857,7 @@ int main(int argc, char **argv)
 	check_accepted();
 	check_hostile();
 	check_streaming();
+	check_line_counts();
 	check_io_errors();
 	check_no_fragments();
 	return check_status();

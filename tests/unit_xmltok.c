@@ -177,6 +177,13 @@ static void check_attributes(void)
 		     " </devices </domain");
 	check_events("declared entity", "<!DOCTYPE domain [<!ENTITY e \"x\">]><domain a=\"1&e;2\" b=''/>", 1, true,
 		     " <domain1 a=1{&e;}2 b= />domain");
+	/* names across the tokenizer's 16-byte blocks, one ':' in them, keys alike but names not */
+	check_events("long and prefixed names", "<domain xmlns:p='u'><abcdefghijklmnop abcdefghijklmnopq='1'"
+		     " p:abcdefghijklmnopqrstuvwxyz012345=\"2\" a:='3' axb='4' ayb='5'><p:x_y.z-0/>"
+		     "<a:-></a:-></abcdefghijklmnop><abcdefghijklmnopqrstuvwxyz0123456></abcdefghijklmnopqrstuvwxyz0123456>"
+		     "</domain>", 3, false,
+		     " <domain1 <abcdefghijklmnop2 <p:x_y.z-03 />p:x_y.z-0 <a:-3 </a:- </abcdefghijklmnop"
+		     " <abcdefghijklmnopqrstuvwxyz01234562 </abcdefghijklmnopqrstuvwxyz0123456 </domain");
 	check_events("values of every length", "<domain><a v='' w=\"x\" x='\txy z\n'></a></domain>", 2, true,
 		     " <domain1 <a2 v= w=x x=\txy z\n </a </domain");
 }
@@ -204,6 +211,13 @@ static void check_errors(void)
 	check_same_error("no quote", "<domain><a x=1/></domain>");
 	check_same_error("no whitespace between attributes", "<domain><a x='1'y='2'/></domain>");
 	check_same_error("qualified name", "<domain><a a:b:-='1'/></domain>");
+	check_same_error("qualified element name", "<domain><a:b:-/></domain>");
+	check_same_error("duplicate prefixed attribute", "<domain><a p:x='1' q='2' p:x='3'/></domain>");
+	check_same_error("duplicate long attribute",
+			 "<domain><a abcdefghijklmnopq='1' abcdefghijklmnopq='2'/></domain>");
+	check_same_error("end tag differing after 16 bytes",
+			 "<domain><abcdefghijklmnopq></abcdefghijklmnopr></domain>");
+	check_same_error("end tag longer", "<domain><abcdefghijklmnop></abcdefghijklmnopq></domain>");
 }
 
 int main(void)
