@@ -775,6 +775,12 @@ static inline __attribute__((always_inline)) size_t skip_plain_name(const unsign
 #endif
 }
 
+/* skip_plain_name() out of line, for the rarer local part of a prefixed name. */
+__attribute__((noinline)) static size_t skip_plain_local(const unsigned char *buf, size_t i)
+{
+	return skip_plain_name(buf, i);
+}
+
 /*
  * Index of the first byte from buf[i] on that is not in a plain name of at
  * most one ':' ("prefix:local", "a:", "a:-": all read whole, see
@@ -783,7 +789,7 @@ static inline __attribute__((always_inline)) size_t skip_plain_name(const unsign
 static inline __attribute__((always_inline)) size_t skip_plain_qname(const unsigned char *buf, size_t i)
 {
 	i = skip_plain_name(buf, i);
-	return buf[i] == ':' ? skip_plain_name(buf, i + 1) : i;
+	return buf[i] == ':' ? skip_plain_local(buf, i + 1) : i;
 }
 
 /* Index of the first byte from buf[i] on that is not whitespace (buf[limit] is not). */
