@@ -25,6 +25,7 @@ enum {
 	DECL_MAX = 256,       /* bytes of the XML declaration between "<?xml" and "?>" */
 	ATTR_MAX = 64,        /* attributes in one start tag */
 	ATTR_BUF = 4096,      /* bytes of the attribute names of one start tag */
+	PLAIN_ATTR_MAX = 16,  /* attributes of a plain tag (plain_duplicate() compares each pair); more: the states */
 	ENTITY_MAX = 64,      /* general entities declared in the internal subset */
 	ENTITY_BUF = 4096,    /* bytes of their names */
 };
@@ -817,7 +818,7 @@ HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *bu
 	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
 	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
 	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - seen->used ||
-	    seen->count == ATTR_MAX)
+	    seen->count == PLAIN_ATTR_MAX)
 		return false;
 	i = skip_plain_ws(buf, i);
 	if (buf[i] != '=')
@@ -1841,7 +1842,7 @@ struct tok_memory {
 	char decl[DECL_MAX];
 	char name[NAME_MAX_LEN + SLACK];    /* a reference, PI target or declared name being read */
 	struct name_ref attrs[ATTR_MAX];
-	struct plain_attr plain_attrs[ATTR_MAX];
+	struct plain_attr plain_attrs[PLAIN_ATTR_MAX];
 	struct name_ref entities[ENTITY_MAX];
 	char attr_names[ATTR_BUF + SLACK];
 	char names[NAME_BUF + SLACK];
