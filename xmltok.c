@@ -445,14 +445,20 @@ static int name_full(struct tok *t, const struct cursor *c)
 	return tok_limit(t, c->abs + c->i, "open element names longer than %d bytes in all", NAME_BUF);
 }
 
+/* The element whose name was just read cannot open: a second root, or one too deep. */
+__attribute__((noinline)) static int open_refused(struct tok *t)
+{
+	const char *name = t->names + t->names_used;
+	if (t->depth == 0)
+		return tok_fail(t, t->tag_abs, "second root element <%.*s>", shown(t->name_len), name);
+	return tok_fail(t, t->tag_abs, "elements nested more than %d deep", MAX_DEPTH);
+}
+
 /* The element whose name was just read is open. */
 static inline __attribute__((always_inline)) int open_element(struct tok *t)
 {
-	const char *name = t->names + t->names_used;
-	if (t->depth == 0 && t->root_seen)
-		return tok_fail(t, t->tag_abs, "second root element <%.*s>", shown(t->name_len), name);
-	if (t->depth == MAX_DEPTH)
-		return tok_fail(t, t->tag_abs, "elements nested more than %d deep", MAX_DEPTH);
+	if ((t->depth == 0 && t->root_seen) || t->depth == MAX_DEPTH)
+		return open_refused(t);
 	t->root_seen = true;
 	t->name_lens[t->depth++] = (unsigned short)t->name_len;
 	t->names_used += t->name_len;
