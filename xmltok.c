@@ -810,8 +810,11 @@ static inline __attribute__((always_inline)) size_t skip_plain_ws(const unsigned
 /* The attributes of a plain tag read so far: where their names are in the window, and their keys. */
 struct plain_seen {
 	struct plain_attr *attrs;
-	size_t count, used;  /* attributes, bytes of their names */
+	size_t count;
 };
+
+/* A plain tag's attribute names are never past ATTR_BUF in all: they need not be counted. */
+_Static_assert(PLAIN_ATTR_MAX * NAME_MAX_LEN <= ATTR_BUF, "a plain tag's attribute names within ATTR_BUF");
 
 /*
  * One attribute at buf[*at] (a plain name's first byte) to its closing
@@ -823,8 +826,7 @@ HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *bu
 {
 	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
 	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
-	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - seen->used ||
-	    seen->count == PLAIN_ATTR_MAX)
+	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || seen->count == PLAIN_ATTR_MAX)
 		return false;
 	i = skip_plain_ws(buf, i);
 	if (buf[i] != '=')
@@ -837,7 +839,6 @@ HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *bu
 	if (i == limit || buf[i] != quote)
 		return false;
 	seen->attrs[seen->count++] = (struct plain_attr){ .at = (uint32_t)name, .key = plain_key(buf + name, len) };
-	seen->used += len;
 	*at = i + 1;
 	return true;
 }
