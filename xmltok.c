@@ -836,7 +836,7 @@ HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *bu
 	if (quote != '"' && quote != '\'')
 		return false;
 	i += find_any3(buf + i, limit - i, quote, '<', '&');
-	if (i == limit || buf[i] != quote)
+	if (buf[i] != quote)
 		return false;
 	seen->attrs[seen->count++] = (struct plain_attr){ .at = (uint32_t)name, .key = plain_key(buf + name, len) };
 	*at = i + 1;
