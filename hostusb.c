@@ -641,10 +641,10 @@ static int write_usage(void)
 	return write_all(STDOUT_FILENO, usage_text, sizeof usage_text - 1);
 }
 
-static int run(const struct options *opt)
+static int run(const struct options *opt, const char *domxml)
 {
 	const char *vmid = getenv("vmId"), *property = getenv("hostusb");
-	struct context ctx = { .opt = opt, .property = property ? property : "", .domxml = getenv("_hook_domxml") };
+	struct context ctx = { .opt = opt, .property = property ? property : "", .domxml = domxml };
 	struct error err;
 	if (vmid && check_vmid(vmid, &err) < 0) {
 		say_error(&err);
@@ -686,7 +686,8 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	struct error err;
-	if (parse_options(argc, argv, getenv("_hook_domxml") != NULL, &opt, &err) < 0) {
+	const char *domxml = getenv("_hook_domxml");
+	if (parse_options(argc, argv, domxml != NULL, &opt, &err) < 0) {
 		say_error(&err);
 		return EXIT_HOOK_FAILED;
 	}
@@ -697,7 +698,7 @@ int main(int argc, char **argv)
 		return EXIT_HOOK_FAILED;
 	}
 	opt.root = root;
-	int rc = run(&opt);
+	int rc = run(&opt, domxml);
 	free(root);
 	return rc == 0 ? 0 : EXIT_HOOK_FAILED;
 }

@@ -25,6 +25,7 @@ enum {
 	DECL_MAX = 256,       /* bytes of the XML declaration between "<?xml" and "?>" */
 	ATTR_MAX = 64,        /* attributes in one start tag */
 	ATTR_BUF = 4096,      /* bytes of the attribute names of one start tag */
+	PLAIN_ATTR_MAX = 16,  /* attributes of a plain tag (plain_duplicate() compares each pair); more: the states */
 	ENTITY_MAX = 64,      /* general entities declared in the internal subset */
 	ENTITY_BUF = 4096,    /* bytes of their names */
 };
@@ -444,14 +445,20 @@ static int name_full(struct tok *t, const struct cursor *c)
 	return tok_limit(t, c->abs + c->i, "open element names longer than %d bytes in all", NAME_BUF);
 }
 
+/* The element whose name was just read cannot open: a second root, or one too deep. */
+__attribute__((noinline)) static int open_refused(struct tok *t)
+{
+	const char *name = t->names + t->names_used;
+	if (t->depth == 0)
+		return tok_fail(t, t->tag_abs, "second root element <%.*s>", shown(t->name_len), name);
+	return tok_fail(t, t->tag_abs, "elements nested more than %d deep", MAX_DEPTH);
+}
+
 /* The element whose name was just read is open. */
 static inline __attribute__((always_inline)) int open_element(struct tok *t)
 {
-	const char *name = t->names + t->names_used;
-	if (t->depth == 0 && t->root_seen)
-		return tok_fail(t, t->tag_abs, "second root element <%.*s>", shown(t->name_len), name);
-	if (t->depth == MAX_DEPTH)
-		return tok_fail(t, t->tag_abs, "elements nested more than %d deep", MAX_DEPTH);
+	if ((t->depth == 0 && t->root_seen) || t->depth == MAX_DEPTH)
+		return open_refused(t);
 	t->root_seen = true;
 	t->name_lens[t->depth++] = (unsigned short)t->name_len;
 	t->names_used += t->name_len;
@@ -803,8 +810,11 @@ static inline __attribute__((always_inline)) size_t skip_plain_ws(const unsigned
 /* The attributes of a plain tag read so far: where their names are in the window, and their keys. */
 struct plain_seen {
 	struct plain_attr *attrs;
-	size_t count, used;  /* attributes, bytes of their names */
+	size_t count;
 };
+
+/* A plain tag's attribute names are never past ATTR_BUF in all: they need not be counted. */
+_Static_assert(PLAIN_ATTR_MAX * NAME_MAX_LEN <= ATTR_BUF, "a plain tag's attribute names within ATTR_BUF");
 
 /*
  * One attribute at buf[*at] (a plain name's first byte) to its closing
@@ -816,8 +826,7 @@ HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *bu
 {
 	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
 	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
-	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || len > ATTR_BUF - seen->used ||
-	    seen->count == ATTR_MAX)
+	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || seen->count == PLAIN_ATTR_MAX)
 		return false;
 	i = skip_plain_ws(buf, i);
 	if (buf[i] != '=')
@@ -827,10 +836,9 @@ HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *bu
 	if (quote != '"' && quote != '\'')
 		return false;
 	i += find_any3(buf + i, limit - i, quote, '<', '&');
-	if (i == limit || buf[i] != quote)
+	if (buf[i] != quote)
 		return false;
 	seen->attrs[seen->count++] = (struct plain_attr){ .at = (uint32_t)name, .key = plain_key(buf + name, len) };
-	seen->used += len;
 	*at = i + 1;
 	return true;
 }
@@ -1841,7 +1849,7 @@ struct tok_memory {
 	char decl[DECL_MAX];
 	char name[NAME_MAX_LEN + SLACK];    /* a reference, PI target or declared name being read */
 	struct name_ref attrs[ATTR_MAX];
-	struct plain_attr plain_attrs[ATTR_MAX];
+	struct plain_attr plain_attrs[PLAIN_ATTR_MAX];
 	struct name_ref entities[ENTITY_MAX];
 	char attr_names[ATTR_BUF + SLACK];
 	char names[NAME_BUF + SLACK];

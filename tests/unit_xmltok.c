@@ -184,6 +184,12 @@ static void check_attributes(void)
 		     "</domain>", 3, false,
 		     " <domain1 <abcdefghijklmnop2 <p:x_y.z-03 />p:x_y.z-0 <a:-3 </a:- </abcdefghijklmnop"
 		     " <abcdefghijklmnopqrstuvwxyz01234562 </abcdefghijklmnopqrstuvwxyz0123456 </domain");
+	/* more attributes than a plain tag takes: read by the states */
+	check_events("16 and 20 attributes",
+		     "<domain><a a1='' a2='' a3='' a4='' a5='' a6='' a7='' a8='' a9='' b1='' b2='' b3='' b4='' b5=''"
+		     " b6='' b7=''/><a a1='' a2='' a3='' a4='' a5='' a6='' a7='' a8='' a9='' b1='' b2='' b3='' b4=''"
+		     " b5='' b6='' b7='' b8='' b9='' c1='' c2=''/></domain>", 2, false,
+		     " <domain1 <a2 />a <a2 />a </domain");
 	check_events("values of every length", "<domain><a v='' w=\"x\" x='\txy z\n'></a></domain>", 2, true,
 		     " <domain1 <a2 v= w=x x=\txy z\n </a </domain");
 }
@@ -212,6 +218,12 @@ static void check_errors(void)
 	check_same_error("no whitespace between attributes", "<domain><a x='1'y='2'/></domain>");
 	check_same_error("qualified name", "<domain><a a:b:-='1'/></domain>");
 	check_same_error("qualified element name", "<domain><a:b:-/></domain>");
+	check_same_error("duplicate among 16 attributes",
+			 "<domain><a a1='' a2='' a3='' a4='' a5='' a6='' a7='' a8='' a9='' b1='' b2='' b3='' b4='' b5=''"
+			 " b6='' a2=''/></domain>");
+	check_same_error("duplicate among 20 attributes",
+			 "<domain><a a1='' a2='' a3='' a4='' a5='' a6='' a7='' a8='' a9='' b1='' b2='' b3='' b4='' b5=''"
+			 " b6='' b7='' b8='' b9='' c1='' a7=''/></domain>");
 	check_same_error("duplicate prefixed attribute", "<domain><a p:x='1' q='2' p:x='3'/></domain>");
 	check_same_error("duplicate long attribute",
 			 "<domain><a abcdefghijklmnopq='1' abcdefghijklmnopq='2'/></domain>");
