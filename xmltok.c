@@ -1851,8 +1851,8 @@ struct tok_memory {
 	struct name_ref attrs[ATTR_MAX];
 	struct plain_attr plain_attrs[PLAIN_ATTR_MAX];
 	struct name_ref entities[ENTITY_MAX];
-	char attr_names[ATTR_BUF + SLACK];
 	char names[NAME_BUF + SLACK];
+	char attr_names[ATTR_BUF + SLACK];
 	char entity_names[ENTITY_BUF];
 };
 
