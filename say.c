@@ -43,37 +43,43 @@ void say_error(const struct error *err)
 	say("%s", err->message);
 }
 
-#define DEVICE_TEXT_SIZE (SERIAL_MAX + 64)
-
-/* "0x0627:0x0001 serial SERK1, bus 1 device 5"; the port instead of a serial the property cannot name. */
-static void device_text(const struct usb_device *dev, char *buf, size_t size)
+/*
+ * What names the device besides its ids, for "0x0627:0x0001 serial SERK1":
+ * its serial, or its port when the property cannot name its serial; *label
+ * is " serial ", " port " or "".
+ */
+static const char *device_name(const struct usb_device *dev, char *port, size_t size, const char **label)
 {
-	char where[SERIAL_MAX + 16] = "";
+	*label = "";
 	if (dev->serial_kind == USB_SERIAL_USABLE) {
-		format(where, sizeof where, " serial %s", dev->serial);
-	} else if (dev->port.bus != 0) {
-		char port[USB_PORT_TEXT_SIZE];
-		usb_port_format(&dev->port, port, sizeof port);
-		format(where, sizeof where, " port %s", port);
+		*label = " serial ";
+		return dev->serial;
 	}
-	format(buf, size, "0x%04x:0x%04x%s, bus %u device %u", dev->id.vendor, dev->id.product, where,
-	       dev->addr.bus, dev->addr.device);
+	if (dev->port.bus == 0)
+		return "";
+	*label = " port ";
+	usb_port_format(&dev->port, port, size);
+	return port;
 }
+
+/* "/dev/bus/usb/BBB/DDD (0x0627:0x0001 serial SERK1, bus 1 device 5)", as the lines below begin */
+#define NODE_AND_DEVICE NODE_DIR "/%03u/%03u (0x%04x:0x%04x%s%s, bus %u device %u)"
 
 /*
  * The line a start prints for each node it gave the VM, with the owner the
- * journal records to give back (a re-start's: the first start's).
+ * journal records to give back (a re-start's: the first start's).  One
+ * format for the whole line: it is printed on every start.
  */
 void say_given(const char *vmid, const struct usb_device *dev, unsigned uid, unsigned gid,
 	       const struct journal_entry *recorded)
 {
-	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[16] = "";
-	sysfs_node_path(dev->addr, inside, sizeof inside);
-	device_text(dev, device, sizeof device);
+	char port[USB_PORT_TEXT_SIZE], mode[16] = "";
+	const char *label, *name = device_name(dev, port, sizeof port, &label);
 	if (recorded->has_mode)
 		format(mode, sizeof mode, " mode %04o", recorded->mode);
-	say("VM %s: gave %s (%s) to %u:%u; recorded owner %u:%u%s", vmid, inside, device, uid, gid, recorded->uid,
-	    recorded->gid, mode);
+	say("VM %s: gave " NODE_AND_DEVICE " to %u:%u; recorded owner %u:%u%s", vmid, dev->addr.bus,
+	    dev->addr.device, dev->id.vendor, dev->id.product, label, name, dev->addr.bus, dev->addr.device, uid, gid,
+	    recorded->uid, recorded->gid, mode);
 }
 
 /*
@@ -82,13 +88,13 @@ void say_given(const char *vmid, const struct usb_device *dev, unsigned uid, uns
  */
 void say_given_back(const char *vmid, const struct usb_device *dev, const struct journal_entry *e, bool mode_kept)
 {
-	char inside[NODE_PATH_SIZE], device[DEVICE_TEXT_SIZE], mode[64] = "";
-	sysfs_node_path(e->addr, inside, sizeof inside);
-	device_text(dev, device, sizeof device);
+	char port[USB_PORT_TEXT_SIZE], mode[64] = "";
+	const char *label, *name = device_name(dev, port, sizeof port, &label);
 	if (mode_kept)
 		format(mode, sizeof mode, "; warning: not to mode %04o: chown cleared a set-id bit", e->mode);
 	else if (e->has_mode)
 		format(mode, sizeof mode, " mode %04o", e->mode);
-	say("VM %s: gave back %s (%s) to %u:%u%s", vmid[0] ? vmid : "(no vmId)", inside, device, e->uid, e->gid,
-	    mode);
+	say("VM %s: gave back " NODE_AND_DEVICE " to %u:%u%s", vmid[0] ? vmid : "(no vmId)", e->addr.bus,
+	    e->addr.device, dev->id.vendor, dev->id.product, label, name, dev->addr.bus, dev->addr.device, e->uid,
+	    e->gid, mode);
 }
