@@ -229,7 +229,7 @@ static int read_entry_value(int devices_fd, const char *name, const char *attrib
 	/* copied, not formatted: every device of the host costs one of these */
 	if (name_len + 1 + attribute_len >= sizeof path)
 		return -1;
-	memcpy(path, name, name_len);
+	memcpy(path, name, name_len + 1);
 	path[name_len] = '/';
 	memcpy(path + name_len + 1, attribute, attribute_len + 1);
 	return read_value(devices_fd, path, parse, value);
