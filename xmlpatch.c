@@ -227,7 +227,8 @@ static int splice_event(struct splice *s, const struct tok_event *ev)
 
 /*
  * How deep the events it needs go: <domain> and its children, and inside
- * the target <devices> its children too.
+ * the target <devices> its children too.  Of the deepest, only START: any
+ * markup ends a line's leading whitespace, and nothing inside them is seen.
  */
 static size_t splice_depth(const struct splice *s)
 {
@@ -438,7 +439,8 @@ static int deliver(void *sink, const struct tok_event *ev)
 	struct pipeline *p = sink;
 	if (splice_event(&p->splice, ev) < 0)
 		return -1;
-	tok_set_depth(p->tok, splice_depth(&p->splice));
+	size_t depth = splice_depth(&p->splice);
+	tok_set_depths(p->tok, depth, depth - 1);
 	return 0;
 }
 

@@ -99,6 +99,7 @@ struct tok {
 	tok_report_fn *report;
 	void *sink;
 	size_t report_depth;             /* set by the caller at any time */
+	size_t end_depth;                /* END down to this depth: report_depth, or one less */
 	bool report_attributes;          /* of the elements reported */
 	enum state state, ret;           /* ret: where a comment, PI, reference or quote returns */
 
@@ -313,11 +314,11 @@ SIZE_NOINLINE static int text_event(const struct tok *t, const unsigned char *te
 	return t->report(t->sink, &ev);
 }
 
-/* START or END of the innermost open element, if it is within report_depth. */
+/* START or END of the innermost open element, if it is within report_depth (END: end_depth). */
 static inline __attribute__((always_inline)) int report_element(const struct tok *t, enum tok_event_kind kind,
 								 unsigned long long at, bool empty)
 {
-	return t->depth > t->report_depth ? 0 : element_event(t, kind, at, empty);
+	return t->depth > (kind == TOK_END ? t->end_depth : t->report_depth) ? 0 : element_event(t, kind, at, empty);
 }
 
 /* TEXT of buf[from, i), if there is any and it is in content reported. */
@@ -782,21 +783,33 @@ static inline __attribute__((always_inline)) size_t skip_plain_name(const unsign
 #endif
 }
 
+#ifndef __OPTIMIZE_SIZE__
 /* skip_plain_name() out of line, for the rarer local part of a prefixed name. */
 __attribute__((noinline)) static size_t skip_plain_local(const unsigned char *buf, size_t i)
 {
 	return skip_plain_name(buf, i);
 }
+#endif
 
 /*
  * Index of the first byte from buf[i] on that is not in a plain name of at
  * most one ':' ("prefix:local", "a:", "a:-": all read whole, see
- * qname_whole()); the caller looks for a second ':'.
+ * qname_whole()); the caller looks for a second ':'.  Where size matters,
+ * the local part is read by the same loop.
  */
 static inline __attribute__((always_inline)) size_t skip_plain_qname(const unsigned char *buf, size_t i)
 {
+#ifdef __OPTIMIZE_SIZE__
+	for (bool colon = false;; colon = true) {
+		i = skip_plain_name(buf, i);
+		if (buf[i] != ':' || colon)
+			return i;
+		i++;
+	}
+#else
 	i = skip_plain_name(buf, i);
 	return buf[i] == ':' ? skip_plain_local(buf, i + 1) : i;
+#endif
 }
 
 /* Index of the first byte from buf[i] on that is not whitespace (buf[limit] is not). */
@@ -1861,7 +1874,8 @@ struct tok *tok_new(struct io *io, tok_report_fn *report, void *sink, size_t dep
 	struct tok_memory *m = malloc(sizeof *m);
 	if (!m)
 		return NULL;
-	m->tok = (struct tok){ .io = io, .report = report, .sink = sink, .report_depth = depth, .state = S_TEXT,
+	m->tok = (struct tok){ .io = io, .report = report, .sink = sink, .report_depth = depth, .end_depth = depth,
+			       .state = S_TEXT,
 			       .names = m->names, .name_lens = m->name_lens, .decl = m->decl, .name = m->name,
 			       .attr_names = m->attr_names, .attrs = m->attrs, .plain_attrs = m->plain_attrs,
 			       .entity_names = m->entity_names, .entities = m->entities, .entity_new = NONE };
@@ -1873,9 +1887,15 @@ void tok_free(struct tok *t)
 	free(t);
 }
 
-void tok_set_depth(struct tok *t, size_t depth)
+void tok_set_depths(struct tok *t, size_t depth, size_t end_depth)
 {
 	t->report_depth = depth;
+	t->end_depth = end_depth;
+}
+
+void tok_set_depth(struct tok *t, size_t depth)
+{
+	tok_set_depths(t, depth, depth);
 }
 
 void tok_report_attributes(struct tok *t, bool on)

@@ -119,6 +119,13 @@ void tok_free(struct tok *t);
 /* How deep to report elements (the root is at depth 1): set at any time. */
 void tok_set_depth(struct tok *t, size_t depth);
 
+/*
+ * The same, but END only down to end_depth (at most depth): a sink that
+ * needs no END of the deepest elements it sees, whose content it is not
+ * told, is spared them.
+ */
+void tok_set_depths(struct tok *t, size_t depth, size_t end_depth);
+
 /* Whether the attributes of the elements reported are (ATTR events); off at first. */
 void tok_report_attributes(struct tok *t, bool on);
 
