@@ -125,6 +125,8 @@ static void follow_text(struct splice *s, const struct tok_event *ev)
 		return;
 	/* most often a newline and the next line's indentation: only that indentation matters */
 	size_t len = ev->text_len, j = len;
+	for (uint64_t w; j >= 8 && (memcpy(&w, ev->text + j - 8, 8), w == 0x2020202020202020u); j -= 8)
+		;
 	while (j > 0 && (ev->text[j - 1] == ' ' || ev->text[j - 1] == '\t'))
 		j--;
 	if (j > 0 && ev->text[j - 1] == '\n' && len - j <= INDENT_MAX) {
