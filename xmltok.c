@@ -303,14 +303,18 @@ SIZE_NOINLINE static int element_event(const struct tok *t, enum tok_event_kind 
 {
 	size_t len;
 	const char *name = top_name(t, &len);
-	const struct tok_event ev = { .kind = kind, .depth = t->depth, .name = name, .name_len = len,
-				      .at = at, .empty = empty };
+	/* every field named: no zeroing of the rest */
+	const struct tok_event ev = { .kind = kind, .empty = empty, .more = false, .unresolved = false,
+				      .depth = t->depth, .name = name, .name_len = len, .at = at, .text = NULL,
+				      .text_len = 0 };
 	return t->report(t->sink, &ev);
 }
 
 SIZE_NOINLINE static int text_event(const struct tok *t, const unsigned char *text, size_t len)
 {
-	const struct tok_event ev = { .kind = TOK_TEXT, .depth = t->depth, .text = text, .text_len = len };
+	const struct tok_event ev = { .kind = TOK_TEXT, .empty = false, .more = false, .unresolved = false,
+				      .depth = t->depth, .name = NULL, .name_len = 0, .at = 0, .text = text,
+				      .text_len = len };
 	return t->report(t->sink, &ev);
 }
 

@@ -95,16 +95,16 @@ enum tok_event_kind {
  */
 struct tok_event {
 	enum tok_event_kind kind;
+	bool empty;                      /* END: the element was "<name .../>" */
+	bool more;                       /* ATTR: more pieces of this value follow */
+	bool unresolved;                 /* ATTR: text is the name of a declared entity */
 	size_t depth;                    /* of the element; TEXT, MARKUP: of the one holding it */
 	const char *name;                /* START, END: the element's name; ATTR: the attribute's */
 	size_t name_len;
 	unsigned long long at;           /* START, END: offset of the tag's '<', or of the '/' of
 					    "/>"; still in the window, and not yet written */
-	bool empty;                      /* END: the element was "<name .../>" */
 	const unsigned char *text;       /* TEXT: valid until the window moves; ATTR: until the event returns */
 	size_t text_len;
-	bool more;                       /* ATTR: more pieces of this value follow */
-	bool unresolved;                 /* ATTR: text is the name of a declared entity */
 };
 
 /* Where events go: 0, or -1 with the error filled in (which the tokenizer passes on). */
