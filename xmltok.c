@@ -842,9 +842,13 @@ _Static_assert(PLAIN_ATTR_MAX * NAME_MAX_LEN <= ATTR_BUF, "a plain tag's attribu
 HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *buf, size_t *at, size_t limit)
 {
 	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
-	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
-	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || seen->count == PLAIN_ATTR_MAX)
+	if (len > NAME_MAX_LEN || seen->count == PLAIN_ATTR_MAX)
 		return false;
+	/*
+	 * a name that goes on (a second ':', a byte beyond ASCII) has no '='
+	 * after it; buf[limit] is neither whitespace, '=' nor a quote: the
+	 * checks below stop there
+	 */
 	i = skip_plain_ws(buf, i);
 	if (buf[i] != '=')
 		return false;
