@@ -80,8 +80,9 @@ enum tok_event_kind {
 
 /*
  * One event.  Elements are reported down to report_depth (the root is at
- * depth 1); text and other markup directly inside elements above that depth,
- * and outside the root (depth 0).  Character data broken by a reference or
+ * depth 1; their END down to the end depth of tok_set_depths()); text and
+ * other markup directly inside elements above that depth, and outside the
+ * root (depth 0).  Character data broken by a reference or
  * by the end of the window comes as several TEXT events.
  *
  * With tok_report_attributes(), each attribute of an element reported
