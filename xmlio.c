@@ -267,15 +267,14 @@ static size_t ascii_text_span(const unsigned char *s, size_t n, unsigned long lo
 			v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16)),
 			v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 32)),
 			v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 48));
-		__m128i lf0 = _mm_cmpeq_epi8(v0, lf), lf1 = _mm_cmpeq_epi8(v1, lf), lf2 = _mm_cmpeq_epi8(v2, lf),
-			lf3 = _mm_cmpeq_epi8(v3, lf);
-		__m128i other = _mm_or_si128(_mm_or_si128(_mm_andnot_si128(lf0, _mm_cmplt_epi8(v0, space)),
-							  _mm_andnot_si128(lf1, _mm_cmplt_epi8(v1, space))),
-					     _mm_or_si128(_mm_andnot_si128(lf2, _mm_cmplt_epi8(v2, space)),
-							  _mm_andnot_si128(lf3, _mm_cmplt_epi8(v3, space))));
-		if (_mm_movemask_epi8(other))
+		/* in each lane, minus the LFs and minus the bytes below 0x20 (of which LFs are some) */
+		__m128i lfs = _mm_add_epi8(_mm_add_epi8(_mm_cmpeq_epi8(v0, lf), _mm_cmpeq_epi8(v1, lf)),
+					   _mm_add_epi8(_mm_cmpeq_epi8(v2, lf), _mm_cmpeq_epi8(v3, lf)));
+		__m128i lows = _mm_add_epi8(_mm_add_epi8(_mm_cmplt_epi8(v0, space), _mm_cmplt_epi8(v1, space)),
+					    _mm_add_epi8(_mm_cmplt_epi8(v2, space), _mm_cmplt_epi8(v3, space)));
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(lfs, lows)) != 0xFFFF)
 			break;  /* the loop below finishes this block */
-		lanes = _mm_sub_epi8(_mm_sub_epi8(lanes, _mm_add_epi8(lf0, lf1)), _mm_add_epi8(lf2, lf3));
+		lanes = _mm_sub_epi8(lanes, lfs);
 		blocks += 4;
 		if (blocks >= 252) {
 			sums = _mm_add_epi64(sums, _mm_sad_epu8(lanes, zero));

@@ -125,6 +125,8 @@ static void follow_text(struct splice *s, const struct tok_event *ev)
 		return;
 	/* most often a newline and the next line's indentation: only that indentation matters */
 	size_t len = ev->text_len, j = len;
+	for (uint64_t w; j >= 8 && (memcpy(&w, ev->text + j - 8, 8), w == 0x2020202020202020u); j -= 8)
+		;
 	while (j > 0 && (ev->text[j - 1] == ' ' || ev->text[j - 1] == '\t'))
 		j--;
 	if (j > 0 && ev->text[j - 1] == '\n' && len - j <= INDENT_MAX) {
@@ -227,7 +229,8 @@ static int splice_event(struct splice *s, const struct tok_event *ev)
 
 /*
  * How deep the events it needs go: <domain> and its children, and inside
- * the target <devices> its children too.
+ * the target <devices> its children too.  Of the deepest, only START: any
+ * markup ends a line's leading whitespace, and nothing inside them is seen.
  */
 static size_t splice_depth(const struct splice *s)
 {
@@ -438,7 +441,8 @@ static int deliver(void *sink, const struct tok_event *ev)
 	struct pipeline *p = sink;
 	if (splice_event(&p->splice, ev) < 0)
 		return -1;
-	tok_set_depth(p->tok, splice_depth(&p->splice));
+	size_t depth = splice_depth(&p->splice);
+	tok_set_depths(p->tok, depth, depth - 1);
 	return 0;
 }
 

@@ -99,6 +99,7 @@ struct tok {
 	tok_report_fn *report;
 	void *sink;
 	size_t report_depth;             /* set by the caller at any time */
+	size_t end_depth;                /* END down to this depth: report_depth, or one less */
 	bool report_attributes;          /* of the elements reported */
 	enum state state, ret;           /* ret: where a comment, PI, reference or quote returns */
 
@@ -302,22 +303,26 @@ SIZE_NOINLINE static int element_event(const struct tok *t, enum tok_event_kind 
 {
 	size_t len;
 	const char *name = top_name(t, &len);
-	const struct tok_event ev = { .kind = kind, .depth = t->depth, .name = name, .name_len = len,
-				      .at = at, .empty = empty };
+	/* every field named: no zeroing of the rest */
+	const struct tok_event ev = { .kind = kind, .empty = empty, .more = false, .unresolved = false,
+				      .depth = t->depth, .name = name, .name_len = len, .at = at, .text = NULL,
+				      .text_len = 0 };
 	return t->report(t->sink, &ev);
 }
 
 SIZE_NOINLINE static int text_event(const struct tok *t, const unsigned char *text, size_t len)
 {
-	const struct tok_event ev = { .kind = TOK_TEXT, .depth = t->depth, .text = text, .text_len = len };
+	const struct tok_event ev = { .kind = TOK_TEXT, .empty = false, .more = false, .unresolved = false,
+				      .depth = t->depth, .name = NULL, .name_len = 0, .at = 0, .text = text,
+				      .text_len = len };
 	return t->report(t->sink, &ev);
 }
 
-/* START or END of the innermost open element, if it is within report_depth. */
+/* START or END of the innermost open element, if it is within report_depth (END: end_depth). */
 static inline __attribute__((always_inline)) int report_element(const struct tok *t, enum tok_event_kind kind,
 								 unsigned long long at, bool empty)
 {
-	return t->depth > t->report_depth ? 0 : element_event(t, kind, at, empty);
+	return t->depth > (kind == TOK_END ? t->end_depth : t->report_depth) ? 0 : element_event(t, kind, at, empty);
 }
 
 /* TEXT of buf[from, i), if there is any and it is in content reported. */
@@ -782,21 +787,33 @@ static inline __attribute__((always_inline)) size_t skip_plain_name(const unsign
 #endif
 }
 
+#ifndef __OPTIMIZE_SIZE__
 /* skip_plain_name() out of line, for the rarer local part of a prefixed name. */
 __attribute__((noinline)) static size_t skip_plain_local(const unsigned char *buf, size_t i)
 {
 	return skip_plain_name(buf, i);
 }
+#endif
 
 /*
  * Index of the first byte from buf[i] on that is not in a plain name of at
  * most one ':' ("prefix:local", "a:", "a:-": all read whole, see
- * qname_whole()); the caller looks for a second ':'.
+ * qname_whole()); the caller looks for a second ':'.  Where size matters,
+ * the local part is read by the same loop.
  */
 static inline __attribute__((always_inline)) size_t skip_plain_qname(const unsigned char *buf, size_t i)
 {
+#ifdef __OPTIMIZE_SIZE__
+	for (bool colon = false;; colon = true) {
+		i = skip_plain_name(buf, i);
+		if (buf[i] != ':' || colon)
+			return i;
+		i++;
+	}
+#else
 	i = skip_plain_name(buf, i);
 	return buf[i] == ':' ? skip_plain_local(buf, i + 1) : i;
+#endif
 }
 
 /* Index of the first byte from buf[i] on that is not whitespace (buf[limit] is not). */
@@ -825,9 +842,13 @@ _Static_assert(PLAIN_ATTR_MAX * NAME_MAX_LEN <= ATTR_BUF, "a plain tag's attribu
 HOT_INLINE bool plain_attribute(struct plain_seen *seen, const unsigned char *buf, size_t *at, size_t limit)
 {
 	size_t name = *at, i = skip_plain_qname(buf, name), len = i - name;
-	/* buf[limit] is neither whitespace, '=' nor a quote: the checks below stop there */
-	if (buf[i] == ':' || buf[i] >= 0x80 || len > NAME_MAX_LEN || seen->count == PLAIN_ATTR_MAX)
+	if (len > NAME_MAX_LEN || seen->count == PLAIN_ATTR_MAX)
 		return false;
+	/*
+	 * a name that goes on (a second ':', a byte beyond ASCII) has no '='
+	 * after it; buf[limit] is neither whitespace, '=' nor a quote: the
+	 * checks below stop there
+	 */
 	i = skip_plain_ws(buf, i);
 	if (buf[i] != '=')
 		return false;
@@ -1861,7 +1882,8 @@ struct tok *tok_new(struct io *io, tok_report_fn *report, void *sink, size_t dep
 	struct tok_memory *m = malloc(sizeof *m);
 	if (!m)
 		return NULL;
-	m->tok = (struct tok){ .io = io, .report = report, .sink = sink, .report_depth = depth, .state = S_TEXT,
+	m->tok = (struct tok){ .io = io, .report = report, .sink = sink, .report_depth = depth, .end_depth = depth,
+			       .state = S_TEXT,
 			       .names = m->names, .name_lens = m->name_lens, .decl = m->decl, .name = m->name,
 			       .attr_names = m->attr_names, .attrs = m->attrs, .plain_attrs = m->plain_attrs,
 			       .entity_names = m->entity_names, .entities = m->entities, .entity_new = NONE };
@@ -1873,9 +1895,15 @@ void tok_free(struct tok *t)
 	free(t);
 }
 
-void tok_set_depth(struct tok *t, size_t depth)
+void tok_set_depths(struct tok *t, size_t depth, size_t end_depth)
 {
 	t->report_depth = depth;
+	t->end_depth = end_depth;
+}
+
+void tok_set_depth(struct tok *t, size_t depth)
+{
+	tok_set_depths(t, depth, depth);
 }
 
 void tok_report_attributes(struct tok *t, bool on)

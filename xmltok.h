@@ -80,8 +80,9 @@ enum tok_event_kind {
 
 /*
  * One event.  Elements are reported down to report_depth (the root is at
- * depth 1); text and other markup directly inside elements above that depth,
- * and outside the root (depth 0).  Character data broken by a reference or
+ * depth 1; their END down to the end depth of tok_set_depths()); text and
+ * other markup directly inside elements above that depth, and outside the
+ * root (depth 0).  Character data broken by a reference or
  * by the end of the window comes as several TEXT events.
  *
  * With tok_report_attributes(), each attribute of an element reported
@@ -95,16 +96,16 @@ enum tok_event_kind {
  */
 struct tok_event {
 	enum tok_event_kind kind;
+	bool empty;                      /* END: the element was "<name .../>" */
+	bool more;                       /* ATTR: more pieces of this value follow */
+	bool unresolved;                 /* ATTR: text is the name of a declared entity */
 	size_t depth;                    /* of the element; TEXT, MARKUP: of the one holding it */
 	const char *name;                /* START, END: the element's name; ATTR: the attribute's */
 	size_t name_len;
 	unsigned long long at;           /* START, END: offset of the tag's '<', or of the '/' of
 					    "/>"; still in the window, and not yet written */
-	bool empty;                      /* END: the element was "<name .../>" */
 	const unsigned char *text;       /* TEXT: valid until the window moves; ATTR: until the event returns */
 	size_t text_len;
-	bool more;                       /* ATTR: more pieces of this value follow */
-	bool unresolved;                 /* ATTR: text is the name of a declared entity */
 };
 
 /* Where events go: 0, or -1 with the error filled in (which the tokenizer passes on). */
@@ -118,6 +119,13 @@ void tok_free(struct tok *t);
 
 /* How deep to report elements (the root is at depth 1): set at any time. */
 void tok_set_depth(struct tok *t, size_t depth);
+
+/*
+ * The same, but END only down to end_depth (at most depth): a sink that
+ * needs no END of the deepest elements it sees, whose content it is not
+ * told, is spared them.
+ */
+void tok_set_depths(struct tok *t, size_t depth, size_t end_depth);
 
 /* Whether the attributes of the elements reported are (ATTR events); off at first. */
 void tok_report_attributes(struct tok *t, bool on);

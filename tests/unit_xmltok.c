@@ -85,8 +85,12 @@ static ssize_t one_byte(int fd, void *buf, size_t count)
 	return read(fd, buf, count ? 1 : 0);
 }
 
-/* Tokenizes doc, reporting down to depth (attributes when attrs): 0 or -1, the events in l, the error in err. */
-static int tokenize(const char *doc, size_t depth, bool attrs, bool bytewise, struct log *l, struct xmlpatch_error *err)
+/*
+ * Tokenizes doc, reporting down to depth, END down to end_depth (attributes
+ * when attrs): 0 or -1, the events in l, the error in err.
+ */
+static int tokenize(const char *doc, size_t depth, size_t end_depth, bool attrs, bool bytewise, struct log *l,
+		    struct xmlpatch_error *err)
 {
 	int fd = memfd_create("doc", 0);
 	if (fd < 0 || write(fd, doc, strlen(doc)) != (ssize_t)strlen(doc) || lseek(fd, 0, SEEK_SET) != 0) {
@@ -105,6 +109,8 @@ static int tokenize(const char *doc, size_t depth, bool attrs, bool bytewise, st
 		exit(2);
 	}
 	tok_report_attributes(l->tok, attrs);
+	if (end_depth != depth)
+		tok_set_depths(l->tok, depth, end_depth);
 	int rc = 0;
 	for (;;) {
 		if ((rc = tok_read(l->tok)) < 0)
@@ -127,13 +133,14 @@ static int tokenize(const char *doc, size_t depth, bool attrs, bool bytewise, st
 	return rc;
 }
 
-/* The events of doc, read whole and byte by byte, which must be the same. */
-static void check_events(const char *name, const char *doc, size_t depth, bool attrs, const char *want)
+/* The events of doc, read whole and byte by byte, which must be the same; END down to end_depth. */
+static void check_events_ends(const char *name, const char *doc, size_t depth, size_t end_depth, bool attrs,
+			      const char *want)
 {
 	struct log whole, bytes;
 	struct xmlpatch_error e1, e2;
-	int r1 = tokenize(doc, depth, attrs, false, &whole, &e1);
-	int r2 = tokenize(doc, depth, attrs, true, &bytes, &e2);
+	int r1 = tokenize(doc, depth, end_depth, attrs, false, &whole, &e1);
+	int r2 = tokenize(doc, depth, end_depth, attrs, true, &bytes, &e2);
 	char label[160];
 	snprintf(label, sizeof label, "xmltok %s: accepted", name);
 	CHECK(label, r1 == 0 && r2 == 0);
@@ -141,6 +148,11 @@ static void check_events(const char *name, const char *doc, size_t depth, bool a
 	CHECK_STR(label, whole.s, want);
 	snprintf(label, sizeof label, "xmltok %s: events byte by byte", name);
 	CHECK_STR(label, bytes.s, want);
+}
+
+static void check_events(const char *name, const char *doc, size_t depth, bool attrs, const char *want)
+{
+	check_events_ends(name, doc, depth, depth, attrs, want);
 }
 
 static const char hostdevs[] =
@@ -171,6 +183,12 @@ static void check_attributes(void)
 	check_events("depth 3", hostdevs, 3, true,
 		     " <domain1 type=kvm id=7 <name2 </name <devices2 <hostdev3 mode=subsystem type=usb managed=no"
 		     " </hostdev <disk3 device=disk </disk </devices </domain");
+	/* END one level less deep: not of the deepest elements, read by the states or plain */
+	check_events_ends("ends one level less deep", hostdevs, 3, 2, true,
+			  " <domain1 type=kvm id=7 <name2 </name <devices2 <hostdev3 mode=subsystem type=usb managed=no"
+			  " <disk3 device=disk </devices </domain");
+	check_events_ends("ends of plain tags one level less deep", hostdevs, 3, 2, false,
+			  " <domain1 <name2 </name <devices2 <hostdev3 <disk3 </devices </domain");
 	check_events("attributes off", hostdevs, 5, false,
 		     " <domain1 <name2 </name <devices2 <hostdev3 <source4 <vendor5 />vendor <product5 />product"
 		     " <address5 />address </source <alias4 />alias </hostdev <disk3 <driver4 />driver </disk"
@@ -199,8 +217,8 @@ static void check_same_error(const char *name, const char *doc)
 {
 	struct log l;
 	struct xmlpatch_error off, on;
-	int r_off = tokenize(doc, 8, false, false, &l, &off);
-	int r_on = tokenize(doc, 8, true, true, &l, &on);
+	int r_off = tokenize(doc, 8, 8, false, false, &l, &off);
+	int r_on = tokenize(doc, 8, 8, true, true, &l, &on);
 	char label[160];
 	snprintf(label, sizeof label, "xmltok refused either way: %s", name);
 	CHECK(label, r_off < 0 && r_on < 0);
