@@ -206,7 +206,7 @@ int domread_children(const struct xmlpatch_input *in, const char *name, const ch
 	struct query q = { .io = &io, .name = name, .fields = fields, .n = n, .out = out, .line = 1 };
 	plan_fields(&q);
 	unsigned char *window = malloc(IO_WINDOW);
-	io_init(&io, in->fd, -1, in->read, err, window, CHUNK, NULL);
+	io_init(&io, in->fd, -1, in->read, err, window, CHUNK, NULL, 0);
 	io_drop_to(&io, NO_OFFSET);   /* nothing is written: all of it counts as written already */
 	q.tok = window ? tok_new(&io, query_event, &q, 2) : NULL;
 	if (q.tok)

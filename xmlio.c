@@ -20,10 +20,10 @@ size_t io_chunk_for(int fd)
 }
 
 void io_init(struct io *io, int in_fd, int out_fd, ssize_t (*rd)(int fd, void *buf, size_t count),
-	     struct xmlpatch_error *err, unsigned char *window, size_t chunk, char *stage)
+	     struct xmlpatch_error *err, unsigned char *window, size_t chunk, char *stage, size_t stage_size)
 {
 	*io = (struct io){ .in_fd = in_fd, .out_fd = out_fd, .read = rd ? rd : read, .err = err, .buf = window,
-			   .chunk = chunk, .stage = stage, .bad = NONE };
+			   .chunk = chunk, .stage = stage, .stage_size = stage_size, .bad = NONE };
 }
 
 /* ---- the window over the document, the output, error positions ---- */
@@ -139,12 +139,12 @@ int io_emit_blocks(struct io *io, const char *s, size_t n)
 {
 	io->emitted += n;
 	while (n > 0) {
-		if (io->stage_len == STAGE) {
-			if (write_out(io, io->stage, STAGE) < 0)
+		if (io->stage_len == io->stage_size) {
+			if (write_out(io, io->stage, io->stage_size) < 0)
 				return -1;
 			io->stage_len = 0;
 		}
-		size_t room = STAGE - io->stage_len, take = n < room ? n : room;
+		size_t room = io->stage_size - io->stage_len, take = n < room ? n : room;
 		memcpy(io->stage + io->stage_len, s, take);
 		io->stage_len += take;
 		s += take;

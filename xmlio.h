@@ -65,7 +65,7 @@ struct io {
 
 	/* the inserted text, staged and written in blocks */
 	char *stage;
-	size_t stage_len;
+	size_t stage_size, stage_len;
 	unsigned long long emitted;      /* bytes emitted since it was last set to 0 */
 };
 
@@ -80,10 +80,10 @@ size_t io_chunk_for(int fd);
 /*
  * Ready to read in_fd (through rd, or read(2) when NULL) and write out_fd,
  * at most chunk bytes (CHUNK_MIN to CHUNK) at a time; window: KEEP + chunk
- * + SLACK bytes, stage: STAGE bytes, both the caller's.
+ * + SLACK bytes, stage: stage_size bytes (1 to STAGE), both the caller's.
  */
 void io_init(struct io *io, int in_fd, int out_fd, ssize_t (*rd)(int fd, void *buf, size_t count),
-	     struct xmlpatch_error *err, unsigned char *window, size_t chunk, char *stage);
+	     struct xmlpatch_error *err, unsigned char *window, size_t chunk, char *stage, size_t stage_size);
 
 /*
  * Writes the document up to offset keep (NO_OFFSET: all of the window), the
@@ -109,7 +109,7 @@ int io_emit_blocks(struct io *io, const char *s, size_t n);
 /* Inline while the text fits in the stage: it comes in short pieces. */
 static inline int io_emit(struct io *io, const char *s, size_t n)
 {
-	if (n > STAGE - io->stage_len)
+	if (n > io->stage_size - io->stage_len)
 		return io_emit_blocks(io, s, n);
 	memcpy(io->stage + io->stage_len, s, n);
 	io->stage_len += n;

@@ -455,6 +455,20 @@ static int run(struct pipeline *p)
 	return io_copy_to(io, io->abs + io->len);
 }
 
+/*
+ * The stage the inserted text needs: twice its bytes, room for the
+ * indentation its lines get, at most STAGE (more is written in blocks).  No
+ * larger: the tokenizer's memory, allocated next, then begins on the page
+ * where a small document ends.
+ */
+static size_t stage_for(const char *const *fragments, size_t n)
+{
+	size_t len = 256;
+	while (n-- > 0)
+		len += 2 * strlen(fragments[n]);
+	return len < STAGE ? len : STAGE;
+}
+
 int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *const *fragments, size_t n,
 		    struct xmlpatch_result *result, struct xmlpatch_error *err)
 {
@@ -466,9 +480,9 @@ int xmlpatch_stream(const struct xmlpatch_input *in, int out_fd, const char *con
 			    .line_start = true },
 	};
 	/* the window and after it the staged text, one allocation per document; none of it needs zeroing */
-	size_t chunk = io_chunk_for(in->fd), window = KEEP + chunk + SLACK;
-	unsigned char *b = malloc(window + STAGE);
-	io_init(&p.io, in->fd, out_fd, in->read, err, b, chunk, b ? (char *)b + window : NULL);
+	size_t chunk = io_chunk_for(in->fd), window = KEEP + chunk + SLACK, stage = stage_for(fragments, n);
+	unsigned char *b = malloc(window + stage);
+	io_init(&p.io, in->fd, out_fd, in->read, err, b, chunk, b ? (char *)b + window : NULL, stage);
 	indent_set(&p.splice.unit, "  ", 2);  /* unless the document shows its own */
 	p.tok = b ? tok_new(&p.io, deliver, &p, splice_depth(&p.splice)) : NULL;
 	int rc = p.tok ? run(&p) : io_fail(&p.io, "malloc");

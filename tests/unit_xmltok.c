@@ -102,7 +102,7 @@ static int tokenize(const char *doc, size_t depth, size_t end_depth, bool attrs,
 	struct io io;
 	memset(l, 0, sizeof *l);
 	memset(err, 0, sizeof *err);
-	io_init(&io, fd, -1, bytewise ? one_byte : NULL, err, window, CHUNK, stage);
+	io_init(&io, fd, -1, bytewise ? one_byte : NULL, err, window, CHUNK, stage, sizeof stage);
 	l->tok = tok_new(&io, record, l, depth);
 	if (!l->tok) {
 		perror("tok_new");
