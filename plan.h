@@ -38,8 +38,8 @@ struct plan_entry {
 };
 
 struct plan {
+	size_t count;                            /* first: a short plan touches one page of it */
 	struct plan_entry entries[MAX_ENTRIES];  /* one per entry of the request, in its order */
-	size_t count;
 };
 
 /*

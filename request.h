@@ -87,8 +87,8 @@ struct selector {
 };
 
 struct request {
+	size_t count;                         /* first: a short request touches one page of it */
 	struct selector entries[MAX_ENTRIES];
-	size_t count;
 };
 /*
  * The property into *req: 0, or -1 with err naming the entry, what was
