@@ -520,36 +520,46 @@ static int add_port_devices(const struct context *ctx, const struct request *req
 	return 0;
 }
 
-static int before_vm_start(struct context *ctx)
+/*
+ * What a start reads before it plans: the property, the owner, the devices.
+ * 0, or -1 when it cannot start (said).  Its own function: the stack its
+ * messages need is then shared with the start's.
+ */
+static int read_for_start(struct context *ctx, struct request *req, struct usb_device_list *list)
 {
-	struct request req;
-	struct usb_device_list list = { 0 };
 	struct error err;
-	if (!ctx->property[0]) {
-		if (ctx->opt->dry_run)
-			say("dry run: the hostusb property is not set or empty: nothing to do");
-		return 0;
-	}
-	if (parse_property(ctx->property, &req, &err) < 0 || check_domxml_set(ctx, &err) < 0 ||
+	if (parse_property(ctx->property, req, &err) < 0 || check_domxml_set(ctx, &err) < 0 ||
 	    check_vmid_set(ctx, &err) < 0 ||
 	    resolve_owner(ctx->opt->root, ctx->opt->owner, &ctx->uid, &ctx->gid, &err) < 0) {
 		say_error(&err);
 		return -1;
 	}
 	struct usb_id ids[MAX_ENTRIES];
-	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(&req, ids), &list, &err) < 0) {
+	if (sysfs_scan_ids(ctx->opt->root, ids, request_ids(req, ids), list, &err) < 0) {
 		say_error(&err);
 		return -1;
 	}
-	if (add_port_devices(ctx, &req, &list) < 0) {
-		sysfs_free(&list);
+	if (add_port_devices(ctx, req, list) < 0)
 		return -1;
-	}
 	/* a device that is not there stops the start before the lock is even made */
-	int rc = plan_check_present(&req, &list, &err);
-	if (rc < 0)
+	if (plan_check_present(req, list, &err) < 0) {
 		say_error(&err);
-	else
+		return -1;
+	}
+	return 0;
+}
+
+static int before_vm_start(struct context *ctx)
+{
+	struct request req;
+	struct usb_device_list list = { 0 };
+	if (!ctx->property[0]) {
+		if (ctx->opt->dry_run)
+			say("dry run: the hostusb property is not set or empty: nothing to do");
+		return 0;
+	}
+	int rc = read_for_start(ctx, &req, &list);
+	if (rc == 0)
 		rc = ctx->opt->dry_run ? dry_run_start(ctx, &req, &list) : start(ctx, &req, &list);
 	sysfs_free(&list);
 	return rc;
@@ -645,10 +655,12 @@ static int run(const struct options *opt, const char *domxml)
 {
 	const char *vmid = getenv("vmId"), *property = getenv("hostusb");
 	struct context ctx = { .opt = opt, .property = property ? property : "", .domxml = domxml };
-	struct error err;
-	if (vmid && check_vmid(vmid, &err) < 0) {
-		say_error(&err);
-		return -1;
+	if (vmid) {
+		struct error err;   /* in a block: its stack is shared with what the hook points use */
+		if (check_vmid(vmid, &err) < 0) {
+			say_error(&err);
+			return -1;
+		}
 	}
 	format(ctx.vmid, sizeof ctx.vmid, "%s", vmid ? vmid : "");
 	switch (opt->command) {
@@ -664,12 +676,14 @@ static int run(const struct options *opt, const char *domxml)
 			return -1;
 		}
 		return 0;
-	case CMD_LIST:
+	case CMD_LIST: {
+		struct error err;
 		if (list_devices(opt->root, opt->list_property, &err) < 0) {
 			say_error(&err);
 			return -1;
 		}
 		return 0;
+	}
 	case CMD_RELEASE:
 		return release_vm(&ctx);
 	case CMD_HELP:
@@ -685,11 +699,13 @@ static int run(const struct options *opt, const char *domxml)
 int main(int argc, char **argv)
 {
 	struct options opt;
-	struct error err;
 	const char *domxml = getenv("_hook_domxml");
-	if (parse_options(argc, argv, domxml != NULL, &opt, &err) < 0) {
-		say_error(&err);
-		return EXIT_HOOK_FAILED;
+	{
+		struct error err;   /* in a block: its stack is shared with what run uses */
+		if (parse_options(argc, argv, domxml != NULL, &opt, &err) < 0) {
+			say_error(&err);
+			return EXIT_HOOK_FAILED;
+		}
 	}
 	/* as every path is made: root_path's messages then name the same paths */
 	char *root = strndup(opt.root, root_length(opt.root));
