@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -41,13 +43,42 @@ void node_walk_end(struct node_walk *walk)
 }
 
 /*
+ * openat(2) that follows no symlink on the way: openat2 with
+ * RESOLVE_NO_SYMLINKS (Linux 5.6), its arguments spelled out here, as a musl
+ * toolchain need not have <linux/openat2.h>.  -1 on any failure, ENOSYS too
+ * (an older kernel, a seccomp filter).
+ */
+static int open_without_symlinks(int dir_fd, const char *path, int flags)
+{
+#ifdef SYS_openat2
+	enum { RESOLVE_NO_SYMLINKS_BIT = 0x04 };
+	struct {
+		uint64_t flags, mode, resolve;
+	} how = { (uint64_t)flags, 0, RESOLVE_NO_SYMLINKS_BIT };
+	return (int)syscall(SYS_openat2, dir_fd, path, &how, sizeof how);
+#else
+	(void)dir_fd, (void)path, (void)flags;
+	return -1;
+#endif
+}
+
+/*
  * <root>/dev/bus/usb/BBB opened without following a symlink at any step:
- * an O_PATH descriptor, or -1 with errno set.
+ * an O_PATH descriptor, or -1 with errno set.  Every start makes this walk:
+ * in one call where the kernel can, sparing seven; a step at a time where it
+ * cannot, or where that call fails (the steps then say why).
  */
 static int open_bus_dir(const char *top, const char *bus)
 {
 	const char *steps[] = { "dev", "bus", "usb", bus };
+	char below[NODE_PATH_SIZE];
 	int fd = open_path(top, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	format(below, sizeof below, "%s/%s", NODE_DIR + 1, bus);
+	int dir = fd < 0 ? -1 : open_without_symlinks(fd, below, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0) {
+		close(fd);
+		return dir;
+	}
 	for (size_t i = 0; fd >= 0 && i < 4; i++) {
 		int next = openat(fd, steps[i], O_PATH | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
 		close(fd);   /* of an O_PATH descriptor: does not fail, errno stays openat's */

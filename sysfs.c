@@ -295,20 +295,19 @@ static int may_be_at(int devices_fd, const char *name, const struct filter *f)
 }
 
 /*
- * Whether the entry may be a wanted device, from its ids alone: most devices
- * on a host are not, and this costs them no directory descriptor.  idProduct
- * first: a host's devices often share a vendor (every root hub is 1d6b) and
- * rarely a product id, so one read rules out most of them.
+ * Whether the entry may be a wanted device, from its idProduct alone (into
+ * *product): most devices on a host are not, and this costs them no directory
+ * descriptor.  A host's devices often share a vendor (every root hub is 1d6b)
+ * and rarely a product id, so this one read rules out most of them; a device
+ * it does not rule out is mostly a wanted one, whose ids are read again
+ * through its directory anyway, so its vendor is read only there.
  */
-static int may_be_wanted(int devices_fd, const char *name, const struct filter *f)
+static int may_be_wanted(int devices_fd, const char *name, const struct filter *f, unsigned *product)
 {
-	struct usb_id id = { 0, 0 };
-
 	if (!f->want)
 		return 1;
-	return read_entry_value(devices_fd, name, "idProduct", sysfs_parse_id, &id.product) == 0 &&
-	       product_wanted(f, id.product) &&
-	       read_entry_value(devices_fd, name, "idVendor", sysfs_parse_id, &id.vendor) == 0 && wanted(f, id);
+	return read_entry_value(devices_fd, name, "idProduct", sysfs_parse_id, product) == 0 &&
+	       product_wanted(f, *product);
 }
 
 /*
@@ -318,17 +317,22 @@ static int may_be_wanted(int devices_fd, const char *name, const struct filter *
  * Every attribute kept, the ids too, is read through one directory
  * descriptor: were the entry replaced between reads (a device unplugged and
  * another plugged into the same port), they still all describe one device.
+ * Its vendor, with the product read before, rules out a root hub of a wanted
+ * product id before a second read of that id.
  */
 static int read_device(int devices_fd, const char *name, const struct filter *f, struct usb_device *device)
 {
 	size_t name_len = strlen(name);
+	unsigned product = 0;
 
-	if (name_len >= sizeof device->name || !may_be_wanted(devices_fd, name, f) || !may_be_at(devices_fd, name, f))
+	if (name_len >= sizeof device->name || !may_be_wanted(devices_fd, name, f, &product) ||
+	    !may_be_at(devices_fd, name, f))
 		return -1;
 	int fd = openat(devices_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	int ok = read_id(fd, "idVendor", &device->id.vendor) == 0 &&
+		 wanted(f, (struct usb_id){ device->id.vendor, product }) &&
 		 read_id(fd, "idProduct", &device->id.product) == 0 &&
 		 wanted(f, device->id) &&
 		 read_number(fd, "busnum", &device->addr.bus) == 0 &&

@@ -11,9 +11,10 @@
  *                                 one in its rollback)
  *       FUNC    open (openat of AT_FDCWD too) openat mkostemp read write
  *               fchmod fchown fsync close
- *               rename unlink mkdir flock fchownat, or "any" (every one of them)
+ *               rename unlink mkdir flock fchownat, openat2 (made through
+ *               syscall(2)), or "any" (every one of them)
  *       ACTION  an errno name (EIO ENOSPC EPERM EROFS ENOENT EACCES EXDEV
- *               ENOLCK EDQUOT EMFILE ENOMEM EBADF): the call fails with it and
+ *               ENOLCK EDQUOT EMFILE ENOMEM EBADF ENOSYS): the call fails with it and
  *               does nothing;
  *               KILL: the process gets SIGKILL before the call;
  *               UNLINK: HOSTUSB_FAULT_PATH is removed, then the call runs;
@@ -40,12 +41,12 @@
 
 enum fn {
 	F_OPEN, F_OPENAT, F_MKOSTEMP, F_READ, F_WRITE, F_FCHMOD, F_FCHOWN, F_FSYNC, F_CLOSE,
-	F_RENAME, F_UNLINK, F_MKDIR, F_FLOCK, F_FCHOWNAT, F_COUNT, F_ANY = F_COUNT
+	F_RENAME, F_UNLINK, F_MKDIR, F_FLOCK, F_FCHOWNAT, F_OPENAT2, F_COUNT, F_ANY = F_COUNT
 };
 
 static const char *const fn_names[] = {
 	"open", "openat", "mkostemp", "read", "write", "fchmod", "fchown", "fsync", "close",
-	"rename", "unlink", "mkdir", "flock", "fchownat",
+	"rename", "unlink", "mkdir", "flock", "fchownat", "openat2",
 };
 
 static const struct {
@@ -55,7 +56,7 @@ static const struct {
 	{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EPERM", EPERM }, { "EROFS", EROFS },
 	{ "ENOENT", ENOENT }, { "EACCES", EACCES }, { "EXDEV", EXDEV }, { "ENOLCK", ENOLCK },
 	{ "EDQUOT", EDQUOT }, { "EMFILE", EMFILE }, { "ENOMEM", ENOMEM }, { "EBADF", EBADF },
-	{ "EOPNOTSUPP", EOPNOTSUPP },
+	{ "EOPNOTSUPP", EOPNOTSUPP }, { "ENOSYS", ENOSYS },
 };
 
 enum action { A_NONE, A_ERRNO, A_KILL, A_UNLINK, A_SWAP };
@@ -359,4 +360,24 @@ int __openat_2(int dirfd, const char *path, int flags)
 		return -1;
 	REAL(int, "__openat_2", (int, const char *, int));
 	return real(dirfd, path, flags);
+}
+
+/*
+ * openat2(2) has no libc wrapper: the program makes it through syscall(2).
+ * Six arguments are taken, whatever the call, as syscall(2) itself does;
+ * every other number passes through.
+ */
+long syscall(long number, ...);
+long syscall(long number, ...)
+{
+	va_list ap;
+	long a[6];
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (number == SYS_openat2 && hit(F_OPENAT2, (const char *)a[1]) < 0)
+		return -1;
+	REAL(long, "syscall", (long, ...));
+	return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -216,6 +216,19 @@ for dir in "$DOMDIR" "$JDIR"; do
 		"$RC:$(snapshot)" "0:$GOOD"
 done
 
+# the node directory in one openat2 call; refused (before Linux 5.6, or a
+# seccomp filter) or failing, a step at a time: the same result
+check "trace: the node directory is opened in one call" grep -q "^openat2 [0-9]* dev/bus/usb/001\$" "$TRACE"
+for err in ENOSYS EPERM EACCES; do
+	reset
+	rm -f "$TESTTMP/trace.walk"
+	EXTRA_ENV=(HOSTUSB_FAULT_TRACE="$TESTTMP/trace.walk")
+	shim "openat2:1:$err"
+	EXTRA_ENV=()
+	check_eq "openat2 fails with $err: the node directory opened a step at a time, the same result" \
+		"$RC:$(snapshot):$(grep -c '^openat [0-9]* usb$' "$TESTTMP/trace.walk")" "0:$GOOD:1"
+done
+
 # chown of the k-th of n devices fails, with each reason
 for err in EPERM EROFS ENOENT; do
 	for k in 1 2 3; do
