@@ -70,7 +70,6 @@ static int open_without_symlinks(int dir_fd, const char *path, int flags)
  */
 static int open_bus_dir(const char *top, const char *bus)
 {
-	const char *steps[] = { "dev", "bus", "usb", bus };
 	char below[NODE_PATH_SIZE];
 	int fd = open_path(top, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	format(below, sizeof below, "%s/%s", NODE_DIR + 1, bus);
@@ -79,8 +78,11 @@ static int open_bus_dir(const char *top, const char *bus)
 		close(fd);
 		return dir;
 	}
-	for (size_t i = 0; fd >= 0 && i < 4; i++) {
-		int next = openat(fd, steps[i], O_PATH | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+	for (char *step = below, *end; fd >= 0 && step; step = end ? end + 1 : NULL) {
+		end = strchr(step, '/');
+		if (end)
+			*end = '\0';
+		int next = openat(fd, step, O_PATH | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
 		close(fd);   /* of an O_PATH descriptor: does not fail, errno stays openat's */
 		fd = next;
 	}
