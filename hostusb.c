@@ -60,6 +60,7 @@ struct claim {
 	unsigned old_uid, old_gid;  /* owner before this run */
 	unsigned old_mode;          /* and its permission bits */
 	bool changed;
+	char hostdev[HOSTDEV_SIZE]; /* its <hostdev> in the domain XML, made by patch_domain */
 };
 
 /* Everything one run works with; built once in main. */
@@ -109,37 +110,35 @@ static void close_claims(struct claim *claims, size_t n)
 		}
 }
 
-/* The plan from the journal as it is, read without the lock. */
+/* The plan from the journal as it is, read without the lock into j (the caller frees it). */
 static int plan_unlocked(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
-			 struct plan *plan, struct claim *claims, size_t *n, struct error *err)
+			 struct journal *j, struct plan *plan, struct claim *claims, size_t *n, struct error *err)
 {
-	struct journal j;
 	*n = 0;
-	if (journal_read(ctx->opt->root, list, NULL, &j, err) < 0)
+	if (journal_read(ctx->opt->root, list, NULL, j, err) < 0)
 		return -1;
-	int rc = plan_claims(ctx, req, list, &j, plan, claims, n, err);
-	journal_free(&j);
-	return rc;
+	return plan_claims(ctx, req, list, j, plan, claims, n, err);
 }
 
 /*
- * The check before the lock: the plan made from the journal as it is, and
- * the node of every device it chooses opened and verified, into fds[] (by
- * index in the list; -1 for the others).  Nothing is changed, not even the
- * lock file made, for a start that cannot succeed.  plan and claims are
- * scratch, the caller's (made again under the lock): one copy of each on the
- * stack, and fewer of its pages touched.
+ * The check before the lock: the plan made from the journal as it is (read
+ * into j, which the lock then only has to find unchanged), and the node of
+ * every device it chooses opened and verified, into fds[] (by index in the
+ * list; -1 for the others).  Nothing is changed, not even the lock file
+ * made, for a start that cannot succeed.  plan and claims are scratch, the
+ * caller's (made again under the lock): one copy of each on the stack, and
+ * fewer of its pages touched.
  */
 static int check_before_lock(const struct context *ctx, const struct request *req,
-			     const struct usb_device_list *list, int *fds, struct plan *plan, struct claim *claims,
-			     struct error *err)
+			     const struct usb_device_list *list, struct journal *j, int *fds, struct plan *plan,
+			     struct claim *claims, struct error *err)
 {
 	struct stat st;
 	struct node_walk walk = { 0, -1 };
 	size_t n;
 	for (size_t i = 0; i < list->count; i++)
 		fds[i] = -1;
-	int rc = plan_unlocked(ctx, req, list, plan, claims, &n, err);
+	int rc = plan_unlocked(ctx, req, list, j, plan, claims, &n, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
 		fds[at] = open_node(ctx->opt->root, &list->devices[at], &st, false, &walk, err);
@@ -147,6 +146,16 @@ static int check_before_lock(const struct context *ctx, const struct request *re
 	}
 	node_walk_end(&walk);
 	return rc;
+}
+
+/* Under the lock: the journal check_before_lock read, or the one that has replaced it since. */
+static int journal_under_lock(const struct context *ctx, const struct usb_device_list *list, struct journal *j,
+			      struct error *err)
+{
+	if (journal_current(ctx->opt->root, j))
+		return 0;
+	journal_free(j);
+	return journal_read(ctx->opt->root, list, NULL, j, err);
 }
 
 /*
@@ -187,15 +196,14 @@ static void close_nodes(int *fds, size_t n)
 /* ---- the domain XML ---------------------------------------------------- */
 
 /* Streams the domain XML from in_fd to out_fd with a hostdev per claim. */
-static int patch_domain(const struct context *ctx, int in_fd, int out_fd, const struct claim *claims, size_t n,
+static int patch_domain(const struct context *ctx, int in_fd, int out_fd, struct claim *claims, size_t n,
 			struct error *err)
 {
-	char text[MAX_ENTRIES][HOSTDEV_SIZE];
 	const char *fragments[MAX_ENTRIES];
 	for (size_t i = 0; i < n; i++) {
-		hostdev_text(claims[i].device.id, claims[i].address ? &claims[i].device.addr : NULL, text[i],
-			     sizeof text[i]);
-		fragments[i] = text[i];
+		hostdev_text(claims[i].device.id, claims[i].address ? &claims[i].device.addr : NULL, claims[i].hostdev,
+			     sizeof claims[i].hostdev);
+		fragments[i] = claims[i].hostdev;
 	}
 	struct xmlpatch_result result;
 	struct xmlpatch_error xml_err;
@@ -244,7 +252,7 @@ static int open_domain(const struct context *ctx, struct stat *st, struct error 
 }
 
 /* The patched document in a temporary file beside the domain file, with its mode and owner. */
-static int write_domain_temp(const struct context *ctx, const struct claim *claims, size_t n,
+static int write_domain_temp(const struct context *ctx, struct claim *claims, size_t n,
 			     struct replacement *r, struct error *err)
 {
 	struct stat st;
@@ -257,9 +265,9 @@ static int write_domain_temp(const struct context *ctx, const struct claim *clai
 	}
 	int rc = patch_domain(ctx, in_fd, r->fd, claims, n, err);
 	close(in_fd);
-	if (rc == 0 && (fchmod(r->fd, st.st_mode & 07777) < 0 ||
-			((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(r->fd, st.st_uid, st.st_gid) < 0))) {
-		error_set(err, "%s: cannot give it the domain file's mode and owner: %s", r->temp, strerror(errno));
+	if (rc == 0 && copy_mode_and_owner(r->fd, &st) < 0) {
+		error_set(err, "%s%s: cannot give it the domain file's mode and owner: %s", r->path, r->suffix,
+			  strerror(errno));
 		rc = -1;
 	}
 	if (rc < 0)
@@ -401,9 +409,9 @@ static int start(const struct context *ctx, const struct request *req, const str
 	int *fds = malloc((list->count ? list->count : 1) * sizeof *fds), lock_fd = -1, rc = -1;
 	if (!fds)
 		error_set(&err, "%s", strerror(ENOMEM));
-	if (fds && check_before_lock(ctx, req, list, fds, &plan, claims, &err) == 0 &&
+	if (fds && check_before_lock(ctx, req, list, &j, fds, &plan, claims, &err) == 0 &&
 	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) >= 0 &&
-	    journal_read(ctx->opt->root, list, NULL, &j, &err) == 0 &&
+	    journal_under_lock(ctx, list, &j, &err) == 0 &&
 	    plan_claims(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&
 	    take_claimed_nodes(ctx, list, fds, claims, n, &err) == 0)
 		rc = n ? commit_start(ctx, claims, n, &j, &err, &undone) : 0;   /* every entry skipped: nothing to do */
@@ -471,11 +479,12 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 {
 	struct claim claims[MAX_ENTRIES];
 	struct plan plan;
+	struct journal j;
 	size_t n;
 	struct error err;
 	struct stat st;
 	int rc = -1, in_fd = -1;
-	if (plan_unlocked(ctx, req, list, &plan, claims, &n, &err) < 0) {
+	if (plan_unlocked(ctx, req, list, &j, &plan, claims, &n, &err) < 0) {
 		say_error(&err);
 	} else {
 		bool unchecked = without_nodes(ctx->opt->root), refused = false;
@@ -496,6 +505,7 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 	if (in_fd >= 0)
 		close(in_fd);
 	close_claims(claims, n);
+	journal_free(&j);
 	return rc;
 }
 

@@ -31,6 +31,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "sysfs.h"
 #include "text.h"
@@ -55,6 +56,8 @@ struct journal {
 	unsigned char **kept;          /* per bus, a bit per node: its line was read into entries */
 	int fd;                        /* the file as read (when existed), for journal_commit and journal_restore */
 	bool existed;
+	dev_t dev;                     /* and which file it is */
+	ino_t ino;
 };
 
 /*
@@ -73,6 +76,14 @@ int journal_lock(const char *root, unsigned wait_seconds, struct error *err);
  */
 int journal_read(const char *root, const struct usb_device_list *devices, const char *vmid, struct journal *j,
 		 struct error *err);
+/*
+ * Whether the journal is still what j was read from: the file there is the
+ * one j holds open, or there is none and there was none.  A journal only
+ * ever changes by a new file renamed over it (and a file held open keeps its
+ * inode number), so a journal read before the lock, found current under it,
+ * need not be read again.
+ */
+bool journal_current(const char *root, const struct journal *j);
 /*
  * Parses text into *j (which it resets), every line; journal_commit of it
  * writes its entries, there being no file to stream from.  As journal_read:

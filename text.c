@@ -327,57 +327,69 @@ static void dir_of(const char *path, char *dir, size_t size)
 		format(dir, size, "%.*s", (int)(slash == path ? 1 : slash - path), path);
 }
 
-static int open_named(struct replacement *r)
+int copy_mode_and_owner(int fd, const struct stat *st)
 {
-	r->named = true;
-	return open_path(r->temp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fchmod(fd, st->st_mode & 07777) < 0 ||
+	    ((st->st_uid != geteuid() || st->st_gid != getegid()) && fchown(fd, st->st_uid, st->st_gid) < 0))
+		return -1;
+	return 0;
+}
+
+/* The temporary file's name, path + suffix, into temp (PATH_SIZE bytes: replacement_begin saw it fit). */
+static void temp_name(const struct replacement *r, char *temp)
+{
+	format(temp, PATH_SIZE, "%s%s", r->path, r->suffix);
+}
+
+static int open_named(struct replacement *r, char *temp)
+{
+	const int flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	temp_name(r, temp);
+	int fd = open_path(temp, flags, 0600);
+	/* a file a killed run left in the way is removed only now: most runs find none */
+	if (fd < 0 && errno == EEXIST && unlink(temp) == 0)
+		fd = open_path(temp, flags, 0600);
+	r->named = fd >= 0;
+	return fd;
 }
 
 int replacement_begin(struct replacement *r, const char *path, const char *suffix, struct error *err)
 {
-	char dir[sizeof r->temp];
-	*r = (struct replacement){ .fd = -1, .path = path };
-	int n = format(r->temp, sizeof r->temp, "%s%s", path, suffix);
-	if (n < 0 || (size_t)n >= sizeof r->temp) {
+	char buf[PATH_SIZE];   /* the directory, then (named) the temporary file's name */
+	*r = (struct replacement){ .fd = -1, .path = path, .suffix = suffix };
+	if (strlen(path) + strlen(suffix) >= sizeof buf) {
 		error_set(err, "%s: path too long", path);
 		return -1;
 	}
-	if (unlink(r->temp) < 0 && errno != ENOENT) {
-		error_set(err, "%s: %s", r->temp, strerror(errno));
-		return -1;
-	}
-	dir_of(path, dir, sizeof dir);
+	dir_of(path, buf, sizeof buf);
 	bool unnamed = may_link_unnamed();
 	if (unnamed)
-		r->fd = open_path(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		r->fd = open_path(buf, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
 	if (!unnamed || (r->fd < 0 && (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)))
-		r->fd = open_named(r);
+		r->fd = open_named(r, buf);
 	if (r->fd < 0) {
 		error_set(err, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-		r->named = false;
 		return -1;
 	}
 	return 0;
 }
 
-/* Copies what fd holds into a new named temp: the kernel refused to link the unnamed one. */
-static int copy_to_named(struct replacement *r)
+/* Copies what fd holds into a new named temp: the unnamed one could not be linked. */
+static int copy_to_named(struct replacement *r, char *temp)
 {
 	struct stat st;
 	char buf[65536];
 	int from = r->fd;
-	if (fstat(from, &st) < 0 || (r->fd = open_named(r)) < 0) {
+	if (fstat(from, &st) < 0 || (r->fd = open_named(r, temp)) < 0) {
 		r->fd = from;
-		r->named = false;
 		return -1;
 	}
 	off_t at = 0;
 	for (ssize_t n; (n = pread(from, buf, sizeof buf, at)) != 0; at += n)
 		if (n < 0 || write_all(r->fd, buf, (size_t)n) < 0)
 			goto fail;
-	if (fchmod(r->fd, st.st_mode & 07777) < 0 ||
-	    ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(r->fd, st.st_uid, st.st_gid) < 0))
+	if (copy_mode_and_owner(r->fd, &st) < 0)
 		goto fail;
 	close(from);
 	return 0;
@@ -386,10 +398,10 @@ fail:
 	return -1;
 }
 
-static int sync_dir_of(const char *path)
+/* fsync of path's directory, its name made in dir (PATH_SIZE bytes). */
+static int sync_dir_of(const char *path, char *dir)
 {
-	char dir[PATH_SIZE];
-	dir_of(path, dir, sizeof dir);
+	dir_of(path, dir, PATH_SIZE);
 	int fd = open_path(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -400,34 +412,27 @@ static int sync_dir_of(const char *path)
 
 int replacement_commit(struct replacement *r, bool durable, struct error *err)
 {
-	if (durable && fsync(r->fd) < 0) {
-		error_set(err, "%s: %s", r->temp, strerror(errno));
+	char temp[PATH_SIZE];
+	temp_name(r, temp);
+	if (!r->named && linkat(r->fd, "", AT_FDCWD, temp, AT_EMPTY_PATH) == 0)
+		r->named = true;
+	/* the contents are synced once named, before the rename; EEXIST: a file a killed run left in the way */
+	if ((!r->named && ((errno != ENOENT && errno != EPERM && errno != EACCES && errno != EEXIST) ||
+			   copy_to_named(r, temp) < 0)) ||
+	    (durable && fsync(r->fd) < 0)) {
+		error_set(err, "%s: %s", temp, strerror(errno));
 		replacement_abandon(r);
 		return -1;
 	}
-	if (!r->named && linkat(r->fd, "", AT_FDCWD, r->temp, AT_EMPTY_PATH) < 0) {
-		r->named = false;
-		if ((errno != ENOENT && errno != EPERM && errno != EACCES) || copy_to_named(r) < 0) {
-			error_set(err, "%s: %s", r->temp, strerror(errno));
-			replacement_abandon(r);
-			return -1;
-		}
-		if (durable && fsync(r->fd) < 0) {
-			error_set(err, "%s: %s", r->temp, strerror(errno));
-			replacement_abandon(r);
-			return -1;
-		}
-	}
-	r->named = true;
 	int closed = close(r->fd);
 	r->fd = -1;
-	if (closed < 0 || rename(r->temp, r->path) < 0) {
+	if (closed < 0 || rename(temp, r->path) < 0) {
 		error_set(err, "%s: cannot replace it: %s", r->path, strerror(errno));
 		replacement_abandon(r);
 		return -1;
 	}
 	r->named = false;
-	if (durable && sync_dir_of(r->path) < 0) {
+	if (durable && sync_dir_of(r->path, temp) < 0) {   /* temp's buffer is free */
 		error_set(err, "%s: fsync of its directory: %s", r->path, strerror(errno));
 		return 1;
 	}
@@ -438,8 +443,11 @@ void replacement_abandon(struct replacement *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
-	if (r->named)
-		unlink(r->temp);
+	if (r->named) {
+		char temp[PATH_SIZE];
+		temp_name(r, temp);
+		unlink(temp);
+	}
 	r->fd = -1;
 	r->named = false;
 }

@@ -108,14 +108,20 @@ int read_small_file(const char *path, size_t max, char **data, size_t *len, bool
  * allows it (CAP_DAC_READ_SEARCH); otherwise it is a named file from the
  * start.  Its name is always path + suffix: the caller holds a lock under
  * which every run uses that name, so whatever a killed run left there is
- * removed when the next one begins.
+ * removed when the next one finds it in the way.  The name is made where a
+ * call needs it, so that no buffer of it stays on the stack between begin
+ * and commit, under what the caller does there.
  */
 struct replacement {
 	int fd;                     /* write the new contents here */
-	bool named;                 /* temp exists in the directory */
-	char temp[PATH_SIZE];
-	const char *path;
+	bool named;                 /* path + suffix exists in the directory */
+	const char *path, *suffix;  /* the caller's, until commit or abandon */
 };
+/*
+ * Gives fd the permission bits and owner of st (the owner only where it is
+ * not the process's own, which needs no privilege): 0, or -1 with errno set.
+ */
+int copy_mode_and_owner(int fd, const struct stat *st);
 /* 0 with r->fd open (mode 0600, the caller's owner), or -1 with err set. */
 int replacement_begin(struct replacement *r, const char *path, const char *suffix, struct error *err);
 /*

@@ -291,6 +291,43 @@ static void test_journal_limits(const char *root, const char *path)
 	free(text);
 }
 
+/* j holds exactly one entry, of the node 001/00<device> and uid uid. */
+static bool holds_one(const struct journal *j, unsigned device, unsigned uid)
+{
+	const struct journal_entry *e = journal_find(j, (struct usb_addr){ 1, device });
+	return j->count == 1 && e && e->uid == uid;
+}
+
+/*
+ * A journal read before the lock and looked at again under it: current while
+ * the file is the one it holds open (even when written to in place, which no
+ * run does), not once another file was renamed over it or it is gone.
+ */
+static void test_journal_current(const char *root, const char *path)
+{
+	char other[440];
+	struct journal j;
+	snprintf(other, sizeof other, "%s.other", path);
+	unlink(path);
+	CHECK("journal current: none, still none",
+	      journal_read(root, NULL, NULL, &j, &err) == 0 && !j.existed && journal_current(root, &j));
+	CHECK("journal current: none, then one made: not",
+	      put_file(path, "/dev/bus/usb/001/002:1:1:a:0600\n", 32) == 0 && !journal_current(root, &j));
+	journal_free(&j);
+	CHECK("journal current: the file read, unchanged",
+	      journal_read(root, NULL, NULL, &j, &err) == 0 && holds_one(&j, 2, 1) && journal_current(root, &j));
+	CHECK("journal current: the same file, written in place",
+	      put_file(path, "/dev/bus/usb/001/003:2:2:a:0600\n", 32) == 0 && journal_current(root, &j));
+	CHECK("journal current: another file renamed over it: not",
+	      put_file(other, "/dev/bus/usb/001/004:3:3:a:0600\n", 32) == 0 && rename(other, path) == 0 &&
+	      !journal_current(root, &j));
+	journal_free(&j);
+	CHECK("journal current: that one read, then removed: not",
+	      journal_read(root, NULL, NULL, &j, &err) == 0 && holds_one(&j, 4, 3) && journal_current(root, &j) &&
+	      unlink(path) == 0 && !journal_current(root, &j));
+	journal_free(&j);
+}
+
 static void test_journal_stream(void)
 {
 	char root[256], path[400];
@@ -311,6 +348,7 @@ static void test_journal_stream(void)
 	test_journal_stream_python(root, path);
 	test_journal_stream_duplicates(root, path);
 	test_journal_limits(root, path);
+	test_journal_current(root, path);
 	char lock_path[420];
 	snprintf(lock_path, sizeof lock_path, "%s.lock", path);
 	close(lock);

@@ -105,15 +105,22 @@ static void test_replacement(void)
 	CHECK("replacement: the file made", f && fputs("old", f) >= 0 && fclose(f) == 0);
 	f = fopen(stale, "w");
 	CHECK("replacement: a killed run's temporary file", f && fputs("killed", f) >= 0 && fclose(f) == 0);
-	/* unnamed (O_TMPFILE) the name is gone; named, it is a new, empty file */
+	/* unnamed (O_TMPFILE), it stays until the new file is linked; named, the name is a new, empty file */
 	struct stat st;
-	CHECK("replacement: begins, removing what a killed run left",
+	bool named = false;
+	CHECK("replacement: begins with what a killed run left in the way",
 	      replacement_begin(&r, path, ".update", &err) == 0 &&
-	      (r.named ? stat(stale, &st) == 0 && st.st_size == 0 : access(stale, F_OK) < 0));
-	CHECK("replacement: abandoned, the file is untouched and nothing is left",
-	      write_all(r.fd, "new", 3) == 0 && (replacement_abandon(&r), file_is(path, "old")) && others_in(dir, "file"));
-	CHECK("replacement: committed durably", replacement_begin(&r, path, ".update", &err) == 0 &&
+	      ((named = r.named) ? stat(stale, &st) == 0 && st.st_size == 0 : file_is(stale, "killed")));
+	CHECK("replacement: abandoned, the file is untouched and nothing of its own is left",
+	      write_all(r.fd, "new", 3) == 0 && (replacement_abandon(&r), file_is(path, "old")) &&
+	      (named ? access(stale, F_OK) < 0 : file_is(stale, "killed")));
+	f = fopen(stale, "w");
+	CHECK("replacement: committed durably, over what a killed run left",
+	      f && fputs("killed", f) >= 0 && fclose(f) == 0 && replacement_begin(&r, path, ".update", &err) == 0 &&
 	      write_all(r.fd, "new", 3) == 0 && replacement_commit(&r, true, &err) == 0 && file_is(path, "new") &&
+	      others_in(dir, "file"));
+	CHECK("replacement: committed durably", replacement_begin(&r, path, ".update", &err) == 0 &&
+	      write_all(r.fd, "newer", 5) == 0 && replacement_commit(&r, true, &err) == 0 && file_is(path, "newer") &&
 	      others_in(dir, "file"));
 	CHECK("replacement: a directory that does not exist", replacement_begin(&r, "/nonexistent/x", ".u", &err) < 0 &&
 	      strstr(err.message, "/nonexistent/x: cannot create a temporary file beside it") != NULL);
