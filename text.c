@@ -416,7 +416,10 @@ int replacement_commit(struct replacement *r, bool durable, struct error *err)
 	temp_name(r, temp);
 	if (!r->named && linkat(r->fd, "", AT_FDCWD, temp, AT_EMPTY_PATH) == 0)
 		r->named = true;
-	/* the contents are synced once named, before the rename; EEXIST: a file a killed run left in the way */
+	/*
+	 * Synced once named, before the rename.  EEXIST: a file a killed run
+	 * left has the name; the copy to a named file takes its place.
+	 */
 	if ((!r->named && ((errno != ENOENT && errno != EPERM && errno != EACCES && errno != EEXIST) ||
 			   copy_to_named(r, temp) < 0)) ||
 	    (durable && fsync(r->fd) < 0)) {
