@@ -110,9 +110,10 @@ static void close_claims(struct claim *claims, size_t n)
 		}
 }
 
-/* The plan from the journal as it is, read without the lock into j (the caller frees it). */
-static int plan_unlocked(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
-			 struct journal *j, struct plan *plan, struct claim *claims, size_t *n, struct error *err)
+/* The plan from the journal as it is now, read into j (the caller frees it). */
+static int plan_from_journal(const struct context *ctx, const struct request *req,
+			     const struct usb_device_list *list, struct journal *j, struct plan *plan,
+			     struct claim *claims, size_t *n, struct error *err)
 {
 	*n = 0;
 	if (journal_read(ctx->opt->root, list, NULL, j, err) < 0)
@@ -122,24 +123,20 @@ static int plan_unlocked(const struct context *ctx, const struct request *req, c
 
 /*
  * The check before the lock: the plan made from the journal as it is (read
- * into j, which the lock then only has to find unchanged), and the node of
- * every device it chooses opened and verified, into fds[] (by index in the
- * list; -1 for the others).  Nothing is changed, not even the lock file
- * made, for a start that cannot succeed.  plan and claims are scratch, the
- * caller's (made again under the lock): one copy of each on the stack, and
- * fewer of its pages touched.
+ * into j), *n claims, and the node of every device it chooses opened and
+ * verified, into fds[] (by index in the list; -1 for the others).  Nothing
+ * is changed, not even the lock file made, for a start that cannot succeed.
  */
 static int check_before_lock(const struct context *ctx, const struct request *req,
 			     const struct usb_device_list *list, struct journal *j, int *fds, struct plan *plan,
-			     struct claim *claims, struct error *err)
+			     struct claim *claims, size_t *n, struct error *err)
 {
 	struct stat st;
 	struct node_walk walk = { 0, -1 };
-	size_t n;
 	for (size_t i = 0; i < list->count; i++)
 		fds[i] = -1;
-	int rc = plan_unlocked(ctx, req, list, j, plan, claims, &n, err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	int rc = plan_from_journal(ctx, req, list, j, plan, claims, n, err);
+	for (size_t i = 0; rc == 0 && i < *n; i++) {
 		size_t at = (size_t)(sysfs_find(list, claims[i].device.addr) - list->devices);
 		fds[at] = open_node(ctx->opt->root, &list->devices[at], &st, false, &walk, err);
 		rc = fds[at] < 0 ? -1 : 0;
@@ -148,14 +145,18 @@ static int check_before_lock(const struct context *ctx, const struct request *re
 	return rc;
 }
 
-/* Under the lock: the journal check_before_lock read, or the one that has replaced it since. */
-static int journal_under_lock(const struct context *ctx, const struct usb_device_list *list, struct journal *j,
-			      struct error *err)
+/*
+ * Under the lock: the plan check_before_lock made, while the journal it was
+ * made from is current; else made again from the journal that has replaced
+ * it (another VM may have claimed a device meanwhile).
+ */
+static int plan_under_lock(const struct context *ctx, const struct request *req, const struct usb_device_list *list,
+			   struct journal *j, struct plan *plan, struct claim *claims, size_t *n, struct error *err)
 {
 	if (journal_current(ctx->opt->root, j))
 		return 0;
 	journal_free(j);
-	return journal_read(ctx->opt->root, list, NULL, j, err);
+	return plan_from_journal(ctx, req, list, j, plan, claims, n, err);
 }
 
 /*
@@ -395,8 +396,8 @@ static int commit_start(const struct context *ctx, struct claim *claims, size_t 
 
 /*
  * The start itself: the check before the lock; then under it the plan again
- * (another VM may have claimed a device meanwhile), then the transaction.
- * Says why it fails.
+ * if the journal has changed meanwhile (another VM may have claimed a
+ * device), then the transaction.  Says why it fails.
  */
 static int start(const struct context *ctx, const struct request *req, const struct usb_device_list *list)
 {
@@ -409,10 +410,9 @@ static int start(const struct context *ctx, const struct request *req, const str
 	int *fds = malloc((list->count ? list->count : 1) * sizeof *fds), lock_fd = -1, rc = -1;
 	if (!fds)
 		error_set(&err, "%s", strerror(ENOMEM));
-	if (fds && check_before_lock(ctx, req, list, &j, fds, &plan, claims, &err) == 0 &&
+	if (fds && check_before_lock(ctx, req, list, &j, fds, &plan, claims, &n, &err) == 0 &&
 	    (lock_fd = journal_lock(ctx->opt->root, ctx->opt->lock_wait, &err)) >= 0 &&
-	    journal_under_lock(ctx, list, &j, &err) == 0 &&
-	    plan_claims(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&
+	    plan_under_lock(ctx, req, list, &j, &plan, claims, &n, &err) == 0 &&
 	    take_claimed_nodes(ctx, list, fds, claims, n, &err) == 0)
 		rc = n ? commit_start(ctx, claims, n, &j, &err, &undone) : 0;   /* every entry skipped: nothing to do */
 	if (rc < 0)
@@ -484,7 +484,7 @@ static int dry_run_start(const struct context *ctx, const struct request *req, c
 	struct error err;
 	struct stat st;
 	int rc = -1, in_fd = -1;
-	if (plan_unlocked(ctx, req, list, &j, &plan, claims, &n, &err) < 0) {
+	if (plan_from_journal(ctx, req, list, &j, &plan, claims, &n, &err) < 0) {
 		say_error(&err);
 	} else {
 		bool unchecked = without_nodes(ctx->opt->root), refused = false;
